@@ -1,0 +1,23 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from django.urls import reverse
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        # Customers sign up on their support organisation's portal; the platform host has none.
+        return getattr(request, "tenant", None) is not None
+
+    def get_login_redirect_url(self, request):
+        membership = getattr(request, "membership", None)
+        if membership is not None and membership.is_staff_role:
+            return reverse("agent:home")
+        return super().get_login_redirect_url(request)
+
+    def get_from_email(self):
+        from tenants.context import current_tenant_or_none
+
+        tenant = current_tenant_or_none()
+        from_email = super().get_from_email()
+        if tenant is not None:
+            return f"{tenant.name} <{tenant.support_email or from_email}>"
+        return from_email

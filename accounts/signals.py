@@ -1,0 +1,17 @@
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from tenants.middleware import SESSION_TENANT_KEY, session_scope
+
+
+@receiver(user_logged_in)
+def bind_session_to_host(sender, request, user, **kwargs):
+    """A session authenticates only on the host it was created on (see TenantMiddleware)."""
+    if request is None:
+        return
+    tenant = getattr(request, "tenant", None)
+    request.session[SESSION_TENANT_KEY] = session_scope(tenant)
+    if tenant is not None:
+        from tenants.services import membership_ensure
+
+        request.membership = membership_ensure(user=user)

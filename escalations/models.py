@@ -1,0 +1,1 @@
+# Escalation models arrive with the escalations issue.

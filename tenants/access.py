@@ -1,0 +1,30 @@
+"""Who may do what inside the current tenant. Views use these; they never compare roles by hand."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from tenants.models import Membership
+
+
+def _require(predicate):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            membership = getattr(request, "membership", None)
+            if membership is None:
+                return redirect_to_login(request.get_full_path())
+            if not predicate(membership):
+                raise PermissionDenied("Your role in this helpdesk does not allow this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+member_required = _require(lambda m: True)
+staff_required = _require(lambda m: m.role in Membership.STAFF_ROLES)
+manager_required = _require(lambda m: m.is_manager_or_admin)
+admin_required = _require(lambda m: m.role == Membership.Role.ADMIN)

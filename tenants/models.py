@@ -1,0 +1,226 @@
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from tenants.context import current_tenant_or_none, in_cross_tenant_context
+from tenants.managers import AllTenantsManager, TenantManager
+from tickets.priorities import Priority
+
+# Host labels that can never be a tenant: they name the platform or common infrastructure.
+RESERVED_SLUGS = frozenset({"www", "admin", "api", "static", "media", "mail", "platform", "app"})
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
+    "Use 1–40 lowercase letters, digits or hyphens, not starting or ending with a hyphen.",
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. America/Chicago).")
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(f"{value!r} is reserved.")
+
+
+class Tenant(models.Model):
+    """A support organisation, served on ``<slug>.<BASE_DOMAIN>``, with its support settings."""
+
+    slug = models.CharField(
+        max_length=40, unique=True, validators=[slug_validator, validate_slug_not_reserved]
+    )
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/Chicago", validators=[validate_time_zone]
+    )
+    holiday_country = models.CharField(
+        max_length=8, blank=True, default="US", help_text="Public holidays observed (ISO code)."
+    )
+    # The policy's closure rules: how long a solved ticket waits before it closes, and a pending
+    # one before it is solved. The automation and the public policy page both read these.
+    solved_close_delay = models.DurationField(default=timedelta(days=2))
+    pending_solve_delay = models.DurationField(default=timedelta(days=4))
+    current_app_version = models.CharField(
+        max_length=40, blank=True, help_text="Tickets from an older app version are flagged."
+    )
+    support_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(solved_close_delay__gt=timedelta(0))
+                & models.Q(pending_solve_delay__gt=timedelta(0)),
+                name="tenant_delays_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def host(self) -> str:
+        return f"{self.slug}.{settings.BASE_DOMAIN}"
+
+    def url(self, path: str = "/") -> str:
+        port = settings.SITE_PORT
+        netloc = f"{self.host}:{port}" if port and port not in (80, 443) else self.host
+        return f"{settings.SITE_SCHEME}://{netloc}{path}"
+
+
+class TenantOwned(models.Model):
+    """Base of every row that belongs to a tenant.
+
+    ``objects`` sees the current tenant's rows only and fails closed without one;
+    ``all_tenants`` is the greppable way out, usable only inside ``cross_tenant()``. Saving
+    stamps the current tenant and refuses to write a row into another tenant.
+    PostgreSQL row-level security (``tenants.rls``) enforces the same rule underneath.
+    """
+
+    # Not indexed alone: each model's indexes and unique constraints lead with tenant instead.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+    all_tenants = AllTenantsManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        current = current_tenant_or_none()
+        if self.tenant_id is None:
+            if current is None:
+                raise ValidationError("A tenant-owned row needs a tenant (none is current).")
+            self.tenant = current
+        elif current is not None and self.tenant_id != current.pk:
+            raise ValidationError("Refusing to write a row of another tenant.")
+        elif current is None and not in_cross_tenant_context():
+            raise ValidationError("Writing tenant rows needs tenant_context() or cross_tenant().")
+        super().save(*args, **kwargs)
+
+
+class Organization(TenantOwned):
+    """A customer company inside a tenant; its customers may see each other's tickets."""
+
+    name = models.CharField(max_length=200)
+    email_domains = models.JSONField(
+        default=list, blank=True, help_text="New customers with these email domains join it."
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # Organization names are unique within a tenant, whatever their case.
+            models.UniqueConstraint(
+                models.F("tenant"), Lower("name"), name="organization_tenant_name_ci"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(TenantOwned):
+    """What a user is in one tenant. No membership: a stranger there, treated as anonymous."""
+
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        MANAGER = "manager", "Manager"
+        ADMIN = "admin", "Admin"
+
+    STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN})
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+
+    class Meta:
+        constraints = [
+            # One membership per person and tenant; also serves the per-request lookup.
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_tenant_user"),
+        ]
+        indexes = [
+            # Team lists and "agents of this tenant" pickers.
+            models.Index(fields=["tenant", "role"], name="membership_tenant_role"),
+            # Members of an organization.
+            models.Index(fields=["tenant", "organization"], name="membership_tenant_org"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in self.STAFF_ROLES
+
+    @property
+    def is_manager_or_admin(self) -> bool:
+        return self.role in (self.Role.MANAGER, self.Role.ADMIN)
+
+
+class BusinessHours(TenantOwned):
+    """One opening interval in the tenant's week, in the tenant's time zone (several per day)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")), name="bh_opens_before_closes"
+            ),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="bh_weekday_range"),
+            # The weekly schedule is read whole, per tenant, in this order.
+            models.UniqueConstraint(
+                fields=["tenant", "weekday", "opens"], name="bh_tenant_weekday_opens"
+            ),
+        ]
+        verbose_name_plural = "business hours"
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class PriorityLevel(TenantOwned):
+    """How a tenant defines one priority, shown wherever a priority is chosen."""
+
+    priority = models.CharField(max_length=16, choices=Priority.choices)
+    summary = models.CharField(max_length=300)
+    examples = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "priority"], name="prioritylevel_tenant_priority"
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_priority_display()

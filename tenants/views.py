@@ -1,0 +1,45 @@
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, render
+
+from tenants.access import staff_required
+from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tickets.priorities import RANK
+
+
+def portal_home(request):
+    """The customer portal's front page: how to get support here, from the tenant's settings."""
+    levels = sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
+    return render(
+        request,
+        "portal/home.html",
+        {"hours": BusinessHours.objects.all(), "priority_levels": levels},
+    )
+
+
+@staff_required
+def agent_home(request):
+    """Team and customer organizations at a glance (the ticket queue joins it later)."""
+    team = (
+        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
+    organizations = Organization.objects.annotate(
+        customer_count=Count("members", filter=Q(members__role=Membership.Role.CUSTOMER))
+    ).order_by("name")
+    customer_count = Membership.objects.filter(role=Membership.Role.CUSTOMER).count()
+    return render(
+        request,
+        "agent/home.html",
+        {"team": team, "organizations": organizations, "customer_count": customer_count},
+    )
+
+
+@staff_required
+def organization_detail(request, pk: int):
+    # Scoped manager: another tenant's organization is a 404, exactly like a missing one.
+    organization = get_object_or_404(Organization.objects, pk=pk)
+    members = organization.members.select_related("user").order_by("user__email")
+    return render(
+        request, "agent/organization.html", {"organization": organization, "members": members}
+    )

@@ -1,0 +1,146 @@
+"""Shared fixtures: two tenants (A and B) with people in every role, and host-bound clients."""
+
+import uuid
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.db import connection
+from django.test import Client
+
+from tenants.context import cross_tenant, tenant_context
+from tenants.middleware import SESSION_TENANT_KEY
+from tenants.models import Membership, Organization
+from tenants.services import tenant_create
+from tickets.priorities import Priority
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    lines = [f"helpdesk database: {engine}"]
+    if engine != "postgresql":
+        lines.append(
+            "PostgreSQL-only tests (marked 'postgres') are SKIPPED: DATABASE_URL is not PostgreSQL"
+        )
+    return lines
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL to a PostgreSQL database)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from django.conf import settings
+
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        terminalreporter.write_line(
+            "NOTE: ran on SQLite; PostgreSQL-only tests (RLS, concurrency) were skipped."
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_clean_cache(settings):
+    # Slow password hashing is a production property, not something every test should pay for.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # allauth keeps its rate-limit counters in the cache: each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class World:
+    """One tenant's fixtures: the tenant, one person per role, an organization with a marker."""
+
+    def __init__(self, slug: str, name: str):
+        from django.contrib.auth import get_user_model
+
+        User = get_user_model()
+        marker = uuid.uuid4().hex[:10]
+        self.marker = marker
+        self.tenant = tenant_create(
+            slug=slug,
+            name=name,
+            priority_levels={Priority.URGENT: (f"{name} urgent definition {marker}", [])},
+        )
+        with tenant_context(self.tenant):
+            self.organization = Organization.objects.create(
+                name=f"{name} Org {marker}", email_domains=[f"{slug}-org.example.com"]
+            )
+            self.users = {}
+            self.memberships = {}
+            for role in Membership.Role.values:
+                email = f"{role}-{marker}@{slug}-org.example.com"
+                user = User.objects.create_user(
+                    email=email, password=PASSWORD, name=f"{role} {slug}"
+                )
+                EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+                self.users[role] = user
+                self.memberships[role] = Membership.objects.create(
+                    user=user, role=role, organization=self.organization
+                )
+
+    @property
+    def host(self) -> str:
+        return self.tenant.host
+
+    def private_markers(self) -> list[str]:
+        """Strings only this tenant's members may ever see."""
+        return [self.organization.name, *(u.email for u in self.users.values())]
+
+    def all_markers(self) -> list[str]:
+        """Everything of this tenant, public pages included: never shown on another host."""
+        return [*self.private_markers(), self.tenant.name, self.marker]
+
+
+@pytest.fixture
+def world_a(db):
+    return World("alpha", "Alpha Support")
+
+
+@pytest.fixture
+def world_b(db):
+    return World("bravo", "Bravo Support")
+
+
+def login_client(user, tenant) -> Client:
+    """A client signed in as ``user`` with its session bound to ``tenant``'s host."""
+    client = Client(HTTP_HOST=tenant.host if tenant else "localhost")
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TENANT_KEY] = tenant.pk if tenant else "platform"
+    session.save()
+    return client
+
+
+@pytest.fixture
+def as_member():
+    return login_client
+
+
+def snapshot_tenant_rows(tenant) -> dict:
+    """Every tenant-owned row of ``tenant``, for before/after comparisons."""
+    from tests.tenant_models import tenant_owned_models
+
+    with cross_tenant():
+        return {
+            model._meta.label: sorted(
+                model.all_tenants.filter(tenant=tenant).values_list(), key=repr
+            )
+            for model in tenant_owned_models()
+        }

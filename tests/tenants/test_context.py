@@ -1,0 +1,79 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from tenants.context import (
+    CrossTenantNotAllowed,
+    TenantNotSet,
+    cross_tenant,
+    tenant_context,
+)
+from tenants.models import Organization, TenantOwned
+from tests.tenant_models import tenant_owned_models
+
+
+def test_every_tenant_table_uses_the_tenant_owned_base():
+    models = tenant_owned_models()
+    assert models, "the registry walk found no tenant tables"
+    offenders = [m._meta.label for m in models if not issubclass(m, TenantOwned)]
+    assert offenders == [], f"tenant tables without the scoped manager: {offenders}"
+
+
+def test_every_tenant_table_has_an_index_or_unique_constraint_leading_with_tenant():
+    for model in tenant_owned_models():
+        leading = []
+        for item in [*model._meta.indexes, *model._meta.constraints]:
+            fields = list(getattr(item, "fields", ()) or ())
+            expressions = [getattr(e, "name", None) for e in getattr(item, "expressions", ())]
+            first = fields[0] if fields else (expressions[0] if expressions else None)
+            leading.append(first)
+        assert "tenant" in leading, f"{model._meta.label} has no index leading with tenant"
+
+
+def test_scoped_manager_fails_closed_without_a_tenant(world_a):
+    with pytest.raises(TenantNotSet):
+        list(Organization.objects.all())
+
+
+def test_scoped_manager_returns_only_the_current_tenants_rows(world_a, world_b):
+    with tenant_context(world_a.tenant):
+        names = set(Organization.objects.values_list("name", flat=True))
+    assert names == {world_a.organization.name}
+
+
+def test_all_tenants_manager_needs_the_explicit_cross_tenant_block(world_a, world_b):
+    with pytest.raises(CrossTenantNotAllowed):
+        list(Organization.all_tenants.all())
+    with tenant_context(world_a.tenant), pytest.raises(CrossTenantNotAllowed):
+        list(Organization.all_tenants.all())
+    with cross_tenant():
+        names = set(Organization.all_tenants.values_list("name", flat=True))
+    assert names == {world_a.organization.name, world_b.organization.name}
+
+
+def test_save_stamps_the_current_tenant(world_a):
+    with tenant_context(world_a.tenant):
+        organization = Organization.objects.create(name="Stamped")
+    assert organization.tenant_id == world_a.tenant.pk
+
+
+def test_save_refuses_a_row_of_another_tenant(world_a, world_b):
+    with tenant_context(world_a.tenant), pytest.raises(ValidationError):
+        Organization(tenant=world_b.tenant, name="Smuggled").save()
+    with cross_tenant():
+        assert not Organization.all_tenants.filter(name="Smuggled").exists()
+
+
+def test_save_without_any_context_is_refused(world_a):
+    with pytest.raises(ValidationError):
+        Organization(tenant=world_a.tenant, name="Contextless").save()
+
+
+def test_nested_contexts_restore_the_outer_tenant(world_a, world_b):
+    with tenant_context(world_a.tenant):
+        with tenant_context(world_b.tenant):
+            assert set(Organization.objects.values_list("name", flat=True)) == {
+                world_b.organization.name
+            }
+        assert set(Organization.objects.values_list("name", flat=True)) == {
+            world_a.organization.name
+        }

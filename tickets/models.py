@@ -1,0 +1,1 @@
+# Ticket models arrive with the tickets issue; priorities are in tickets/priorities.py.
