@@ -224,7 +224,7 @@ ANYMAIL = {
     if key.startswith("ANYMAIL_") and value
 }
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    globals().update(env.email_url("EMAIL_URL"))  # e.g. smtp://mailpit:1025 in docker-compose
 
 # --- Celery ---------------------------------------------------------------------------------
 # Default broker: kombu's filesystem transport, which needs no server (web, worker and beat

@@ -1,0 +1,10 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY . .
+RUN pip install --no-cache-dir . \
+ && DEBUG=0 SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput
+RUN useradd --create-home helpdesk && mkdir -p /app/var /app/media && chown -R helpdesk /app/var /app/media
+USER helpdesk
+EXPOSE 8000
+CMD ["gunicorn", "helpdesk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

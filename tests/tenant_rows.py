@@ -1,0 +1,33 @@
+"""How to make one row of each tenant table. A new tenant model must be taught here, or the RLS
+test fails: that is deliberate, so no table escapes the check."""
+
+from datetime import time
+
+from tenants.context import tenant_context
+from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tests.tenant_models import tenant_owned_models
+from tickets.priorities import Priority
+
+
+def _business_hours(world):
+    BusinessHours.objects.get_or_create(weekday=6, opens=time(10), closes=time(12))
+
+
+def _priority_level(world):
+    PriorityLevel.objects.get_or_create(priority=Priority.LOW, defaults={"summary": "low"})
+
+
+MAKERS = {
+    Organization: lambda world: None,  # World creates one
+    Membership: lambda world: None,  # World creates one per role
+    BusinessHours: _business_hours,
+    PriorityLevel: _priority_level,
+}
+
+
+def ensure_rows(world) -> None:
+    missing = [m._meta.label for m in tenant_owned_models() if m not in MAKERS]
+    assert not missing, f"teach tests/tenant_rows.py to make rows of: {missing}"
+    with tenant_context(world.tenant):
+        for make in MAKERS.values():
+            make(world)

@@ -1,0 +1,147 @@
+"""The tenant isolation probe.
+
+It walks every URL pattern of the tenant URLconf (resolver introspection, not a hand list) and,
+signed in as tenant A's admin (the most privileged tenant role), asks for tenant B's objects:
+
+- on A's host: 404 (not 403, so ids leak nothing) for every object URL;
+- on B's host: a login redirect or 404, because A's member is a stranger there;
+- no body ever contains B's data, and B's rows are unchanged after every unsafe method.
+
+A URL with a parameter the probe does not know fails the test until it is taught below: either
+how to point it at B's object (OBJECT_URLS) or why its parameters are not tenant objects
+(NON_OBJECT_URLS). The probe also runs with the ORM tenant filter switched off (PostgreSQL), which
+proves that row-level security alone keeps B's rows out.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tenants.context import without_app_tenant_filter
+from tests.conftest import login_client, snapshot_tenant_rows
+
+METHODS = ["get", "post", "put", "patch", "delete"]
+
+# URL name -> kwargs that point the URL at one of tenant B's objects.
+OBJECT_URLS = {
+    "agent:organization": lambda b: {"pk": b.organization.pk},
+}
+
+# URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
+NON_OBJECT_URLS = {
+    "account_confirm_email": {"key": "probe-not-a-real-key"},
+    "account_reset_password_from_key": {"uidb36": "zz", "key": "probe-not-a-real-key"},
+}
+
+
+def _params(pattern) -> tuple[str, ...]:
+    converters = getattr(pattern.pattern, "converters", None)
+    if converters:
+        return tuple(converters)
+    return tuple(pattern.pattern.regex.groupindex)
+
+
+def walk(resolver, namespace: str | None = None, params: tuple[str, ...] = ()):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(n for n in (namespace, entry.namespace) if n) or None
+            yield from walk(entry, inner, params + _params(entry))
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            yield name, params + _params(entry)
+
+
+def tenant_url_patterns() -> list[tuple[str | None, tuple[str, ...]]]:
+    return list(walk(get_resolver(settings.ROOT_URLCONF)))
+
+
+def test_the_probe_knows_how_to_reach_every_url():
+    patterns = tenant_url_patterns()
+    assert len(patterns) > 10, "the walk found suspiciously few URLs"
+    unnamed = [params for name, params in patterns if name is None]
+    assert not unnamed, "name every URL pattern so the probe can reverse it"
+    untaught = [
+        (name, params)
+        for name, params in patterns
+        if params and name not in OBJECT_URLS and name not in NON_OBJECT_URLS
+    ]
+    assert not untaught, f"teach the isolation probe these URLs: {untaught}"
+    stale = set(OBJECT_URLS) | set(NON_OBJECT_URLS)
+    stale -= {name for name, _ in patterns}
+    assert not stale, f"the probe is taught URLs that no longer exist: {stale}"
+
+
+def _request(client, method, url, host):
+    return getattr(client, method)(url, HTTP_HOST=host, follow=False)
+
+
+def _assert_no_markers(response, markers, context):
+    body = response.content.decode(errors="replace")
+    for marker in markers:
+        assert marker not in body, f"{context}: B data {marker!r} leaked"
+
+
+def run_probe(world_a, world_b):
+    visitor = world_a.users["admin"]
+    before = snapshot_tenant_rows(world_b.tenant)
+    users_before = sorted(
+        type(visitor).objects.filter(memberships__tenant=world_b.tenant).values_list(), key=repr
+    )
+    checked = 0
+    for name, _params in tenant_url_patterns():
+        is_object = name in OBJECT_URLS
+        kwargs = OBJECT_URLS[name](world_b) if is_object else NON_OBJECT_URLS.get(name, {})
+        url = reverse(name, kwargs=kwargs)
+        for method in METHODS:
+            # A fresh signed-in client per request: a probed logout must not end the probe early.
+            on_a = _request(login_client(visitor, world_a.tenant), method, url, world_a.host)
+            context = f"{method.upper()} {url} on A's host"
+            assert on_a.status_code < 500, context
+            _assert_no_markers(on_a, world_b.all_markers(), context)
+            if is_object:
+                allowed = {404} if method == "get" else {404, 405}
+                assert on_a.status_code in allowed, f"{context}: {on_a.status_code}, not 404"
+
+            on_b = _request(login_client(visitor, world_a.tenant), method, url, world_b.host)
+            context = f"{method.upper()} {url} on B's host as a stranger"
+            assert on_b.status_code < 500, context
+            _assert_no_markers(on_b, world_b.private_markers(), context)
+            if is_object:
+                login_redirect = on_b.status_code == 302 and on_b["Location"].startswith(
+                    reverse("account_login")
+                )
+                assert login_redirect or on_b.status_code in (404, 405), (
+                    f"{context}: {on_b.status_code}"
+                )
+            checked += 2
+    assert snapshot_tenant_rows(world_b.tenant) == before, "an unsafe request changed B's rows"
+    users_after = sorted(
+        type(visitor).objects.filter(memberships__tenant=world_b.tenant).values_list(), key=repr
+    )
+    assert users_after == users_before, "an unsafe request changed B's people"
+    return checked
+
+
+def test_isolation_probe(world_a, world_b):
+    checked = run_probe(world_a, world_b)
+    assert checked == len(tenant_url_patterns()) * len(METHODS) * 2
+
+
+@pytest.mark.postgres
+def test_isolation_probe_with_the_orm_filter_off_proves_rls_alone_holds(world_a, world_b):
+    with without_app_tenant_filter():
+        run_probe(world_a, world_b)
+
+
+@pytest.mark.postgres
+def test_with_the_orm_filter_off_rls_still_hides_b_from_a_page(world_a, world_b):
+    """The probe's premise, shown directly: the filter is really off, and B stays hidden."""
+    from tenants.context import tenant_context
+    from tenants.models import Organization
+
+    with without_app_tenant_filter(), tenant_context(world_a.tenant):
+        # Without RLS this unfiltered query would return both tenants' organizations.
+        names = set(Organization.objects.values_list("name", flat=True))
+    assert names == {world_a.organization.name}

@@ -1,0 +1,75 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "test-" + "k3y" * 20,
+    "BASE_DOMAIN": "helpdesk.example.com",
+}
+
+
+def _manage(*args, env_overrides: dict[str, str]):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = _manage("check", env_overrides={"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [("DEBUG", "maybe"), ("SITE_PORT", "eighty")])
+def test_a_malformed_variable_fails_loudly(name, value):
+    result = _manage("check", env_overrides={name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_docker_compose_declares_the_stack_with_the_same_variables():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(services)
+    assert "gunicorn" in services["web"]["command"]
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    settings_source = (ROOT / "helpdesk" / "settings.py").read_text()
+    required = {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert required <= set(environment), f"{name} lacks {required - set(environment)}"
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["CELERY_BROKER_URL"].startswith("redis://")
+        for variable in environment:
+            # Every variable compose sets is one the settings read: no dead configuration.
+            assert f'"{variable}"' in settings_source, f"settings never read {variable}"
+
+
+def test_procfile_runs_web_worker_and_beat():
+    lines = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
+    )
+    assert set(lines) == {"web", "worker", "beat"}
+    assert "gunicorn" in lines["web"] and "$PORT" in lines["web"]
+    assert "celery -A helpdesk worker" in lines["worker"]
+    assert "celery -A helpdesk beat" in lines["beat"]
