@@ -96,6 +96,10 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+        # Related-object access (``membership.organization``) goes through the base manager: it
+        # must fail closed as well, or SQLite would return rows that RLS hides on PostgreSQL.
+        # Subclasses extend this Meta (``class Meta(TenantOwned.Meta)``) to keep it.
+        base_manager_name = "objects"
 
     def save(self, *args, **kwargs):
         current = current_tenant_or_none()
@@ -119,7 +123,7 @@ class Organization(TenantOwned):
     )
     notes = models.TextField(blank=True)
 
-    class Meta:
+    class Meta(TenantOwned.Meta):
         constraints = [
             # Organization names are unique within a tenant, whatever their case.
             models.UniqueConstraint(
@@ -150,7 +154,7 @@ class Membership(TenantOwned):
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
 
-    class Meta:
+    class Meta(TenantOwned.Meta):
         constraints = [
             # One membership per person and tenant; also serves the per-request lookup.
             models.UniqueConstraint(fields=["tenant", "user"], name="membership_tenant_user"),
@@ -190,7 +194,7 @@ class BusinessHours(TenantOwned):
     opens = models.TimeField()
     closes = models.TimeField()
 
-    class Meta:
+    class Meta(TenantOwned.Meta):
         ordering = ["weekday", "opens"]
         constraints = [
             models.CheckConstraint(
@@ -215,7 +219,7 @@ class PriorityLevel(TenantOwned):
     summary = models.CharField(max_length=300)
     examples = models.JSONField(default=list, blank=True)
 
-    class Meta:
+    class Meta(TenantOwned.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "priority"], name="prioritylevel_tenant_priority"

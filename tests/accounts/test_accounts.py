@@ -45,7 +45,7 @@ def test_signup_joins_the_organization_that_claims_the_email_domain(world_a):
     client.post(path)
     with tenant_context(world_a.tenant):
         membership = Membership.objects.get(user__email=email)
-    assert membership.organization == world_a.organization
+        assert membership.organization == world_a.organization
 
 
 def test_signup_is_closed_on_the_platform_host(db):

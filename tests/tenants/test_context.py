@@ -7,7 +7,8 @@ from tenants.context import (
     cross_tenant,
     tenant_context,
 )
-from tenants.models import Organization, TenantOwned
+from tenants.managers import TenantManager
+from tenants.models import Membership, Organization, TenantOwned
 from tests.tenant_models import tenant_owned_models
 
 
@@ -16,6 +17,17 @@ def test_every_tenant_table_uses_the_tenant_owned_base():
     assert models, "the registry walk found no tenant tables"
     offenders = [m._meta.label for m in models if not issubclass(m, TenantOwned)]
     assert offenders == [], f"tenant tables without the scoped manager: {offenders}"
+    plain_base = [m._meta.label for m in models if not isinstance(m._base_manager, TenantManager)]
+    assert plain_base == [], f"extend TenantOwned.Meta so the base manager is scoped: {plain_base}"
+
+
+def test_following_a_foreign_key_outside_a_tenant_fails_closed(world_a):
+    with tenant_context(world_a.tenant):
+        membership = Membership.objects.get(pk=world_a.memberships["customer"].pk)
+    with pytest.raises(TenantNotSet):
+        _ = membership.organization
+    with tenant_context(world_a.tenant):
+        assert membership.organization == world_a.organization
 
 
 def test_every_tenant_table_has_an_index_or_unique_constraint_leading_with_tenant():
