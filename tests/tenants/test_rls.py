@@ -107,3 +107,17 @@ def test_integrity_still_applies_within_a_tenant(world_a):
 
     with pytest.raises(IntegrityError), tenant_context(world_a.tenant):
         Organization.objects.create(name=world_a.organization.name.upper())
+
+
+def test_cross_tenant_block_is_the_one_path_that_sees_every_tenant(world_a, world_b):
+    from tenants.context import cross_tenant
+    from tenants.models import Organization
+
+    with cross_tenant(), connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tenant_id FROM tenants_organization")
+        assert {row[0] for row in cursor.fetchall()} == {world_a.tenant.pk, world_b.tenant.pk}
+        assert Organization.all_tenants.count() == 2
+    # Leaving the block switches the database setting off again.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tenants_organization")
+        assert cursor.fetchone()[0] == 0
