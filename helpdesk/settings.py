@@ -213,6 +213,14 @@ STORAGES = {
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Ticket attachments: per file and per ticket, and how long a failed form keeps its good files.
+ATTACHMENT_MAX_FILE_BYTES = env_int("ATTACHMENT_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_TICKET_BYTES = env_int("ATTACHMENT_MAX_TICKET_BYTES", default=25 * 1024 * 1024)
+ATTACHMENT_MAX_FILES_PER_FIELD = 10
+ATTACHMENT_STAGING_HOURS = 24
+# Requests may carry a whole ticket's attachments (plus form overhead).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # --- Email ----------------------------------------------------------------------------------
 # Console in development; production sets EMAIL_BACKEND to an anymail backend and its ANYMAIL_*.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

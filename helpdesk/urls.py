@@ -7,13 +7,32 @@ from django.urls import include, path
 
 from helpdesk.views import healthz
 from tenants import views as tenant_views
+from tickets import views as ticket_views
 
-portal_patterns = ([path("", tenant_views.portal_home, name="home")], "portal")
+portal_patterns = (
+    [
+        path("", tenant_views.portal_home, name="home"),
+        path("tickets/new/", ticket_views.ticket_new, name="ticket_new"),
+        path("tickets/new/done/", ticket_views.ticket_submitted, name="ticket_submitted"),
+        path("tickets/", ticket_views.my_tickets, name="my_tickets"),
+        path("tickets/<int:number>/", ticket_views.ticket_detail, name="ticket"),
+        path(
+            "tickets/<int:number>/attachments/<int:pk>/",
+            ticket_views.attachment_download,
+            name="attachment",
+        ),
+    ],
+    "portal",
+)
 
 agent_patterns = (
     [
         path("", tenant_views.agent_home, name="home"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
+        path("tickets/<int:number>/", ticket_views.agent_ticket, name="ticket"),
+        path(
+            "tickets/<int:number>/update/", ticket_views.agent_ticket_update, name="ticket_update"
+        ),
     ],
     "agent",
 )

@@ -52,6 +52,8 @@ class Tenant(models.Model):
         max_length=40, blank=True, help_text="Tickets from an older app version are flagged."
     )
     support_email = models.EmailField(blank=True)
+    # Customers of one organization see each other's tickets (on their portal and lists).
+    share_tickets_in_organization = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

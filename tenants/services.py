@@ -6,6 +6,7 @@ from django.db import transaction
 
 from tenants.context import tenant_context
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, Tenant
+from tickets.models import TicketCounter
 
 
 def organization_for_email(*, email: str) -> Organization | None:
@@ -62,4 +63,6 @@ def tenant_create(
             BusinessHours.objects.create(weekday=weekday, opens=opens, closes=closes)
         for priority, (summary, examples) in (priority_levels or {}).items():
             PriorityLevel.objects.create(priority=priority, summary=summary, examples=examples)
+        # Ticket numbers start at 1; the counter row exists before the first submission races.
+        TicketCounter.objects.create()
     return tenant

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from tenants.access import staff_required
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
 from tickets.priorities import RANK
+from tickets.selectors import unsolved_tickets
 
 
 def portal_home(request):
@@ -18,7 +19,7 @@ def portal_home(request):
 
 @staff_required
 def agent_home(request):
-    """Team and customer organizations at a glance (the ticket queue joins it later)."""
+    """Unsolved tickets by severity, the team and customer organizations at a glance."""
     team = (
         Membership.objects.filter(role__in=Membership.STAFF_ROLES)
         .select_related("user")
@@ -28,10 +29,17 @@ def agent_home(request):
         customer_count=Count("members", filter=Q(members__role=Membership.Role.CUSTOMER))
     ).order_by("name")
     customer_count = Membership.objects.filter(role=Membership.Role.CUSTOMER).count()
+    unsolved = unsolved_tickets()
     return render(
         request,
         "agent/home.html",
-        {"team": team, "organizations": organizations, "customer_count": customer_count},
+        {
+            "team": team,
+            "organizations": organizations,
+            "customer_count": customer_count,
+            "unsolved": unsolved[:50],
+            "unsolved_count": unsolved.count(),
+        },
     )
 
 

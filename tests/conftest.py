@@ -94,6 +94,48 @@ class World:
                 self.memberships[role] = Membership.objects.create(
                     user=user, role=role, organization=self.organization
                 )
+        self.ticket = self.submit(subject=f"{name} ticket {marker}", log=f"log {marker}\n")
+        with tenant_context(self.tenant):
+            self.attachment = self.ticket.attachments.get()
+        self.note = self.reply(self.ticket, "agent", f"internal note {marker}", public=False)
+
+    def submit(self, *, subject="Backup fails", role="customer", log=None, **kwargs):
+        """A ticket through the real service (inside this tenant)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tickets.services import ticket_submit
+
+        uploads = []
+        if log is not None:
+            uploads = [("logs", SimpleUploadedFile("app.log", log.encode()), "text/plain")]
+        user = self.users[role] if role else None
+        with tenant_context(self.tenant):
+            return ticket_submit(
+                requester_email=kwargs.pop("email", user.email if user else "anon@example.net"),
+                requester=user,
+                subject=subject,
+                description=kwargs.pop("description", "It does not work."),
+                uploads=uploads,
+                **kwargs,
+            )
+
+    def reply(self, ticket, role, body="Thanks", **kwargs):
+        """A reply or note through the real service; returns the ticket it landed on."""
+        from tickets.services import ticket_reply
+
+        with tenant_context(self.tenant):
+            return ticket_reply(
+                ticket=ticket,
+                author=self.users[role],
+                membership=self.memberships[role],
+                body=body,
+                **kwargs,
+            )
+
+    def refresh(self, ticket):
+        with tenant_context(self.tenant):
+            ticket.refresh_from_db()
+        return ticket
 
     @property
     def host(self) -> str:
@@ -101,11 +143,22 @@ class World:
 
     def private_markers(self) -> list[str]:
         """Strings only this tenant's members may ever see."""
-        return [self.organization.name, *(u.email for u in self.users.values())]
+        return [
+            self.organization.name,
+            self.ticket.subject,
+            f"log {self.marker}",
+            f"internal note {self.marker}",
+            *(u.email for u in self.users.values()),
+        ]
 
     def all_markers(self) -> list[str]:
         """Everything of this tenant, public pages included: never shown on another host."""
         return [*self.private_markers(), self.tenant.name, self.marker]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

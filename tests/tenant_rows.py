@@ -6,6 +6,7 @@ from datetime import time
 from tenants.context import tenant_context
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
 from tests.tenant_models import tenant_owned_models
+from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
 from tickets.priorities import Priority
 
 
@@ -17,9 +18,23 @@ def _priority_level(world):
     PriorityLevel.objects.get_or_create(priority=Priority.LOW, defaults={"summary": "low"})
 
 
+def _form_field(world):
+    TicketFormField.objects.get_or_create(
+        key="os", defaults={"label": "OS", "field_type": TicketFormField.FieldType.SHORT_TEXT}
+    )
+
+
 MAKERS = {
-    Organization: lambda world: None,  # World creates one
-    Membership: lambda world: None,  # World creates one per role
+    # World creates these through the services: an organization, a membership per role, a
+    # ticket with a comment, an attachment and events; the counter exists from tenant_create.
+    Organization: lambda world: None,
+    Membership: lambda world: None,
+    Ticket: lambda world: None,
+    Comment: lambda world: None,
+    Attachment: lambda world: None,
+    TicketEvent: lambda world: None,
+    TicketCounter: lambda world: None,
+    TicketFormField: _form_field,
     BusinessHours: _business_hours,
     PriorityLevel: _priority_level,
 }

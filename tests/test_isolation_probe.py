@@ -25,8 +25,14 @@ from tests.conftest import login_client, snapshot_tenant_rows
 METHODS = ["get", "post", "put", "patch", "delete"]
 
 # URL name -> kwargs that point the URL at one of tenant B's objects.
+# Ticket numbers are per tenant, so B's #1 is A's #1 too: the probe aims at ``b.only_ticket``,
+# whose number A does not have (see ``prepare``).
 OBJECT_URLS = {
     "agent:organization": lambda b: {"pk": b.organization.pk},
+    "agent:ticket": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_update": lambda b: {"number": b.only_ticket.number},
+    "portal:ticket": lambda b: {"number": b.only_ticket.number},
+    "portal:attachment": lambda b: {"number": b.only_ticket.number, "pk": b.only_attachment.pk},
 }
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
@@ -83,7 +89,27 @@ def _assert_no_markers(response, markers, context):
         assert marker not in body, f"{context}: B data {marker!r} leaked"
 
 
+def prepare(world_a, world_b):
+    """Give B a ticket (with a file and a note) whose number does not exist in A."""
+    from tenants.context import tenant_context
+    from tickets.models import Ticket
+
+    with tenant_context(world_a.tenant):
+        highest_in_a = max(Ticket.objects.values_list("number", flat=True))
+    ticket = world_b.ticket
+    while ticket.number <= highest_in_a:
+        ticket = world_b.submit(
+            subject=f"B-only ticket {world_b.marker}", log=f"log {world_b.marker}\n"
+        )
+    world_b.reply(ticket, "agent", f"internal note {world_b.marker}", public=False)
+    world_b.only_ticket = ticket
+    with tenant_context(world_b.tenant):
+        world_b.only_attachment = ticket.attachments.get()
+        assert not Ticket.objects.filter(number=ticket.number, tenant=world_a.tenant).exists()
+
+
 def run_probe(world_a, world_b):
+    prepare(world_a, world_b)
     visitor = world_a.users["admin"]
     before = snapshot_tenant_rows(world_b.tenant)
     users_before = sorted(
@@ -94,15 +120,17 @@ def run_probe(world_a, world_b):
         is_object = name in OBJECT_URLS
         kwargs = OBJECT_URLS[name](world_b) if is_object else NON_OBJECT_URLS.get(name, {})
         url = reverse(name, kwargs=kwargs)
+        statuses_on_a = set()
         for method in METHODS:
             # A fresh signed-in client per request: a probed logout must not end the probe early.
             on_a = _request(login_client(visitor, world_a.tenant), method, url, world_a.host)
             context = f"{method.upper()} {url} on A's host"
             assert on_a.status_code < 500, context
             _assert_no_markers(on_a, world_b.all_markers(), context)
+            statuses_on_a.add(on_a.status_code)
             if is_object:
-                allowed = {404} if method == "get" else {404, 405}
-                assert on_a.status_code in allowed, f"{context}: {on_a.status_code}, not 404"
+                # 405 answers before any lookup (same for every id), so it leaks nothing.
+                assert on_a.status_code in {404, 405}, f"{context}: {on_a.status_code}, not 404"
 
             on_b = _request(login_client(visitor, world_a.tenant), method, url, world_b.host)
             context = f"{method.upper()} {url} on B's host as a stranger"
@@ -116,6 +144,8 @@ def run_probe(world_a, world_b):
                     f"{context}: {on_b.status_code}"
                 )
             checked += 2
+        if is_object:
+            assert 404 in statuses_on_a, f"{url}: no method reached the object lookup"
     assert snapshot_tenant_rows(world_b.tenant) == before, "an unsafe request changed B's rows"
     users_after = sorted(
         type(visitor).objects.filter(memberships__tenant=world_b.tenant).values_list(), key=repr

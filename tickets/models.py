@@ -1,1 +1,289 @@
-# Ticket models arrive with the tickets issue; priorities are in tickets/priorities.py.
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from tenants.managers import TenantManager, TenantQuerySet
+from tenants.models import TenantOwned
+from tickets.priorities import Priority
+
+
+class TicketCounter(TenantOwned):
+    """The last ticket number handed out in a tenant.
+
+    Submission locks this row and takes the next number inside the same transaction as the
+    ticket insert: concurrent submissions queue on the lock, and a rolled-back submission gives
+    its number back, so numbers are consecutive and gap-free per tenant.
+    """
+
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="ticketcounter_one_per_tenant"),
+        ]
+
+    def __str__(self):
+        return f"{self.tenant_id}: {self.last_number}"
+
+
+class Ticket(TenantOwned):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        SOLVED = "solved", "Solved"
+        CLOSED = "closed", "Closed"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web form"
+        EMAIL = "email", "Email"
+        AGENT = "agent", "Agent"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
+    UNSOLVED = (Status.NEW, Status.OPEN, Status.PENDING)
+
+    number = models.PositiveIntegerField()
+    subject = models.CharField(max_length=200)
+    # The address the ticket came from. ``requester`` is set once a verified account owns that
+    # address, so a ticket submitted without an account is claimed when its owner signs up.
+    requester_email = models.EmailField()
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_tickets",
+    )
+    organization = models.ForeignKey(
+        "tenants.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    form_answers = models.JSONField(default=dict, blank=True)
+    app_version = models.CharField(max_length=40, blank=True)
+    # Older than the tenant's current app version at submission: the agent sees a flag.
+    app_version_outdated = models.BooleanField(default=False)
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    first_replied_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # The number customers quote; also the lookup of every ticket URL.
+            models.UniqueConstraint(fields=["tenant", "number"], name="ticket_tenant_number"),
+            # Timestamps agree with status (the lifecycle keeps them; the database insists).
+            models.CheckConstraint(
+                condition=models.Q(status="pending", pending_since__isnull=False)
+                | (~models.Q(status="pending") & models.Q(pending_since__isnull=True)),
+                name="ticket_pending_since_iff_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["solved", "closed"], solved_at__isnull=False)
+                | (~models.Q(status__in=["solved", "closed"]) & models.Q(solved_at__isnull=True)),
+                name="ticket_solved_at_iff_solved_or_closed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="closed", closed_at__isnull=False)
+                | (~models.Q(status="closed") & models.Q(closed_at__isnull=True)),
+                name="ticket_closed_at_iff_closed",
+            ),
+        ]
+        indexes = [
+            # "My tickets": a requester's tickets, newest first.
+            models.Index(fields=["tenant", "requester", "-created_at"], name="ticket_requester"),
+            # Claiming tickets submitted before the account existed.
+            models.Index(fields=["tenant", "requester_email"], name="ticket_requester_email"),
+            # Organization-shared ticket lists.
+            models.Index(fields=["tenant", "organization", "-created_at"], name="ticket_org"),
+            # Agent lists by status and priority.
+            models.Index(fields=["tenant", "status", "priority"], name="ticket_status_priority"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+    @property
+    def is_unsolved(self) -> bool:
+        return self.status in self.UNSOLVED
+
+
+class Comment(TenantOwned):
+    """A public reply or an internal note; ``body`` is Markdown, ``body_html`` its safe HTML."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # For comments written before the author had an account (anonymous submission).
+    author_email = models.EmailField(blank=True)
+    is_public = models.BooleanField(default=True)
+    body = models.TextField()
+    body_html = models.TextField()
+
+    class Meta(TenantOwned.Meta):
+        indexes = [
+            # A ticket's conversation in order.
+            models.Index(fields=["tenant", "ticket", "created_at"], name="comment_ticket_time"),
+        ]
+
+    def __str__(self):
+        return f"{'Reply' if self.is_public else 'Note'} on ticket {self.ticket_id}"
+
+
+def attachment_path(instance, filename):
+    # A random name: the stored path says nothing about the upload and cannot be guessed.
+    return f"attachments/{instance.tenant_id}/{secrets.token_hex(16)}"
+
+
+class Attachment(TenantOwned):
+    """A file on a ticket. Until its form is submitted successfully it is staged under a key."""
+
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    field_key = models.CharField(max_length=50, blank=True)
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    # Set while the file waits for its form to validate (see tickets.attachments).
+    staged_key = models.CharField(max_length=64, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        indexes = [
+            models.Index(fields=["tenant", "ticket"], name="attachment_ticket"),
+            # Re-attaching staged files and sweeping abandoned ones.
+            models.Index(
+                fields=["tenant", "staged_key"],
+                name="attachment_staged",
+                condition=~models.Q(staged_key=""),
+            ),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_public(self) -> bool:
+        return self.comment_id is None or self.comment.is_public
+
+
+class TicketEventQuerySet(TenantQuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Ticket events are immutable.")
+
+    def delete(self):
+        raise TypeError("Ticket events are immutable.")
+
+
+class TicketEvent(TenantOwned):
+    """One immutable entry on a ticket's timeline: who did what, from what to what, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        REPLIED = "replied", "Public reply"
+        NOTED = "noted", "Internal note"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
+        REQUESTER_LINKED = "requester_linked", "Requester account linked"
+
+    class ActorKind(models.TextChoices):
+        USER = "user", "Person"
+        AUTOMATION = "automation", "Automation"
+        SYSTEM = "system", "System"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.USER)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    before = models.CharField(max_length=200, blank=True)
+    after = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    # Still the tenant-scoped manager, with bulk update/delete refused.
+    objects = TenantManager.from_queryset(TicketEventQuerySet)()
+
+    class Meta(TenantOwned.Meta):
+        indexes = [
+            # A ticket's timeline in order.
+            models.Index(fields=["tenant", "ticket", "created_at"], name="event_ticket_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on ticket {self.ticket_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Ticket events are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ticket events are immutable.")
+
+
+class TicketFormField(TenantOwned):
+    """One question of a tenant's ticket submission form."""
+
+    class FieldType(models.TextChoices):
+        SHORT_TEXT = "short_text", "Short text"
+        LONG_TEXT = "long_text", "Long text"
+        CHOICE = "choice", "Choice"
+        MULTI_CHOICE = "multi_choice", "Multiple choice"
+        EMAIL_LIST = "email_list", "Email list"
+        GUID_LIST = "guid_list", "GUID list"
+        VERSION = "version", "Version"
+        FILES = "files", "Files"
+
+    class FileKind(models.TextChoices):
+        LOGS = "logs", "Logs (text or zip)"
+        IMAGES = "images", "Images (PNG, JPEG, WebP)"
+
+    # The answer under this key is compared with the tenant's current app version. (Subject,
+    # impact and the description are built into every form; these rows are the extra questions.)
+    APP_VERSION_KEY = "app_version"
+    # Questions placed before this position are asked before the built-in description.
+    DESCRIPTION_POSITION = 50
+
+    key = models.SlugField(max_length=50)
+    label = models.CharField(max_length=200)
+    help_text = models.CharField(max_length=500, blank=True)
+    field_type = models.CharField(max_length=16, choices=FieldType.choices)
+    required = models.BooleanField(default=False)
+    choices = models.JSONField(default=list, blank=True)
+    file_kind = models.CharField(max_length=16, choices=FileKind.choices, blank=True)
+    # For email lists: also accept plain usernames (the policy asks for "email or username").
+    allow_usernames = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="formfield_tenant_key"),
+        ]
+
+    def __str__(self):
+        return self.label

@@ -1,0 +1,192 @@
+"""The ticket lifecycle: the one place that knows which status changes are allowed.
+
+    new ──► open ◄──► pending
+     │       │  ▲        │
+     │       ▼  │        ▼ (automation, after the tenant's pending delay)
+     └─────► solved ─────► closed (automation only, after the solved delay; never left)
+
+- An agent's public reply is submitted as open, pending (the customer must act) or solved.
+- A customer's reply puts a new, pending or solved ticket back to open; on a closed ticket it
+  creates a follow-up instead (see ``tickets.services``), and the closed ticket stays as it is.
+- Only the automation closes, and nothing leaves closed.
+
+Every change here stamps the status timestamps and writes a ``TicketEvent`` in the caller's
+transaction. Anything else raises ``InvalidTransition``.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from tickets.models import Ticket, TicketEvent
+
+Status = Ticket.Status
+
+
+class InvalidTransition(Exception):
+    """A status change the lifecycle does not allow. The message is fit to show to a person."""
+
+
+class Actor:
+    """Who causes a change: a person (agent or customer) or the automation."""
+
+    AGENT = "agent"
+    CUSTOMER = "customer"
+    AUTOMATION = "automation"
+
+
+# (from, to) -> who may make that change. Nothing else is allowed.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.NEW, Status.OPEN): frozenset({Actor.AGENT, Actor.CUSTOMER}),
+    (Status.NEW, Status.PENDING): frozenset({Actor.AGENT}),
+    (Status.NEW, Status.SOLVED): frozenset({Actor.AGENT}),
+    (Status.OPEN, Status.PENDING): frozenset({Actor.AGENT}),
+    (Status.OPEN, Status.SOLVED): frozenset({Actor.AGENT}),
+    (Status.PENDING, Status.OPEN): frozenset({Actor.AGENT, Actor.CUSTOMER}),
+    (Status.PENDING, Status.SOLVED): frozenset({Actor.AGENT, Actor.AUTOMATION}),
+    (Status.SOLVED, Status.OPEN): frozenset({Actor.AGENT, Actor.CUSTOMER}),
+    (Status.SOLVED, Status.PENDING): frozenset({Actor.AGENT}),
+    (Status.SOLVED, Status.CLOSED): frozenset({Actor.AUTOMATION}),
+}
+
+# What an agent may choose when submitting a public reply.
+AGENT_SUBMIT_AS = (Status.OPEN, Status.PENDING, Status.SOLVED)
+
+
+def allowed_targets(ticket: Ticket, actor_kind: str) -> list[str]:
+    return [
+        to for (frm, to), who in TRANSITIONS.items() if frm == ticket.status and actor_kind in who
+    ]
+
+
+def can_transition(ticket: Ticket, to: str, actor_kind: str) -> bool:
+    return actor_kind in TRANSITIONS.get((ticket.status, to), frozenset())
+
+
+def _explain(ticket: Ticket, to: str, actor_kind: str) -> str:
+    if ticket.status == Status.CLOSED:
+        return f"Ticket #{ticket.number} is closed and cannot change; reply to open a follow-up."
+    if to == Status.CLOSED:
+        return "Tickets are closed only by the automation, after they have been solved."
+    if (ticket.status, to) in TRANSITIONS:
+        return f"A {actor_kind} cannot move a ticket from {ticket.status} to {to}."
+    return f"Ticket #{ticket.number} cannot go from {ticket.status} to {to}."
+
+
+def transition(ticket: Ticket, to: str, *, actor_kind: str, actor=None, reason: str = "") -> bool:
+    """Move ``ticket`` to status ``to``; returns False when it already is there (no event).
+
+    The caller holds the ticket row lock (``select_for_update``) and a transaction.
+    """
+    if to not in Status.values:
+        raise InvalidTransition(f"Unknown status {to!r}.")
+    if ticket.status == to and to != Status.CLOSED:
+        return False
+    if not can_transition(ticket, to, actor_kind):
+        raise InvalidTransition(_explain(ticket, to, actor_kind))
+    if to == Status.SOLVED and ticket.assignee_id is None:
+        if actor_kind == Actor.AGENT and actor is not None:
+            # Solving needs an owner: an agent who solves an unassigned ticket takes it.
+            assign(ticket, actor, actor=actor, actor_kind=actor_kind)
+        elif actor_kind != Actor.AUTOMATION:
+            raise InvalidTransition("Assign the ticket before solving it.")
+    now = timezone.now()
+    before = ticket.status
+    ticket.status = to
+    ticket.status_changed_at = now
+    ticket.pending_since = now if to == Status.PENDING else None
+    if to == Status.SOLVED:
+        ticket.solved_at = now
+    elif to == Status.CLOSED:
+        ticket.closed_at = now
+    else:
+        ticket.solved_at = None
+    ticket.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "pending_since",
+            "solved_at",
+            "closed_at",
+            "assignee",
+            "updated_at",
+        ]
+    )
+    record(
+        ticket,
+        TicketEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        actor_kind=actor_kind,
+        before=before,
+        after=to,
+        data={"reason": reason} if reason else None,
+    )
+    return True
+
+
+def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) -> bool:
+    if ticket.status == Status.CLOSED:
+        raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return False
+    before = ticket.assignee.email if ticket.assignee_id else ""
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    record(
+        ticket,
+        TicketEvent.Kind.ASSIGNEE_CHANGED,
+        actor=actor,
+        actor_kind=actor_kind,
+        before=before,
+        after=assignee.email if assignee else "",
+    )
+    return True
+
+
+def set_priority(ticket: Ticket, priority: str, *, actor, actor_kind: str = Actor.AGENT) -> bool:
+    from tickets.priorities import Priority
+
+    if priority not in Priority.values:
+        raise InvalidTransition(f"Unknown priority {priority!r}.")
+    if ticket.status == Status.CLOSED:
+        raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
+    if ticket.priority == priority:
+        return False
+    before = ticket.priority
+    ticket.priority = priority
+    ticket.save(update_fields=["priority", "updated_at"])
+    record(
+        ticket,
+        TicketEvent.Kind.PRIORITY_CHANGED,
+        actor=actor,
+        actor_kind=actor_kind,
+        before=before,
+        after=priority,
+    )
+    return True
+
+
+def record(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor=None,
+    actor_kind: str = Actor.AGENT,
+    before: str = "",
+    after: str = "",
+    data: dict | None = None,
+) -> TicketEvent:
+    """Append one event to the ticket's timeline (same transaction as the change)."""
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        actor_kind=TicketEvent.ActorKind.AUTOMATION
+        if actor_kind == Actor.AUTOMATION
+        else TicketEvent.ActorKind.USER
+        if actor is not None
+        else TicketEvent.ActorKind.SYSTEM,
+        kind=kind,
+        before=before,
+        after=after,
+        data=data or {},
+    )

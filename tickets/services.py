@@ -1,0 +1,273 @@
+"""Every change to tickets: submission, replies, follow-ups, assignment, priority, claiming.
+
+HTML views, the API, email intake and Celery tasks all call these; status changes themselves
+are delegated to ``tickets.lifecycle``.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from tenants.context import current_tenant
+from tenants.models import Membership
+from tenants.services import organization_for_email
+from tickets import attachments as files
+from tickets import lifecycle
+from tickets.forms import is_outdated
+from tickets.lifecycle import Actor, InvalidTransition
+from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
+from tickets.priorities import Priority
+from tickets.rendering import render
+
+Status = Ticket.Status
+
+
+def _next_number() -> int:
+    """The tenant's next ticket number, taken under a row lock held until commit."""
+    counter = TicketCounter.objects.select_for_update().filter().first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                TicketCounter.objects.create()
+        except IntegrityError:
+            pass  # another submission created it first
+        counter = TicketCounter.objects.select_for_update().get()
+    counter.last_number += 1
+    counter.save(update_fields=["last_number", "updated_at"])
+    return counter.last_number
+
+
+def _attach(ticket: Ticket, comment: Comment | None, uploads, staged: list[Attachment]) -> None:
+    sizes = [a.size for a in ticket.attachments.all()]
+    sizes += [upload.size for _key, upload, _type in uploads] + [a.size for a in staged]
+    files.check_total(sizes)
+    for key, upload, content_type in uploads:
+        attachment = Attachment(
+            ticket=ticket,
+            comment=comment,
+            field_key=key,
+            original_name=files.safe_name(upload.name),
+            content_type=content_type,
+            size=upload.size,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+    for attachment in staged:
+        attachment.ticket = ticket
+        attachment.comment = comment
+        attachment.staged_key = ""
+        attachment.save(update_fields=["ticket", "comment", "staged_key", "updated_at"])
+
+
+@transaction.atomic
+def ticket_submit(
+    *,
+    requester_email: str,
+    requester=None,
+    subject: str,
+    description: str,
+    priority: str = Priority.NORMAL,
+    answers: dict | None = None,
+    uploads=(),
+    staged: list[Attachment] | None = None,
+    channel: str = Ticket.Channel.WEB,
+    follow_up_of: Ticket | None = None,
+    organization=None,
+) -> Ticket:
+    """A new ticket with its description as the first public message, files and timeline."""
+    tenant = current_tenant()
+    if priority not in Priority.values:
+        raise InvalidTransition(f"Unknown priority {priority!r}.")
+    requester_email = requester_email.strip().lower()
+    answers = dict(answers or {})
+    if organization is None:
+        membership = (
+            Membership.objects.filter(user=requester).select_related("organization").first()
+            if requester is not None
+            else None
+        )
+        organization = (
+            membership.organization
+            if membership and membership.organization_id
+            else organization_for_email(email=requester_email)
+        )
+    app_version = str(answers.get(TicketFormField.APP_VERSION_KEY) or "")
+    ticket = Ticket.objects.create(
+        number=_next_number(),
+        subject=subject.strip(),
+        requester_email=requester_email,
+        requester=requester,
+        organization=organization,
+        priority=priority,
+        channel=channel,
+        form_answers=answers,
+        app_version=app_version,
+        app_version_outdated=is_outdated(app_version, tenant.current_app_version),
+        follow_up_of=follow_up_of,
+    )
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author=requester,
+        author_email=requester_email,
+        is_public=True,
+        body=description,
+        body_html=render(description),
+    )
+    _attach(ticket, comment, uploads, staged or [])
+    data = {"channel": channel, "priority": priority}
+    if follow_up_of is not None:
+        data["follow_up_of"] = follow_up_of.number
+    lifecycle.record(
+        ticket,
+        TicketEvent.Kind.CREATED,
+        actor=requester,
+        actor_kind=Actor.CUSTOMER,
+        after=Status.NEW,
+        data=data,
+    )
+    return ticket
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    # Two replies (or a reply and the automation) must not interleave on one ticket.
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author,
+    membership: Membership,
+    body: str,
+    public: bool = True,
+    submit_as: str | None = None,
+    uploads=(),
+) -> Ticket:
+    """Add a reply or note. Returns the ticket the reply landed on (a follow-up for closed ones).
+
+    Customer: public only; new/pending/solved go back to open; closed makes a follow-up.
+    Agent: a public reply is submitted as open/pending/solved (default open); a note changes
+    the status only when ``submit_as`` is given. Nothing changes on a closed ticket.
+    """
+    if not body.strip():
+        raise InvalidTransition("Write a message first.")
+    ticket = _lock(ticket)
+    staff = membership.is_staff_role
+    if not staff:
+        if not public:
+            raise InvalidTransition("Only agents can write internal notes.")
+        if ticket.status == Status.CLOSED:
+            return follow_up_create(closed=ticket, author=author, body=body, uploads=uploads)
+    elif ticket.status == Status.CLOSED:
+        raise InvalidTransition(
+            f"Ticket #{ticket.number} is closed; the customer's next reply opens a follow-up."
+        )
+    if staff and submit_as is None and public:
+        submit_as = Status.OPEN
+    if staff and submit_as is not None and submit_as not in lifecycle.AGENT_SUBMIT_AS:
+        raise InvalidTransition(f"A reply cannot be submitted as {submit_as}.")
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author=author,
+        author_email=author.email,
+        is_public=public,
+        body=body,
+        body_html=render(body),
+    )
+    _attach(ticket, comment, uploads, [])
+    actor_kind = Actor.AGENT if staff else Actor.CUSTOMER
+    lifecycle.record(
+        ticket,
+        TicketEvent.Kind.REPLIED if public else TicketEvent.Kind.NOTED,
+        actor=author,
+        actor_kind=actor_kind,
+        data={"comment": comment.pk},
+    )
+    if staff and public and ticket.first_replied_at is None:
+        ticket.first_replied_at = comment.created_at
+        ticket.save(update_fields=["first_replied_at", "updated_at"])
+    target = submit_as if staff else Status.OPEN
+    if target is not None:
+        lifecycle.transition(ticket, target, actor_kind=actor_kind, actor=author)
+    else:
+        ticket.save(update_fields=["updated_at"])
+    return ticket
+
+
+def follow_up_create(*, closed: Ticket, author, body: str, uploads=()) -> Ticket:
+    """A new ticket for a reply to a closed one: same requester, organization and answers;
+    fresh priority, no assignee, no old messages. The closed ticket is left exactly as it was."""
+    if closed.status != Status.CLOSED:
+        raise InvalidTransition("Only closed tickets get follow-ups.")
+    return ticket_submit(
+        requester_email=closed.requester_email,
+        requester=closed.requester or author,
+        subject=closed.subject,
+        description=body,
+        answers=closed.form_answers,
+        uploads=uploads,
+        channel=Ticket.Channel.FOLLOW_UP,
+        follow_up_of=closed,
+        organization=closed.organization,
+    )
+
+
+@transaction.atomic
+def ticket_set_status(*, ticket: Ticket, actor, status: str) -> Ticket:
+    """An agent changing status without a reply (workspace controls, bulk actions)."""
+    ticket = _lock(ticket)
+    lifecycle.transition(ticket, status, actor_kind=Actor.AGENT, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+    if assignee is not None:
+        is_staff = Membership.objects.filter(
+            user=assignee, role__in=Membership.STAFF_ROLES
+        ).exists()
+        if not is_staff:
+            raise InvalidTransition("Tickets can only be assigned to agents of this helpdesk.")
+    ticket = _lock(ticket)
+    lifecycle.assign(ticket, assignee, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_priority(*, ticket: Ticket, actor, priority: str) -> Ticket:
+    ticket = _lock(ticket)
+    lifecycle.set_priority(ticket, priority, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def tickets_claim_for_user(*, user) -> int:
+    """Link tickets submitted from the user's verified addresses before the account existed."""
+    from allauth.account.models import EmailAddress
+
+    emails = [
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    ]
+    if not emails:
+        return 0
+    claimed = list(
+        Ticket.objects.select_for_update().filter(
+            requester__isnull=True, requester_email__in=emails
+        )
+    )
+    for ticket in claimed:
+        ticket.requester = user
+        ticket.save(update_fields=["requester", "updated_at"])
+        lifecycle.record(
+            ticket,
+            TicketEvent.Kind.REQUESTER_LINKED,
+            actor=user,
+            actor_kind=Actor.CUSTOMER,
+            after=user.email,
+        )
+    Comment.objects.filter(author__isnull=True, author_email__in=emails).update(author=user)
+    return len(claimed)

@@ -1,0 +1,289 @@
+"""Ticket pages: the customer portal (submit, my tickets, ticket) and the agent's ticket page.
+
+Views are thin: they validate input with forms, call one service, and turn the lifecycle's
+``InvalidTransition`` into a message on the page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants.access import member_required, staff_required
+from tenants.context import current_tenant
+from tenants.models import Membership, PriorityLevel
+from tickets import attachments as files
+from tickets import selectors, services
+from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
+from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition, allowed_targets
+from tickets.models import Ticket, TicketFormField
+from tickets.priorities import RANK, Priority
+
+SUBMITTED_SESSION_KEY = "helpdesk_submitted_ticket"
+
+STATUS_FILTERS = {
+    "unsolved": ("Open requests", Q(status__in=Ticket.UNSOLVED)),
+    "solved": ("Solved", Q(status=Ticket.Status.SOLVED)),
+    "closed": ("Closed", Q(status=Ticket.Status.CLOSED)),
+    "all": ("All", Q()),
+}
+
+
+def _priority_levels():
+    return sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
+
+
+def _uploads(form) -> list[tuple[str, object, str]]:
+    return [
+        (name, upload, content_type)
+        for name in ("files", "screenshots")
+        for upload, content_type in getattr(form.fields[name], "accepted", [])
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_new(request):
+    """Submit a ticket, signed in or with just an email address."""
+    membership = request.membership
+    definitions = list(TicketFormField.objects.all())
+    signed_in = membership is not None
+    key = request.POST.get("staging_key", "") if request.method == "POST" else ""
+    staged = [a for a in files.staged(key) if request.POST.get(f"keep_{a.pk}") == "1"]
+    form = TicketSubmissionForm(
+        request.POST or None,
+        request.FILES or None,
+        definitions=definitions,
+        signed_in=signed_in,
+        staged_field_keys={a.field_key for a in staged},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            email = request.user.email if signed_in else form.cleaned_data["email"]
+            try:
+                ticket = services.ticket_submit(
+                    requester_email=email,
+                    requester=request.user if signed_in else None,
+                    subject=form.cleaned_data["subject"],
+                    description=form.cleaned_data["description"],
+                    priority=form.cleaned_data["priority"],
+                    answers=form.answers(),
+                    uploads=form.uploads(),
+                    staged=staged,
+                )
+            except (ValidationError, InvalidTransition) as error:
+                form.add_error(None, error.messages if hasattr(error, "messages") else str(error))
+            else:
+                request.session[SUBMITTED_SESSION_KEY] = {"number": ticket.number, "email": email}
+                return redirect("portal:ticket_submitted")
+        # Keep the files that passed their checks so nothing has to be chosen again.
+        key = key or files.new_staging_key()
+        for field_key, upload, content_type in form.uploads():
+            staged.append(
+                files.stage(upload=upload, field_key=field_key, content_type=content_type, key=key)
+            )
+        form.data = form.data.copy()
+        form.data["staging_key"] = key
+    return render(
+        request,
+        "portal/ticket_new.html",
+        {"form": form, "priority_levels": _priority_levels(), "staged": staged},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def ticket_submitted(request):
+    submitted = request.session.get(SUBMITTED_SESSION_KEY)
+    if not submitted:
+        return redirect("portal:ticket_new")
+    return render(request, "portal/ticket_submitted.html", {"submitted": submitted})
+
+
+@member_required
+def my_tickets(request):
+    membership = request.membership
+    status = request.GET.get("status", "unsolved")
+    if status not in STATUS_FILTERS:
+        status = "unsolved"
+    shared = current_tenant().share_tickets_in_organization and membership.organization_id
+    scope = request.GET.get("scope", "mine")
+    tickets = selectors.visible_tickets(membership).filter(STATUS_FILTERS[status][1])
+    if scope != "organization" or not shared:
+        scope = "mine"
+        tickets = tickets.filter(requester=request.user)
+    query = request.GET.get("q", "").strip()
+    if query:
+        number = query.lstrip("#")
+        tickets = tickets.filter(
+            Q(subject__icontains=query) | (Q(number=int(number)) if number.isdigit() else Q())
+        )
+    tickets = tickets.select_related("requester").order_by("-updated_at", "-number")
+    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/my_tickets.html",
+        {
+            "page": page,
+            "status": status,
+            "status_filters": {key: label for key, (label, _q) in STATUS_FILTERS.items()},
+            "scope": scope,
+            "shared": shared,
+            "query": query,
+        },
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request, number: int):
+    membership = request.membership
+    ticket = selectors.ticket_for_viewer(membership, number)
+    if membership.is_staff_role:
+        return redirect("agent:ticket", number=ticket.number)
+    form = ReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            landed = services.ticket_reply(
+                ticket=ticket,
+                author=request.user,
+                membership=membership,
+                body=form.cleaned_data["body"],
+                uploads=_uploads(form),
+            )
+        except (InvalidTransition, ValidationError) as error:
+            form.add_error(None, getattr(error, "messages", [str(error)]))
+        else:
+            if landed.pk != ticket.pk:
+                messages.success(
+                    request,
+                    f"Ticket #{ticket.number} was closed, so your message started follow-up "
+                    f"ticket #{landed.number}.",
+                )
+            else:
+                messages.success(request, "Your reply was added.")
+            return redirect("portal:ticket", number=landed.number)
+    return render(
+        request,
+        "portal/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "comments": selectors.conversation(ticket, membership),
+            "form": form,
+            "follow_ups": list(ticket.follow_ups.order_by("number")),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@member_required
+def attachment_download(request, number: int, pk: int):
+    attachment = selectors.attachment_for_viewer(request.membership, number, pk)
+    # Always a download, with the type we sniffed: never rendered inline by the browser.
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- Agent workspace: one ticket --------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def agent_ticket(request, number: int):
+    membership = request.membership
+    ticket = selectors.ticket_for_viewer(membership, number)
+    form = AgentReplyForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"submit_as": ticket.status if ticket.status in AGENT_SUBMIT_AS else "open"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ticket_reply(
+                ticket=ticket,
+                author=request.user,
+                membership=membership,
+                body=form.cleaned_data["body"],
+                public=form.cleaned_data["public"],
+                submit_as=form.cleaned_data["submit_as"] or None,
+                uploads=_uploads(form),
+            )
+        except (InvalidTransition, ValidationError) as error:
+            form.add_error(None, getattr(error, "messages", [str(error)]))
+        else:
+            messages.success(request, "Saved.")
+            return redirect("agent:ticket", number=ticket.number)
+    agents = (
+        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    requester_tickets = []
+    if ticket.requester_id:
+        requester_tickets = list(
+            Ticket.objects.filter(requester=ticket.requester_id)
+            .exclude(pk=ticket.pk)
+            .order_by("-number")[:10]
+        )
+    return render(
+        request,
+        "agent/ticket.html",
+        {
+            "ticket": ticket,
+            "comments": selectors.conversation(ticket, membership),
+            "events": list(ticket.events.select_related("actor").order_by("created_at", "id")),
+            "form": form,
+            "agents": agents,
+            "priorities": Priority.choices,
+            "status_targets": allowed_targets(ticket, "agent"),
+            "follow_ups": list(ticket.follow_ups.order_by("number")),
+            "requester_tickets": requester_tickets,
+            "priority_levels": _priority_levels(),
+            "current_app_version": current_tenant().current_app_version,
+            "answers": selectors.form_answers_display(ticket),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+@require_POST
+def agent_ticket_update(request, number: int):
+    """Priority, assignee or status from the ticket page's controls."""
+    ticket = selectors.ticket_for_viewer(request.membership, number)
+    field = request.POST.get("field")
+    value = request.POST.get("value", "")
+    try:
+        if field == "priority":
+            services.ticket_set_priority(ticket=ticket, actor=request.user, priority=value)
+        elif field == "status":
+            services.ticket_set_status(ticket=ticket, actor=request.user, status=value)
+        elif field == "assignee":
+            assignee = None
+            if value:
+                staff = Membership.objects.filter(
+                    user_id=value if value.isdigit() else None, role__in=Membership.STAFF_ROLES
+                ).select_related("user")
+                member = staff.first()
+                if member is None:
+                    raise InvalidTransition("Choose an agent of this helpdesk.")
+                assignee = member.user
+            services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee)
+        else:
+            raise InvalidTransition("Choose priority, status or assignee to change.")
+    except InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Updated.")
+    return redirect(reverse("agent:ticket", kwargs={"number": ticket.number}))
