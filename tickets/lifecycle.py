@@ -129,6 +129,8 @@ def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) ->
         raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return False
+    if assignee is None and ticket.status == Status.SOLVED:
+        raise InvalidTransition("A solved ticket keeps its assignee; reassign it instead.")
     before = ticket.assignee.email if ticket.assignee_id else ""
     ticket.assignee = assignee
     ticket.save(update_fields=["assignee", "updated_at"])
