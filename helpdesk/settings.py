@@ -255,6 +255,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Hourly at :40: delete files staged by submission forms that were never completed.
+    "purge-staged-attachments": {
+        "task": "tickets.tasks.purge_staged_attachments",
+        "schedule": crontab(minute=40),
+    },
     # Daily at 03:17 UTC: remove expired sessions so the session table does not grow forever.
     "clear-expired-sessions": {
         "task": "helpdesk.tasks.clear_expired_sessions",

@@ -58,3 +58,45 @@ def test_portal_home_shows_the_policy_hours_and_priorities(db):
     assert "Saturday" not in page
     assert page.index("Urgent") < page.index("High") < page.index("Normal") < page.index("Low")
     assert "A restore from backup fails" in page
+
+
+def test_seed_demo_makes_a_working_desk_in_every_status_and_priority(db):
+    from tickets.models import Ticket, TicketFormField
+
+    call_command("seed_demo", quiet_logins=True)
+    demo = Tenant.objects.get(slug="demo")
+    with tenant_context(demo):
+        statuses = set(Ticket.objects.values_list("status", flat=True))
+        priorities = set(Ticket.objects.values_list("priority", flat=True))
+        assert statuses == set(Ticket.Status.values)
+        assert priorities == set(Priority.values)
+        follow_up = Ticket.objects.get(follow_up_of__isnull=False)
+        assert follow_up.follow_up_of.status == Ticket.Status.CLOSED
+        assert Ticket.objects.filter(comments__author__memberships__role="agent").exists()
+        assert Ticket.objects.filter(app_version_outdated=True).exists()
+        keys = list(TicketFormField.objects.values_list("key", flat=True))
+        assert keys == [
+            "product", "os", "app_version", "device_guids", "logs", "affected_users",
+            "screenshots", "destinations",
+        ]  # fmt: skip
+        # Backdating kept every event after its ticket's creation.
+        for ticket in Ticket.objects.all():
+            assert all(e.created_at >= ticket.created_at for e in ticket.events.all())
+    call_command("seed_demo", quiet_logins=True)  # rerunning adds no second desk
+    with tenant_context(demo):
+        assert Ticket.objects.filter(subject__startswith="Restore fails").count() == 1
+
+
+def test_seed_demo_volume_tickets_are_consistent(db, capsys):
+    from tickets.models import Ticket
+
+    call_command("seed_demo", quiet_logins=True, tickets=250)
+    assert "250/250" in capsys.readouterr().err
+    demo = Tenant.objects.get(slug="demo")
+    with tenant_context(demo):
+        numbers = list(Ticket.objects.order_by("number").values_list("number", flat=True))
+        assert numbers == list(range(1, len(numbers) + 1))
+        assert len(numbers) >= 250
+        for ticket in Ticket.objects.filter(status="pending"):
+            assert ticket.pending_since is not None
+        assert not Ticket.objects.filter(status="closed", closed_at__isnull=True).exists()

@@ -271,3 +271,27 @@ def tickets_claim_for_user(*, user) -> int:
         )
     Comment.objects.filter(author__isnull=True, author_email__in=emails).update(author=user)
     return len(claimed)
+
+
+def staged_attachments_purge() -> int:
+    """Delete staged uploads older than the staging window, tenant by tenant (files too)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+
+    cutoff = timezone.now() - timedelta(hours=settings.ATTACHMENT_STAGING_HOURS)
+    removed = 0
+    for tenant in Tenant.objects.filter(is_active=True).only("pk"):
+        with tenant_context(tenant):
+            stale = Attachment.objects.filter(ticket__isnull=True, created_at__lt=cutoff).exclude(
+                staged_key=""
+            )
+            for attachment in stale:
+                attachment.file.delete(save=False)
+                attachment.delete()
+                removed += 1
+    return removed

@@ -79,7 +79,10 @@ def ticket_new(request):
             except (ValidationError, InvalidTransition) as error:
                 form.add_error(None, error.messages if hasattr(error, "messages") else str(error))
             else:
-                request.session[SUBMITTED_SESSION_KEY] = {"number": ticket.number, "email": email}
+                request.session[SUBMITTED_SESSION_KEY] = {
+                    "number": ticket.number,
+                    "email": ticket.requester_email,
+                }
                 return redirect("portal:ticket_submitted")
         # Keep the files that passed their checks so nothing has to be chosen again.
         key = key or files.new_staging_key()
