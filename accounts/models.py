@@ -41,6 +41,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the platform admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when mail to this address bounced or was marked as spam: we stop sending to it.
+    email_bounced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserManager()

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "accounts",
     "tenants",
     "tickets",
+    "outbox",
     "escalations",
     "surveys",
 ]
@@ -231,6 +232,10 @@ ANYMAIL = {
     for key, value in env.ENVIRON.items()
     if key.startswith("ANYMAIL_") and value
 }
+# Tests and the demo smoke run can write mail to files (filebased backend) for other processes.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# Replies to notification emails go to reply+<signed ticket token>@INBOUND_EMAIL_DOMAIN.
+INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default=f"reply.{BASE_DOMAIN}")
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))  # e.g. smtp://mailpit:1025 in docker-compose
 
@@ -246,6 +251,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "store_processed": False,
     }
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = (
@@ -255,6 +261,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Every 5 minutes: the policy's timed rules (pending -> solved, solved -> closed, reminders).
+    "run-automations": {
+        "task": "tickets.tasks.run_automations",
+        "schedule": env_int("AUTOMATION_INTERVAL_SECONDS", default=300),
+    },
+    # Every minute: send outbox rows whose task was lost or whose retry backoff has passed.
+    "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 60},
     # Hourly at :40: delete files staged by submission forms that were never completed.
     "purge-staged-attachments": {
         "task": "tickets.tasks.purge_staged_attachments",

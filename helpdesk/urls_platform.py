@@ -1,7 +1,8 @@
 """URLs served on the bare BASE_DOMAIN: the platform operator's admin, nothing of any tenant."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from helpdesk.views import healthz, platform_home
 
@@ -12,3 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Email provider webhooks (delivery, bounce, complaint). Served only with a shared secret:
+# without one anymail would accept anybody's events, and anybody could mark addresses bounced.
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    urlpatterns.append(path("anymail/", include("anymail.urls")))

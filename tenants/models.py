@@ -48,6 +48,8 @@ class Tenant(models.Model):
     # one before it is solved. The automation and the public policy page both read these.
     solved_close_delay = models.DurationField(default=timedelta(days=2))
     pending_solve_delay = models.DurationField(default=timedelta(days=4))
+    # How long before the automatic solve the customer is reminded that we wait for them.
+    pending_reminder_before = models.DurationField(default=timedelta(days=1))
     current_app_version = models.CharField(
         max_length=40, blank=True, help_text="Tickets from an older app version are flagged."
     )

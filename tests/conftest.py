@@ -157,6 +157,18 @@ class World:
 
 
 @pytest.fixture(autouse=True)
+def queued_sends(request, monkeypatch):
+    """Outbox rows queue a Celery task on commit; tests record those instead of filling a
+    broker. A test marked ``real_broker`` keeps the real queueing."""
+    sent = []
+    if "real_broker" not in request.keywords:
+        monkeypatch.setattr(
+            "outbox.services._queue_send", lambda tenant_id, email_id: sent.append(email_id)
+        )
+    return sent
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

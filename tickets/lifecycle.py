@@ -73,10 +73,14 @@ def _explain(ticket: Ticket, to: str, actor_kind: str) -> str:
     return f"Ticket #{ticket.number} cannot go from {ticket.status} to {to}."
 
 
-def transition(ticket: Ticket, to: str, *, actor_kind: str, actor=None, reason: str = "") -> bool:
+def transition(
+    ticket: Ticket, to: str, *, actor_kind: str, actor=None, reason: str = "", at=None
+) -> bool:
     """Move ``ticket`` to status ``to``; returns False when it already is there (no event).
 
-    The caller holds the ticket row lock (``select_for_update``) and a transaction.
+    The caller holds the ticket row lock (``select_for_update``) and a transaction. ``at`` is
+    for the automation: the moment the rule made the change due (pending since + delay), so the
+    recorded times follow the policy to the minute however late the sweep ran.
     """
     if to not in Status.values:
         raise InvalidTransition(f"Unknown status {to!r}.")
@@ -90,11 +94,12 @@ def transition(ticket: Ticket, to: str, *, actor_kind: str, actor=None, reason: 
             assign(ticket, actor, actor=actor, actor_kind=actor_kind)
         elif actor_kind != Actor.AUTOMATION:
             raise InvalidTransition("Assign the ticket before solving it.")
-    now = timezone.now()
+    now = at if at is not None and actor_kind == Actor.AUTOMATION else timezone.now()
     before = ticket.status
     ticket.status = to
     ticket.status_changed_at = now
     ticket.pending_since = now if to == Status.PENDING else None
+    ticket.pending_reminded_at = None
     if to == Status.SOLVED:
         ticket.solved_at = now
     elif to == Status.CLOSED:
@@ -106,6 +111,7 @@ def transition(ticket: Ticket, to: str, *, actor_kind: str, actor=None, reason: 
             "status",
             "status_changed_at",
             "pending_since",
+            "pending_reminded_at",
             "solved_at",
             "closed_at",
             "assignee",
@@ -119,7 +125,7 @@ def transition(ticket: Ticket, to: str, *, actor_kind: str, actor=None, reason: 
         actor_kind=actor_kind,
         before=before,
         after=to,
-        data={"reason": reason} if reason else None,
+        data={k: v for k, v in (("reason", reason), ("due_at", at and at.isoformat())) if v},
     )
     return True
 

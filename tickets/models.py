@@ -78,6 +78,8 @@ class Ticket(TenantOwned):
     first_replied_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     pending_since = models.DateTimeField(null=True, blank=True)
+    # When the "we still need your answer" reminder went out for this pending period.
+    pending_reminded_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -111,6 +113,18 @@ class Ticket(TenantOwned):
             models.Index(fields=["tenant", "organization", "-created_at"], name="ticket_org"),
             # Agent lists by status and priority.
             models.Index(fields=["tenant", "status", "priority"], name="ticket_status_priority"),
+            # The automation's "what is due": small partial indexes over only the rows that
+            # can become due, however many closed tickets the table holds.
+            models.Index(
+                fields=["tenant", "pending_since"],
+                name="ticket_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["tenant", "solved_at"],
+                name="ticket_solved_due",
+                condition=models.Q(status="solved"),
+            ),
         ]
 
     def __str__(self):

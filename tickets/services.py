@@ -12,7 +12,7 @@ from tenants.context import current_tenant
 from tenants.models import Membership
 from tenants.services import organization_for_email
 from tickets import attachments as files
-from tickets import lifecycle
+from tickets import lifecycle, notifications
 from tickets.forms import is_outdated
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
@@ -125,6 +125,7 @@ def ticket_submit(
         after=Status.NEW,
         data=data,
     )
+    notifications.ticket_received(ticket)
     return ticket
 
 
@@ -188,10 +189,15 @@ def ticket_reply(
         ticket.first_replied_at = comment.created_at
         ticket.save(update_fields=["first_replied_at", "updated_at"])
     target = submit_as if staff else Status.OPEN
+    changed = False
     if target is not None:
-        lifecycle.transition(ticket, target, actor_kind=actor_kind, actor=author)
+        changed = lifecycle.transition(ticket, target, actor_kind=actor_kind, actor=author)
     else:
         ticket.save(update_fields=["updated_at"])
+    if staff and public:
+        notifications.agent_replied(ticket, comment)
+    elif staff and changed and ticket.status == Status.SOLVED:
+        notifications.ticket_solved(ticket)
     return ticket
 
 
@@ -217,7 +223,9 @@ def follow_up_create(*, closed: Ticket, author, body: str, uploads=()) -> Ticket
 def ticket_set_status(*, ticket: Ticket, actor, status: str) -> Ticket:
     """An agent changing status without a reply (workspace controls, bulk actions)."""
     ticket = _lock(ticket)
-    lifecycle.transition(ticket, status, actor_kind=Actor.AGENT, actor=actor)
+    changed = lifecycle.transition(ticket, status, actor_kind=Actor.AGENT, actor=actor)
+    if changed and ticket.status == Status.SOLVED:
+        notifications.ticket_solved(ticket)
     return ticket
 
 

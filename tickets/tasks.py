@@ -1,6 +1,13 @@
 from celery import shared_task
 
+from tickets import automations
 from tickets.services import staged_attachments_purge
+
+
+@shared_task(acks_late=True)
+def run_automations() -> int:
+    """One automation pass; overlapping or repeated passes are harmless (rows are claimed)."""
+    return automations.run_automations().total
 
 
 @shared_task

@@ -1,0 +1,228 @@
+"""Queue emails in the caller's transaction; send them exactly once with retries.
+
+``email_enqueue`` renders the template and writes the row; after commit a task is queued to
+send it. ``email_deliver`` claims one row with a conditional update (so a redelivered task
+finds nothing to do), sends it through Django's email API and records the outcome; a failure
+schedules the next attempt with exponential backoff. ``outbox_sweep`` re-queues rows whose
+task was lost and takes back rows from workers that died mid-send.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from outbox.models import OutboxEmail
+from tenants.context import current_tenant, tenant_context
+from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+SEND_LEASE = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 ... minutes after each failure, capped at two hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) from templates/emails/<template>/{subject.txt,body.txt,body.html}."""
+    subject = render_to_string(f"emails/{template}/subject.txt", context)
+    subject = " ".join(subject.split())
+    text = render_to_string(f"emails/{template}/body.txt", context).strip() + "\n"
+    html = render_to_string(f"emails/{template}/body.html", context)
+    return subject, text, html
+
+
+def _is_suppressed(recipient: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(email__iexact=recipient, email_bounced_at__isnull=False)
+        .exists()
+    )
+
+
+def email_enqueue(
+    *,
+    template: str,
+    recipient: str,
+    key: str,
+    context: dict,
+    ticket=None,
+    reply_to: str = "",
+) -> None:
+    """Write one email to the outbox (once per ``key``) in the current transaction.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` on (tenant, key): a key queued before, by an earlier
+    or a concurrent run, is left as it is, without a savepoint or an error. After commit a task
+    is queued to send it; a lost task is made good by the sweep.
+    """
+    tenant = current_tenant()
+    context = {**context, "tenant": tenant}
+    subject, text, html = render_email(template, context)
+    OutboxEmail.objects.bulk_create(
+        [
+            OutboxEmail(
+                tenant=tenant,
+                template=template,
+                idempotency_key=key,
+                recipient=recipient,
+                reply_to=reply_to,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                context=_jsonable(context),
+                ticket=ticket,
+                next_attempt_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    tenant_id = tenant.pk
+    transaction.on_commit(lambda: _queue_send(tenant_id, key))
+
+
+def _jsonable(context: dict) -> dict:
+    """What the row keeps of the context: plain values and the ids of model instances."""
+    kept = {}
+    for key, value in context.items():
+        if isinstance(value, str | int | float | bool) or value is None:
+            kept[key] = value
+        elif hasattr(value, "pk"):
+            kept[f"{key}_id"] = value.pk
+    return kept
+
+
+def _queue_send(tenant_id: int, email: int | str) -> None:
+    """Queue the send task for a row (by id, or by idempotency key right after enqueueing)."""
+    from outbox.tasks import send_email
+
+    try:
+        send_email.delay(tenant_id, email)
+    except Exception:
+        # The broker is down: the row stays pending and the sweep queues it later.
+        log.exception("could not queue outbox email %s", email)
+
+
+def _claim(email: int | str) -> OutboxEmail | None:
+    """Take the row for this worker if it is pending and due: a conditional UPDATE, so of two
+    workers (or a task the broker delivered twice) exactly one gets it."""
+    now = timezone.now()
+    rows = OutboxEmail.objects.filter(
+        **({"pk": email} if isinstance(email, int) else {"idempotency_key": email})
+    )
+    claimed = rows.filter(status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now).update(
+        status=OutboxEmail.Status.SENDING, locked_until=now + SEND_LEASE, updated_at=now
+    )
+    return rows.get() if claimed else None
+
+
+def _message(email: OutboxEmail) -> EmailMultiAlternatives:
+    tenant = current_tenant()
+    sender = tenant.support_email or settings.DEFAULT_FROM_EMAIL
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=f"{tenant.name} <{sender}>",
+        to=[email.recipient],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers={
+            # One stable id per row: a receiving server sees a resend as the same message.
+            "Message-ID": f"<outbox-{tenant.pk}-{email.pk}@{settings.BASE_DOMAIN}>",
+            "X-Helpdesk-Template": email.template,
+        },
+    )
+    message.attach_alternative(email.body_html, "text/html")
+    # anymail passes this to the provider and hands it back on tracking events.
+    message.metadata = {"tenant": str(tenant.pk), "outbox": str(email.pk)}
+    return message
+
+
+def email_deliver(*, tenant: Tenant, email_id: int | str) -> str:
+    """Send one row (by id or key) if it is due and not taken; returns what happened."""
+    with tenant_context(tenant):
+        email = _claim(email_id)
+        if email is not None and _is_suppressed(email.recipient):
+            # The address bounced or complained since: record it, do not send.
+            OutboxEmail.objects.filter(pk=email.pk).update(
+                status=OutboxEmail.Status.SUPPRESSED, locked_until=None, updated_at=timezone.now()
+            )
+            return "suppressed"
+    if email is None:
+        return "skipped"
+    with tenant_context(tenant):
+        message = _message(email)
+    try:
+        message.send()
+    except Exception as error:
+        with tenant_context(tenant):
+            attempts = email.attempts + 1
+            failed = attempts >= MAX_ATTEMPTS
+            OutboxEmail.objects.filter(pk=email.pk).update(
+                status=OutboxEmail.Status.FAILED if failed else OutboxEmail.Status.PENDING,
+                attempts=attempts,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+                next_attempt_at=None if failed else timezone.now() + backoff(attempts),
+                locked_until=None,
+                updated_at=timezone.now(),
+            )
+        log.warning("outbox email %s failed (attempt %s): %s", email.pk, attempts, error)
+        return "failed" if failed else "retry"
+    status = getattr(message, "anymail_status", None)
+    with tenant_context(tenant):
+        OutboxEmail.objects.filter(pk=email.pk).update(
+            status=OutboxEmail.Status.SENT,
+            attempts=email.attempts + 1,
+            sent_at=timezone.now(),
+            locked_until=None,
+            provider_message_id=(getattr(status, "message_id", None) or "")[:200],
+            last_error="",
+            updated_at=timezone.now(),
+        )
+    return "sent"
+
+
+def outbox_sweep(*, send=None) -> int:
+    """Queue every due row, tenant by tenant; take back rows whose worker died mid-send.
+
+    ``send`` defaults to queueing a Celery task; tests and the dev command pass a direct call.
+    """
+    now = timezone.now()
+    queued = 0
+    for tenant in Tenant.objects.filter(is_active=True).only("pk", "name", "support_email"):
+        with tenant_context(tenant):
+            # A worker that died after claiming a row never released it: the lease expired.
+            OutboxEmail.objects.filter(
+                status=OutboxEmail.Status.SENDING, locked_until__lt=now
+            ).update(status=OutboxEmail.Status.PENDING, locked_until=None, next_attempt_at=now)
+            due = list(
+                OutboxEmail.objects.filter(
+                    status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now
+                )
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:5000]
+            )
+        for email_id in due:
+            if send is None:
+                _queue_send(tenant.pk, email_id)
+            else:
+                send(tenant, email_id)
+            queued += 1
+    return queued
+
+
+def deliver_due_now() -> int:
+    """Send every due row in this process (tests, `manage.py send_outbox`)."""
+    return outbox_sweep(
+        send=lambda tenant, email_id: email_deliver(tenant=tenant, email_id=email_id)
+    )

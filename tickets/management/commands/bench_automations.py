@@ -1,0 +1,86 @@
+"""Benchmark: one automation pass over N due tickets in a throwaway tenant; prints tickets/s.
+
+    manage.py bench_automations --tickets 100000 [--status solved|pending] [--queue-tasks]
+
+Each ticket goes through the real path: claimed with SKIP LOCKED in batches, transitioned by
+the lifecycle with its event, its email rendered and written to the outbox. Queueing the send
+tasks after commit is left out unless --queue-tasks (it measures the broker, not us).
+"""
+
+import time
+from datetime import timedelta
+from unittest import mock
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+
+from outbox.models import OutboxEmail
+from tenants.context import tenant_context
+from tenants.models import Tenant
+from tenants.services import tenant_create
+from tickets.automations import run_automations
+from tickets.bulk import create_due_tickets
+from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=100_000)
+        parser.add_argument("--status", choices=["solved", "pending"], default="solved")
+        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--queue-tasks", action="store_true")
+        parser.add_argument("--keep", action="store_true", help="Keep the benchmark tenant.")
+
+    def handle(self, *args, **options):
+        count = options["tickets"]
+        if count < 1:
+            raise CommandError("--tickets must be at least 1.")
+        slug = f"bench{int(time.time())}"
+        tenant = tenant_create(slug=slug, name="Automation benchmark")
+        delay = (
+            tenant.solved_close_delay
+            if options["status"] == "solved"
+            else tenant.pending_solve_delay
+        )
+        since = timezone.now() - delay - timedelta(minutes=5)
+        started = time.perf_counter()
+        create_due_tickets(tenant, count, status=options["status"], since=since)
+        self.stdout.write(f"database: {connection.vendor}")
+        self.stdout.write(f"created {count} due {options['status']} tickets in "
+                          f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+        queue = mock.patch("outbox.services._queue_send") if not options["queue_tasks"] else None
+        if queue:
+            queue.start()
+        try:
+            started = time.perf_counter()
+            report = run_automations(
+                tenants=[tenant], time_budget=timedelta(hours=2), batch_size=options["batch_size"]
+            )
+            elapsed = time.perf_counter() - started
+        finally:
+            if queue:
+                queue.stop()
+        moved = len(report.closed) + len(report.solved)
+        with tenant_context(tenant):
+            emails = OutboxEmail.objects.count()
+        self.stdout.write(
+            f"one pass: {len(report.solved)} solved, {len(report.closed)} closed, "
+            f"{emails} emails written, {len(report.failed)} failed in {elapsed:.1f}s"
+        )
+        self.stdout.write(f"throughput: {moved / elapsed:,.0f} tickets/second")
+        if not options["keep"]:
+            self._drop(tenant)
+
+    def _drop(self, tenant: Tenant) -> None:
+        # Benchmark clean-up only: straight DELETEs (events are immutable to the application).
+        with tenant_context(tenant):
+            for model in (OutboxEmail, TicketEvent, Attachment, Comment, Ticket, TicketCounter):
+                queryset = model._base_manager.all()
+                queryset._raw_delete(queryset.db)
+        from tenants.context import cross_tenant
+
+        with cross_tenant():
+            tenant.delete()
