@@ -139,22 +139,25 @@ def ticket_reply(
     *,
     ticket: Ticket,
     author,
-    membership: Membership,
+    membership: Membership | None,
     body: str,
     public: bool = True,
     submit_as: str | None = None,
     uploads=(),
+    author_email: str = "",
+    via: str = "web",
 ) -> Ticket:
     """Add a reply or note. Returns the ticket the reply landed on (a follow-up for closed ones).
 
     Customer: public only; new/pending/solved go back to open; closed makes a follow-up.
     Agent: a public reply is submitted as open/pending/solved (default open); a note changes
     the status only when ``submit_as`` is given. Nothing changes on a closed ticket.
+    A requester without an account replies by email: ``author=None`` with ``author_email``.
     """
     if not body.strip():
         raise InvalidTransition("Write a message first.")
     ticket = _lock(ticket)
-    staff = membership.is_staff_role
+    staff = membership is not None and membership.is_staff_role
     if not staff:
         if not public:
             raise InvalidTransition("Only agents can write internal notes.")
@@ -171,19 +174,22 @@ def ticket_reply(
     comment = Comment.objects.create(
         ticket=ticket,
         author=author,
-        author_email=author.email,
+        author_email=author.email if author else author_email,
         is_public=public,
         body=body,
         body_html=render(body),
     )
     _attach(ticket, comment, uploads, [])
     actor_kind = Actor.AGENT if staff else Actor.CUSTOMER
+    data = {"comment": comment.pk}
+    if via != "web":
+        data["via"] = via
     lifecycle.record(
         ticket,
         TicketEvent.Kind.REPLIED if public else TicketEvent.Kind.NOTED,
         actor=author,
         actor_kind=actor_kind,
-        data={"comment": comment.pk},
+        data=data,
     )
     if staff and public and ticket.first_replied_at is None:
         ticket.first_replied_at = comment.created_at
