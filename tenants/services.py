@@ -5,8 +5,16 @@ from datetime import time
 from django.db import transaction
 
 from tenants.context import tenant_context
-from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, Tenant
+from tenants.models import (
+    BusinessHours,
+    Membership,
+    Organization,
+    PriorityLevel,
+    SlaUnit,
+    Tenant,
+)
 from tickets.models import TicketCounter
+from tickets.priorities import Priority
 
 
 def organization_for_email(*, email: str) -> Organization | None:
@@ -43,6 +51,20 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
 
 DEFAULT_HOURS = [(day, time(8, 0), time(17, 0)) for day in range(5)]
 
+# SLA defaults per priority, (amount, unit) for both first reply and next update.
+DEFAULT_TARGETS = {
+    Priority.URGENT: (2, SlaUnit.BUSINESS_HOURS),
+    Priority.HIGH: (4, SlaUnit.BUSINESS_HOURS),
+    Priority.NORMAL: (1, SlaUnit.BUSINESS_DAYS),
+    Priority.LOW: (1, SlaUnit.BUSINESS_DAYS),
+}
+DEFAULT_SUMMARIES = {
+    Priority.URGENT: "Work has stopped: the service is lost entirely.",
+    Priority.HIGH: "Service is badly degraded and there is no workaround.",
+    Priority.NORMAL: "Something does not work as it should, but there is a workaround.",
+    Priority.LOW: "A question, a documentation error or a suggestion.",
+}
+
 
 @transaction.atomic
 def tenant_create(
@@ -61,8 +83,19 @@ def tenant_create(
     with tenant_context(tenant):
         for weekday, opens, closes in DEFAULT_HOURS if hours is None else hours:
             BusinessHours.objects.create(weekday=weekday, opens=opens, closes=closes)
-        for priority, (summary, examples) in (priority_levels or {}).items():
-            PriorityLevel.objects.create(priority=priority, summary=summary, examples=examples)
+        levels = priority_levels or {}
+        for priority in Priority.values:
+            summary, examples = levels.get(priority, (DEFAULT_SUMMARIES[priority], []))
+            amount, unit = DEFAULT_TARGETS[priority]
+            PriorityLevel.objects.create(
+                priority=priority,
+                summary=summary,
+                examples=examples,
+                first_reply_amount=amount,
+                first_reply_unit=unit,
+                next_update_amount=amount,
+                next_update_unit=unit,
+            )
         # Ticket numbers start at 1; the counter row exists before the first submission races.
         TicketCounter.objects.create()
     return tenant

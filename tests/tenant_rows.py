@@ -1,11 +1,11 @@
 """How to make one row of each tenant table. A new tenant model must be taught here, or the RLS
 test fails: that is deliberate, so no table escapes the check."""
 
-from datetime import time
+from datetime import date, time
 
 from outbox.models import OutboxEmail
 from tenants.context import tenant_context
-from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, TenantHoliday
 from tests.tenant_models import tenant_owned_models
 from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
 from tickets.priorities import Priority
@@ -17,6 +17,10 @@ def _business_hours(world):
 
 def _priority_level(world):
     PriorityLevel.objects.get_or_create(priority=Priority.LOW, defaults={"summary": "low"})
+
+
+def _holiday(world):
+    TenantHoliday.objects.get_or_create(date=date(2026, 12, 24), defaults={"name": "Eve"})
 
 
 def _form_field(world):
@@ -36,7 +40,8 @@ MAKERS = {
     TicketEvent: lambda world: None,
     TicketCounter: lambda world: None,
     TicketFormField: _form_field,
-    OutboxEmail: lambda world: None,  # the world's ticket queued its "received" email
+    OutboxEmail: lambda world: None,
+    TenantHoliday: _holiday,  # the world's ticket queued its "received" email
     BusinessHours: _business_hours,
     PriorityLevel: _priority_level,
 }

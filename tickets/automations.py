@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tickets import lifecycle, notifications
 from tickets.lifecycle import Actor
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketEvent
 from tickets.signals import ticket_closed
 
 Status = Ticket.Status
@@ -39,12 +40,13 @@ class Report:
     solved: list[tuple[str, int]] = field(default_factory=list)
     closed: list[tuple[str, int]] = field(default_factory=list)
     reminded: list[tuple[str, int]] = field(default_factory=list)
+    breached: list[tuple[str, int]] = field(default_factory=list)
     failed: list[tuple[str, int, str]] = field(default_factory=list)
     budget_exhausted: bool = False
 
     @property
     def total(self) -> int:
-        return len(self.solved) + len(self.closed) + len(self.reminded)
+        return len(self.solved) + len(self.closed) + len(self.reminded) + len(self.breached)
 
 
 def _due_pending(tenant: Tenant, now: datetime):
@@ -92,11 +94,33 @@ def _remind(tenant: Tenant, ticket: Ticket) -> None:
     ticket.save(update_fields=["pending_reminded_at", "updated_at"])
 
 
+def _due_breaches(tenant: Tenant, now: datetime):
+    """Tickets whose update is overdue and whose breach for that due time is not recorded."""
+    return (
+        Ticket.objects.filter(next_update_due_at__lte=now, status__in=Ticket.UNSOLVED)
+        .exclude(sla_breached_due_at=F("next_update_due_at"))
+        .order_by("next_update_due_at")
+    )
+
+
+def _breach(tenant: Tenant, ticket: Ticket) -> None:
+    lifecycle.record(
+        ticket,
+        TicketEvent.Kind.SLA_BREACHED,
+        actor_kind=Actor.AUTOMATION,
+        after=ticket.next_update_due_at.isoformat(),
+        data={"priority": ticket.priority, "status": ticket.status},
+    )
+    ticket.sla_breached_due_at = ticket.next_update_due_at
+    ticket.save(update_fields=["sla_breached_due_at", "updated_at"])
+
+
 # In this order: a ticket solved by the first rule during a catch-up can close in the same pass.
 RULES = [
     ("solved", _due_pending, _solve),
     ("closed", _due_solved, _close),
     ("reminded", _due_reminders, _remind),
+    ("breached", _due_breaches, _breach),
 ]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from tickets import sla
 from tickets.models import Ticket, TicketEvent
 
 Status = Ticket.Status
@@ -127,6 +128,10 @@ def transition(
         after=to,
         data={k: v for k, v in (("reason", reason), ("due_at", at and at.isoformat())) if v},
     )
+    # Back to work (pending/solved -> open): the agent's clock restarts now. Leaving open:
+    # nothing is owed while the customer is asked or the ticket is solved.
+    reentered = to in sla.OWES_UPDATE and before not in sla.OWES_UPDATE
+    sla.refresh(ticket, anchor=now if reentered else None)
     return True
 
 
@@ -163,6 +168,7 @@ def set_priority(ticket: Ticket, priority: str, *, actor, actor_kind: str = Acto
     before = ticket.priority
     ticket.priority = priority
     ticket.save(update_fields=["priority", "updated_at"])
+    sla.refresh(ticket)  # a new priority has its own targets
     record(
         ticket,
         TicketEvent.Kind.PRIORITY_CHANGED,

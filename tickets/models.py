@@ -76,6 +76,13 @@ class Ticket(TenantOwned):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
     first_replied_at = models.DateTimeField(null=True, blank=True)
+    # SLA: the agent owes an update by next_update_due_at, counted in business time from the
+    # anchor (the last public agent reply, or when the ticket last became new/open). None for
+    # pending, solved and closed tickets. sla_breached_due_at remembers which due time already
+    # has its breach event, so the periodic check records each breach once.
+    sla_anchor_at = models.DateTimeField(null=True, blank=True)
+    next_update_due_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_due_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     pending_since = models.DateTimeField(null=True, blank=True)
     # When the "we still need your answer" reminder went out for this pending period.
@@ -124,6 +131,12 @@ class Ticket(TenantOwned):
                 fields=["tenant", "solved_at"],
                 name="ticket_solved_due",
                 condition=models.Q(status="solved"),
+            ),
+            # Queue order by next update due, and the periodic breach check.
+            models.Index(
+                fields=["tenant", "next_update_due_at"],
+                name="ticket_update_due",
+                condition=models.Q(next_update_due_at__isnull=False),
             ),
         ]
 
@@ -222,6 +235,7 @@ class TicketEvent(TenantOwned):
         PRIORITY_CHANGED = "priority_changed", "Priority changed"
         ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
         REQUESTER_LINKED = "requester_linked", "Requester account linked"
+        SLA_BREACHED = "sla_breached", "Update overdue (SLA breached)"
 
     class ActorKind(models.TextChoices):
         USER = "user", "Person"

@@ -12,7 +12,7 @@ from tenants.context import current_tenant
 from tenants.models import Membership
 from tenants.services import organization_for_email
 from tickets import attachments as files
-from tickets import lifecycle, notifications
+from tickets import lifecycle, notifications, sla
 from tickets.forms import is_outdated
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
@@ -114,6 +114,7 @@ def ticket_submit(
         body_html=render(description),
     )
     _attach(ticket, comment, uploads, staged or [])
+    sla.refresh(ticket, anchor=ticket.created_at)
     data = {"channel": channel, "priority": priority}
     if follow_up_of is not None:
         data["follow_up_of"] = follow_up_of.number
@@ -201,6 +202,8 @@ def ticket_reply(
     else:
         ticket.save(update_fields=["updated_at"])
     if staff and public:
+        # A public update restarts the agent's clock (or ends it, for pending/solved).
+        sla.refresh(ticket, anchor=comment.created_at)
         notifications.agent_replied(ticket, comment)
     elif staff and changed and ticket.status == Status.SOLVED:
         notifications.ticket_solved(ticket)

@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run=False, budget=240, **options):
         report = run_automations(time_budget=timedelta(seconds=budget), dry_run=dry_run)
-        verbs = {"solved": "solve", "closed": "close", "reminded": "remind"}
+        verbs = {"solved": "solve", "closed": "close", "reminded": "remind", "breached": "flag"}
         for outcome, verb in verbs.items():
             for slug, number in getattr(report, outcome):
                 self.stdout.write(f"{'would ' + verb if dry_run else outcome} {slug} #{number}")
@@ -22,7 +22,8 @@ class Command(BaseCommand):
             self.stderr.write(f"failed {slug} #{number}: {error}")
         summary = (
             f"{len(report.solved)} solved, {len(report.closed)} closed, "
-            f"{len(report.reminded)} reminded, {len(report.failed)} failed"
+            f"{len(report.reminded)} reminded, {len(report.breached)} breaches recorded, "
+            f"{len(report.failed)} failed"
         )
         if report.budget_exhausted:
             summary += " (time budget spent; the next pass continues)"
