@@ -6,12 +6,14 @@ Every pattern here is walked by the tenant isolation probe (tests/test_isolation
 from django.urls import include, path
 
 from helpdesk.views import healthz
+from tenants import settings_views
 from tenants import views as tenant_views
 from tickets import views as ticket_views
 
 portal_patterns = (
     [
         path("", tenant_views.portal_home, name="home"),
+        path("support-policy/", tenant_views.support_policy, name="support_policy"),
         path("tickets/new/", ticket_views.ticket_new, name="ticket_new"),
         path("tickets/new/done/", ticket_views.ticket_submitted, name="ticket_submitted"),
         path("tickets/", ticket_views.my_tickets, name="my_tickets"),
@@ -29,6 +31,15 @@ agent_patterns = (
     [
         path("", tenant_views.agent_home, name="home"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
+        path("settings/", settings_views.general, name="settings"),
+        path("settings/hours/", settings_views.hours, name="settings_hours"),
+        path("settings/holidays/", settings_views.holidays, name="settings_holidays"),
+        path(
+            "settings/holidays/<int:pk>/delete/",
+            settings_views.holiday_delete,
+            name="settings_holiday_delete",
+        ),
+        path("settings/priorities/", settings_views.priorities, name="settings_priorities"),
         path("tickets/<int:number>/", ticket_views.agent_ticket, name="ticket"),
         path(
             "tickets/<int:number>/update/", ticket_views.agent_ticket_update, name="ticket_update"

@@ -281,3 +281,11 @@ class PriorityLevel(TenantOwned):
         amount = getattr(self, f"{which}_amount")
         unit = SlaUnit(getattr(self, f"{which}_unit")).label
         return f"{amount} {unit[:-1] if amount == 1 else unit}"
+
+    @property
+    def describe_first_reply(self) -> str:
+        return self.describe("first_reply")
+
+    @property
+    def describe_next_update(self) -> str:
+        return self.describe("next_update")

@@ -99,3 +99,66 @@ def tenant_create(
         # Ticket numbers start at 1; the counter row exists before the first submission races.
         TicketCounter.objects.create()
     return tenant
+
+
+# --- Settings (tenant admin) ---------------------------------------------------------------
+
+
+def _sla_inputs_changed() -> None:
+    """Hours, holidays, time zone and targets feed every due time: recompute after commit."""
+    from tenants.context import current_tenant
+
+    tenant_id = current_tenant().pk
+
+    def queue():
+        from tickets.tasks import recompute_sla
+
+        try:
+            recompute_sla.delay(tenant_id)
+        except Exception:  # the broker is down: recompute here rather than leave stale dues
+            from tickets.sla import recompute_all
+
+            with tenant_context(Tenant.objects.get(pk=tenant_id)):
+                recompute_all()
+
+    transaction.on_commit(queue)
+
+
+@transaction.atomic
+def tenant_settings_update(*, form) -> Tenant:
+    """Save the general settings form; due times follow a new time zone or holiday country."""
+    clock_fields = {"time_zone", "holiday_country"}
+    tenant = form.save()
+    if clock_fields & set(form.changed_data):
+        _sla_inputs_changed()
+    return tenant
+
+
+@transaction.atomic
+def business_hours_replace(*, intervals: list[tuple[int, time, time]]) -> None:
+    BusinessHours.objects.all().delete()
+    for weekday, opens, closes in intervals:
+        BusinessHours.objects.create(weekday=weekday, opens=opens, closes=closes)
+    _sla_inputs_changed()
+
+
+@transaction.atomic
+def holiday_add(*, date, name: str):
+    from tenants.models import TenantHoliday
+
+    holiday = TenantHoliday.objects.create(date=date, name=name)
+    _sla_inputs_changed()
+    return holiday
+
+
+@transaction.atomic
+def holiday_remove(*, holiday) -> None:
+    holiday.delete()
+    _sla_inputs_changed()
+
+
+@transaction.atomic
+def priority_levels_update(*, forms) -> None:
+    for form in forms:
+        form.save()
+    _sla_inputs_changed()

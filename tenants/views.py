@@ -17,6 +17,14 @@ def portal_home(request):
     )
 
 
+def support_policy(request):
+    """The tenant's public support policy, rendered from the settings the product runs on."""
+    from tenants.context import current_tenant
+    from tenants.policy import policy_for
+
+    return render(request, "portal/support_policy.html", {"policy": policy_for(current_tenant())})
+
+
 @staff_required
 def agent_home(request):
     """Unsolved tickets by severity, the team and customer organizations at a glance."""

@@ -153,7 +153,8 @@ class World:
 
     def all_markers(self) -> list[str]:
         """Everything of this tenant, public pages included: never shown on another host."""
-        return [*self.private_markers(), self.tenant.name, self.marker]
+        # Holidays are public on the tenant's own policy page, but never on another host.
+        return [*self.private_markers(), self.tenant.name, self.marker, f"B holiday {self.marker}"]
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,7 @@ OBJECT_URLS = {
     "agent:ticket_update": lambda b: {"number": b.only_ticket.number},
     "portal:ticket": lambda b: {"number": b.only_ticket.number},
     "portal:attachment": lambda b: {"number": b.only_ticket.number, "pk": b.only_attachment.pk},
+    "agent:settings_holiday_delete": lambda b: {"pk": b.holiday.pk},
 }
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
@@ -91,7 +92,10 @@ def _assert_no_markers(response, markers, context):
 
 def prepare(world_a, world_b):
     """Give B a ticket (with a file and a note) whose number does not exist in A."""
+    from datetime import date
+
     from tenants.context import tenant_context
+    from tenants.models import TenantHoliday
     from tickets.models import Ticket
 
     with tenant_context(world_a.tenant):
@@ -105,6 +109,9 @@ def prepare(world_a, world_b):
     world_b.only_ticket = ticket
     with tenant_context(world_b.tenant):
         world_b.only_attachment = ticket.attachments.get()
+        world_b.holiday = TenantHoliday.objects.create(
+            date=date(2027, 1, 4), name=f"B holiday {world_b.marker}"
+        )
         assert not Ticket.objects.filter(number=ticket.number, tenant=world_a.tenant).exists()
 
 

@@ -49,3 +49,26 @@ def refresh(ticket: Ticket, *, policy: SlaPolicy | None = None, anchor=None) -> 
         ticket.sla_anchor_at = ticket.created_at or timezone.now()
     ticket.next_update_due_at = (policy or SlaPolicy()).due(ticket)
     ticket.save(update_fields=["sla_anchor_at", "next_update_due_at", "updated_at"])
+
+
+def recompute_all(*, batch: int = 2000) -> int:
+    """Recompute the due time of every ticket that owes an update (after a settings change)."""
+    policy = SlaPolicy()
+    changed = 0
+    last_pk = 0
+    while True:
+        tickets = list(
+            Ticket.objects.filter(status__in=OWES_UPDATE, pk__gt=last_pk)
+            .only("pk", "status", "priority", "created_at", "first_replied_at", "sla_anchor_at",
+                  "next_update_due_at")
+            .order_by("pk")[:batch]
+        )  # fmt: skip
+        if not tickets:
+            return changed
+        for ticket in tickets:
+            due = policy.due(ticket)
+            if due != ticket.next_update_due_at:
+                ticket.next_update_due_at = due
+                changed += 1
+        Ticket.objects.bulk_update(tickets, ["next_update_due_at"])
+        last_pk = tickets[-1].pk

@@ -14,3 +14,17 @@ def run_automations() -> int:
 def purge_staged_attachments() -> int:
     """Remove files left by submission forms that were never completed."""
     return staged_attachments_purge()
+
+
+@shared_task
+def recompute_sla(tenant_id: int) -> int:
+    """Recompute a tenant's due times after its hours, holidays or targets changed."""
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+    from tickets.sla import recompute_all
+
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return 0
+    with tenant_context(tenant):
+        return recompute_all()

@@ -25,7 +25,7 @@ from tenants.demo import (
 )
 from tenants.models import Membership, Organization, Tenant
 from tenants.services import tenant_create
-from tickets import lifecycle, services
+from tickets import lifecycle, services, sla
 from tickets.demo import DEMO_CONVERSATIONS, DEMO_FORM, SECOND_FORM
 from tickets.lifecycle import Actor
 from tickets.models import Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
@@ -173,7 +173,7 @@ class Command(BaseCommand):
         ticket.refresh_from_db()
         delta = ticket.created_at - when
         fields = ["created_at", "updated_at", "status_changed_at", "first_replied_at",
-                  "pending_since", "solved_at", "closed_at"]  # fmt: skip
+                  "pending_since", "solved_at", "closed_at", "sla_anchor_at"]  # fmt: skip
         Ticket.objects.filter(pk=ticket.pk).update(
             **{f: getattr(ticket, f) - delta for f in fields if getattr(ticket, f)}
         )
@@ -187,6 +187,8 @@ class Command(BaseCommand):
                     f"UPDATE {TicketEvent._meta.db_table} SET created_at = %s WHERE id = %s",  # noqa: S608
                     [event["created_at"] - delta, event["pk"]],
                 )
+        ticket.refresh_from_db()
+        sla.refresh(ticket)  # due times follow the shifted history, in business time
 
     def _volume(self, tenant: Tenant, count: int) -> None:
         rng = random.Random(20261126)  # noqa: S311 (demo data)
@@ -211,6 +213,8 @@ class Command(BaseCommand):
         priorities = [Priority.URGENT] * 5 + [Priority.HIGH] * 15 + [Priority.NORMAL] * 55
         priorities += [Priority.LOW] * 25
         now = timezone.now()
+        with tenant_context(tenant):
+            policy = sla.SlaPolicy()
         done = 0
         while done < count:
             size = min(BATCH, count - done)
@@ -244,6 +248,8 @@ class Command(BaseCommand):
                     )
                 for ticket in tickets:
                     ticket.app_version_outdated = ticket.app_version != tenant.current_app_version
+                    ticket.sla_anchor_at = ticket.status_changed_at
+                    ticket.next_update_due_at = policy.due(ticket)
                 created = Ticket.objects.bulk_create(tickets)
                 body = "Volume ticket created by seed_demo --tickets."
                 Comment.objects.bulk_create(

@@ -1,0 +1,84 @@
+"""What the public support-policy page says, computed from the tenant's live settings.
+
+The same settings drive the automation and the SLA clock, so the page cannot promise one
+thing while the product does another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from tenants.business_time import NoBusinessHours, _country_holidays, schedule_for
+from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
+from tickets.models import TicketFormField
+from tickets.priorities import RANK
+
+
+@dataclass
+class PolicyView:
+    tenant: Tenant
+    hours_by_day: list[tuple[str, list[str]]]
+    open_now: bool
+    next_change: datetime | None
+    priority_levels: list[PriorityLevel]
+    upcoming_holidays: list[tuple[date, str]]
+    solved_close_delay: str
+    pending_solve_delay: str
+    pending_reminder_before: str
+    form_questions: list[str]
+
+
+def duration_words(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours % 24 == 0:
+        days = int(hours // 24)
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:
+    now = now or timezone.now()
+    schedule = schedule_for(tenant)
+    days: dict[int, list[str]] = {}
+    for interval in BusinessHours.objects.order_by("weekday", "opens"):
+        closes = (
+            "24:00"
+            if interval.closes.hour == interval.closes.minute == 0
+            else f"{interval.closes:%H:%M}"
+        )
+        days.setdefault(interval.weekday, []).append(f"{interval.opens:%H:%M}–{closes}")
+    names = BusinessHours.Weekday.labels
+    try:
+        open_now = schedule.is_open(now)
+        next_change = schedule.next_closing(now) if open_now else schedule.next_opening(now)
+    except NoBusinessHours:
+        open_now, next_change = False, None
+    today = now.astimezone(schedule.tz).date()
+    horizon = today + timedelta(days=120)
+    holidays = {d: n for d, n in TenantHoliday.objects.filter(date__gte=today, date__lte=horizon)
+                .values_list("date", "name")}  # fmt: skip
+    if tenant.holiday_country:
+        import holidays as calendars
+
+        for year in {today.year, horizon.year}:
+            if _country_holidays(tenant.holiday_country, year):
+                for day, name in calendars.country_holidays(
+                    tenant.holiday_country, years=year
+                ).items():
+                    if today <= day <= horizon:
+                        holidays.setdefault(day, name)
+    return PolicyView(
+        tenant=tenant,
+        hours_by_day=[(names[day], days[day]) for day in sorted(days)],
+        open_now=open_now,
+        next_change=next_change,
+        priority_levels=sorted(PriorityLevel.objects.all(), key=lambda lv: RANK[lv.priority]),
+        upcoming_holidays=sorted(holidays.items())[:6],
+        solved_close_delay=duration_words(tenant.solved_close_delay),
+        pending_solve_delay=duration_words(tenant.pending_solve_delay),
+        pending_reminder_before=duration_words(tenant.pending_reminder_before),
+        form_questions=list(TicketFormField.objects.values_list("label", flat=True)),
+    )

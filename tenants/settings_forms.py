@@ -1,0 +1,164 @@
+"""Tenant admin settings: validated forms for what the policy page and automation run on."""
+
+from __future__ import annotations
+
+import itertools
+import zoneinfo
+from datetime import time, timedelta
+
+import holidays as calendars
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tenants.models import BusinessHours, PriorityLevel, SlaUnit, Tenant, TenantHoliday
+
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+class GeneralSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=[(z, z) for z in TIME_ZONES])
+    solved_close_days = forms.IntegerField(
+        min_value=1, max_value=90, label="Close solved tickets after (days)"
+    )
+    pending_solve_days = forms.IntegerField(
+        min_value=1, max_value=90, label="Solve pending tickets after (days)"
+    )
+    reminder_hours = forms.IntegerField(
+        min_value=1, max_value=24 * 89, label="Remind the customer this many hours before"
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ["time_zone", "holiday_country", "current_app_version",
+                  "share_tickets_in_organization", "support_email"]  # fmt: skip
+        labels = {"share_tickets_in_organization": "Customers see their organization's tickets"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tenant = self.instance
+        self.fields["solved_close_days"].initial = tenant.solved_close_delay.days
+        self.fields["pending_solve_days"].initial = tenant.pending_solve_delay.days
+        self.fields["reminder_hours"].initial = int(
+            tenant.pending_reminder_before.total_seconds() // 3600
+        )
+
+    def clean_holiday_country(self):
+        code = self.cleaned_data["holiday_country"].strip().upper()
+        if code and code not in calendars.list_supported_countries():
+            raise ValidationError(f"{code} is not a supported country code (e.g. US, DE, GB).")
+        return code
+
+    def clean_current_app_version(self):
+        from tickets.forms import VERSION_RE
+
+        version = self.cleaned_data["current_app_version"].strip()
+        if version and not VERSION_RE.match(version):
+            raise ValidationError("Use a version number such as 11.4.1.")
+        return version
+
+    def clean(self):
+        data = super().clean()
+        pending, hours = data.get("pending_solve_days"), data.get("reminder_hours")
+        if pending and hours and hours >= pending * 24:
+            self.add_error("reminder_hours", "The reminder must come before the automatic solve.")
+        return data
+
+    def save(self, commit=True):
+        tenant = super().save(commit=False)
+        tenant.solved_close_delay = timedelta(days=self.cleaned_data["solved_close_days"])
+        tenant.pending_solve_delay = timedelta(days=self.cleaned_data["pending_solve_days"])
+        tenant.pending_reminder_before = timedelta(hours=self.cleaned_data["reminder_hours"])
+        if commit:
+            tenant.save()
+        return tenant
+
+
+class HoursForm(forms.Form):
+    weekday = forms.TypedChoiceField(choices=BusinessHours.Weekday.choices, coerce=int)
+    opens = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    closes = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}), help_text="00:00 means midnight."
+    )
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens"), data.get("closes")
+        if opens is not None and closes is not None and not (opens < closes or closes == time(0)):
+            raise ValidationError("An interval must close after it opens.")
+        return data
+
+
+class BaseHoursFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        by_day: dict[int, list[tuple[int, int]]] = {}
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue  # an empty extra row, or one marked for removal
+            data = form.cleaned_data
+            start = data["opens"].hour * 60 + data["opens"].minute
+            end = (
+                24 * 60
+                if data["closes"] == time(0)
+                else data["closes"].hour * 60 + data["closes"].minute
+            )
+            by_day.setdefault(data["weekday"], []).append((start, end))
+        names = dict(BusinessHours.Weekday.choices)
+        for day, spans in by_day.items():
+            spans.sort()
+            for (_s1, e1), (s2, _e2) in itertools.pairwise(spans):
+                if s2 < e1:
+                    raise ValidationError(f"Intervals on {names[day]} overlap.")
+
+
+HoursFormSet = forms.formset_factory(HoursForm, formset=BaseHoursFormSet, extra=2, can_delete=True)
+
+
+class HolidayForm(forms.ModelForm):
+    class Meta:
+        model = TenantHoliday
+        fields = ["date", "name"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if TenantHoliday.objects.filter(date=day).exists():
+            raise ValidationError("That date is already a holiday.")
+        return day
+
+
+class PriorityLevelForm(forms.ModelForm):
+    examples_text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Examples (one per line)"
+    )
+
+    class Meta:
+        model = PriorityLevel
+        fields = ["summary", "first_reply_amount", "first_reply_unit",
+                  "next_update_amount", "next_update_unit"]  # fmt: skip
+        widgets = {"summary": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["examples_text"].initial = "\n".join(self.instance.examples)
+        for name in ("first_reply_amount", "next_update_amount"):
+            self.fields[name].min_value = 1
+            self.fields[name].widget.attrs["min"] = 1
+        for name in ("first_reply_unit", "next_update_unit"):
+            self.fields[name].choices = SlaUnit.choices
+
+    def clean(self):
+        data = super().clean()
+        for name in ("first_reply_amount", "next_update_amount"):
+            if data.get(name) is not None and data[name] < 1:
+                self.add_error(name, "Targets must be at least 1.")
+        return data
+
+    def save(self, commit=True):
+        level = super().save(commit=False)
+        level.examples = [line.strip() for line in self.cleaned_data["examples_text"].splitlines()
+                          if line.strip()]  # fmt: skip
+        if commit:
+            level.save()
+        return level

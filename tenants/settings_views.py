@@ -1,0 +1,94 @@
+"""Tenant admin settings pages: general, hours, holidays, priorities and SLA targets."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants import services
+from tenants.access import admin_required
+from tenants.context import current_tenant
+from tenants.models import BusinessHours, PriorityLevel, TenantHoliday
+from tenants.settings_forms import GeneralSettingsForm, HolidayForm, HoursFormSet, PriorityLevelForm
+from tickets.priorities import RANK
+
+
+def _page(request, template, context, *, invalid=False):
+    return render(request, template, {"section": template.rsplit("/", 1)[-1][:-5], **context},
+                  status=400 if invalid else 200)  # fmt: skip
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def general(request):
+    form = GeneralSettingsForm(request.POST or None, instance=current_tenant())
+    if request.method == "POST":
+        if form.is_valid():
+            services.tenant_settings_update(form=form)
+            messages.success(request, "Settings saved.")
+            return redirect("agent:settings")
+        return _page(request, "settings/general.html", {"form": form}, invalid=True)
+    return _page(request, "settings/general.html", {"form": form})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def hours(request):
+    initial = [{"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
+               for h in BusinessHours.objects.order_by("weekday", "opens")]  # fmt: skip
+    formset = HoursFormSet(request.POST or None, initial=initial, prefix="hours")
+    if request.method == "POST":
+        if formset.is_valid():
+            intervals = [
+                (f.cleaned_data["weekday"], f.cleaned_data["opens"], f.cleaned_data["closes"])
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            services.business_hours_replace(intervals=intervals)
+            messages.success(request, "Business hours saved.")
+            return redirect("agent:settings_hours")
+        return _page(request, "settings/hours.html", {"formset": formset}, invalid=True)
+    return _page(request, "settings/hours.html", {"formset": formset})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def holidays(request):
+    form = HolidayForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            services.holiday_add(date=form.cleaned_data["date"], name=form.cleaned_data["name"])
+            messages.success(request, "Holiday added.")
+            return redirect("agent:settings_holidays")
+        invalid = True
+    else:
+        invalid = False
+    return _page(
+        request,
+        "settings/holidays.html",
+        {"form": form, "holidays": TenantHoliday.objects.order_by("date")},
+        invalid=invalid,
+    )
+
+
+@admin_required
+@require_POST
+def holiday_delete(request, pk: int):
+    holiday = get_object_or_404(TenantHoliday.objects, pk=pk)
+    services.holiday_remove(holiday=holiday)
+    messages.success(request, f"{holiday.name} removed.")
+    return redirect("agent:settings_holidays")
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def priorities(request):
+    levels = sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
+    forms = [PriorityLevelForm(request.POST or None, instance=level, prefix=level.priority)
+             for level in levels]  # fmt: skip
+    if request.method == "POST":
+        if all(form.is_valid() for form in forms):
+            services.priority_levels_update(forms=forms)
+            messages.success(request, "Priorities and SLA targets saved.")
+            return redirect("agent:settings_priorities")
+        return _page(request, "settings/priorities.html", {"forms": forms}, invalid=True)
+    return _page(request, "settings/priorities.html", {"forms": forms})

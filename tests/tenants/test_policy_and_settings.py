@@ -1,0 +1,196 @@
+"""The public policy page follows the live settings; admins change them through validated forms."""
+
+import html
+import re
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+
+from tenants.context import tenant_context
+from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
+from tickets.models import Ticket
+
+
+def text(response) -> str:
+    """The visible text of a page (tags removed, whitespace collapsed), and its raw HTML."""
+    raw = response.content.decode()
+    visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", raw))
+    return html.unescape(visible + "\n" + raw)
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", quiet_logins=True)
+    return Tenant.objects.get(slug="demo")
+
+
+def policy(demo) -> str:
+    return text(Client(HTTP_HOST=demo.host).get("/support-policy/"))
+
+
+def test_policy_page_shows_the_demo_tenants_figures(demo):
+    with time_machine.travel(datetime(2026, 3, 4, 16, 0, tzinfo=UTC), tick=False):  # Wed 10:00 CST
+        page = policy(demo)
+    for expected in [
+        "Around the clock, every day",
+        "Monday 08:00–17:00", "Friday 08:00–17:00",
+        "Time zone: America/Chicago; closed on public holidays (US)",
+        "Agents are available now", "until Wednesday 17:00 CST",
+        "A restore from backup fails", "The account cannot be renewed", "The account has expired",
+        "2 business hours", "4 business hours", "1 business day",
+        "it is Closed automatically after 2 days",
+        "without an answer it is marked Solved after 4 days",
+        "We remind you 1 day before",
+        "A reply to a closed ticket starts a new follow-up ticket",
+        "Computer ID (GUID) of each affected device",
+        "Please run the current version of the app (11.4.1)",
+    ]:  # fmt: skip
+        assert expected in page, expected
+    assert "Saturday" not in page.split("Ways to contact us")[1].split("What to include")[0]
+
+
+def test_policy_page_says_when_chat_opens_next(demo):
+    with time_machine.travel(datetime(2026, 9, 6, 18, 0, tzinfo=UTC), tick=False):  # Sunday
+        page = policy(demo)
+    # Monday is Labor Day, so chat opens on Tuesday.
+    assert "Closed now." in page and "Opens Tuesday, September 8, 08:00 CDT" in page
+    assert "Labor Day" in page
+
+
+def test_changing_a_setting_changes_the_page(demo):
+    with tenant_context(demo):
+        demo.solved_close_delay = timedelta(days=3)
+        demo.save()
+        BusinessHours.objects.create(weekday=5, opens=time(10), closes=time(14))
+        urgent = PriorityLevel.objects.get(priority="urgent")
+        urgent.first_reply_amount = 30
+        urgent.first_reply_unit = "business_hours"
+        urgent.save()
+    page = policy(demo)
+    assert "Closed automatically after 3 days" in page
+    assert "Saturday 10:00–14:00" in page
+    assert "30 business hours" in page
+
+
+@pytest.fixture
+def admin_client(demo):
+    from tenants.models import Membership
+    from tests.conftest import login_client
+
+    with tenant_context(demo):
+        admin = Membership.objects.get(role="admin").user
+    return login_client(admin, demo)
+
+
+def test_only_admins_reach_settings(demo):
+    from tenants.models import Membership
+    from tests.conftest import login_client
+
+    with tenant_context(demo):
+        agent = Membership.objects.filter(role="agent").first().user
+    client = login_client(agent, demo)
+    for url in ("/agent/settings/", "/agent/settings/hours/", "/agent/settings/priorities/"):
+        assert client.get(url).status_code == 403
+
+
+def general(**overrides):
+    data = {
+        "time_zone": "America/Chicago", "holiday_country": "US", "current_app_version": "11.5.0",
+        "support_email": "support@demo.example.com", "solved_close_days": "2",
+        "pending_solve_days": "4", "reminder_hours": "24",
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_general_settings_save_and_reject_bad_values(admin_client, demo):
+    assert admin_client.post("/agent/settings/", general()).status_code == 302
+    demo.refresh_from_db()
+    assert demo.current_app_version == "11.5.0"
+    for bad, message in [
+        ({"solved_close_days": "0"}, "greater than or equal to 1"),
+        ({"reminder_hours": "96"}, "The reminder must come before the automatic solve."),
+        ({"holiday_country": "XX"}, "XX is not a supported country code"),
+        ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
+        ({"current_app_version": "latest"}, "Use a version number such as 11.4.1."),
+    ]:
+        response = admin_client.post("/agent/settings/", general(**bad))
+        assert response.status_code == 400 and message in text(response), bad
+        assert 'value="support@demo.example.com"' in text(response)  # input kept
+    demo.refresh_from_db()
+    assert demo.solved_close_delay == timedelta(days=2)
+
+
+def hours_post(rows):
+    data = {"hours-TOTAL_FORMS": str(len(rows)), "hours-INITIAL_FORMS": "0"}
+    for i, (day, opens, closes) in enumerate(rows):
+        data |= {f"hours-{i}-weekday": day, f"hours-{i}-opens": opens, f"hours-{i}-closes": closes}
+    return data
+
+
+def test_hours_reject_overlaps_and_backwards_intervals(admin_client, demo):
+    overlap = admin_client.post(
+        "/agent/settings/hours/", hours_post([(0, "08:00", "12:00"), (0, "11:00", "17:00")])
+    )
+    assert overlap.status_code == 400 and "Intervals on Monday overlap." in text(overlap)
+    backwards = admin_client.post("/agent/settings/hours/", hours_post([(1, "17:00", "08:00")]))
+    assert backwards.status_code == 400 and "must close after it opens" in text(backwards)
+    with tenant_context(demo):
+        assert BusinessHours.objects.count() == 5  # nothing changed
+
+
+def test_saving_hours_recomputes_open_tickets_due_times(admin_client, demo):
+    from tickets.sla import recompute_all
+
+    rows = [(d, "10:00", "12:00") for d in range(5)] + [(d, "13:00", "14:00") for d in range(5)]
+    with time_machine.travel(datetime(2026, 3, 4, 15, 0, tzinfo=UTC), tick=False):  # Wed 09:00
+        with tenant_context(demo):
+            ticket = Ticket.objects.filter(status="new").first()
+            before = ticket.next_update_due_at
+        assert admin_client.post("/agent/settings/hours/", hours_post(rows)).status_code == 302
+        with tenant_context(demo):
+            assert BusinessHours.objects.count() == 10
+            assert recompute_all() > 0  # what the queued task runs
+            ticket.refresh_from_db()
+            schedule_hours = {(h.opens, h.closes) for h in BusinessHours.objects.all()}
+    assert schedule_hours == {(time(10), time(12)), (time(13), time(14))}
+    assert ticket.next_update_due_at != before
+
+
+def test_holidays_add_reject_duplicates_and_remove(admin_client, demo):
+    response = admin_client.post("/agent/settings/holidays/", {"date": "2026-12-24", "name": "Eve"})
+    assert response.status_code == 302
+    again = admin_client.post("/agent/settings/holidays/", {"date": "2026-12-24", "name": "Eve"})
+    assert again.status_code == 400 and "already a holiday" in text(again)
+    with tenant_context(demo):
+        holiday = TenantHoliday.objects.get()
+    admin_client.post(f"/agent/settings/holidays/{holiday.pk}/delete/")
+    with tenant_context(demo):
+        assert not TenantHoliday.objects.exists()
+
+
+def test_priority_targets_are_validated(admin_client, demo):
+    page = admin_client.get("/agent/settings/priorities/")
+    assert page.status_code == 200
+    data = {}
+    with tenant_context(demo):
+        for level in PriorityLevel.objects.all():
+            p = level.priority
+            data |= {
+                f"{p}-summary": level.summary,
+                f"{p}-examples_text": "\n".join(level.examples),
+                f"{p}-first_reply_amount": "3",
+                f"{p}-first_reply_unit": "business_hours",
+                f"{p}-next_update_amount": "1",
+                f"{p}-next_update_unit": "business_days",
+            }
+    bad = {**data, "low-first_reply_amount": "0"}
+    response = admin_client.post("/agent/settings/priorities/", bad)
+    assert response.status_code == 400 and "Targets must be at least 1." in text(response)
+    assert admin_client.post("/agent/settings/priorities/", data).status_code == 302
+    with tenant_context(demo):
+        urgent = PriorityLevel.objects.get(priority="urgent")
+    assert (urgent.first_reply_amount, urgent.examples[0]) == (3, "A restore from backup fails")
