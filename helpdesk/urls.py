@@ -8,6 +8,7 @@ from django.urls import include, path
 from helpdesk.views import healthz
 from tenants import settings_views
 from tenants import views as tenant_views
+from tickets import agent_views
 from tickets import views as ticket_views
 
 portal_patterns = (
@@ -29,7 +30,9 @@ portal_patterns = (
 
 agent_patterns = (
     [
-        path("", tenant_views.agent_home, name="home"),
+        path("", agent_views.queue_view, name="home"),
+        path("bulk/", agent_views.bulk_update, name="bulk"),
+        path("people/", tenant_views.people, name="people"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
         path("settings/", settings_views.general, name="settings"),
         path("settings/hours/", settings_views.hours, name="settings_hours"),

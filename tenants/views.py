@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404, render
 from tenants.access import staff_required
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
 from tickets.priorities import RANK
-from tickets.selectors import unsolved_tickets
 
 
 def portal_home(request):
@@ -26,8 +25,8 @@ def support_policy(request):
 
 
 @staff_required
-def agent_home(request):
-    """Unsolved tickets by severity, the team and customer organizations at a glance."""
+def people(request):
+    """The team and the customer organizations."""
     team = (
         Membership.objects.filter(role__in=Membership.STAFF_ROLES)
         .select_related("user")
@@ -37,17 +36,10 @@ def agent_home(request):
         customer_count=Count("members", filter=Q(members__role=Membership.Role.CUSTOMER))
     ).order_by("name")
     customer_count = Membership.objects.filter(role=Membership.Role.CUSTOMER).count()
-    unsolved = unsolved_tickets()
     return render(
         request,
-        "agent/home.html",
-        {
-            "team": team,
-            "organizations": organizations,
-            "customer_count": customer_count,
-            "unsolved": unsolved[:50],
-            "unsolved_count": unsolved.count(),
-        },
+        "agent/people.html",
+        {"team": team, "organizations": organizations, "customer_count": customer_count},
     )
 
 

@@ -29,6 +29,7 @@ def create_due_tickets(
                     subject=f"Bulk ticket {first + start + offset}",
                     requester_email=f"requester{(start + offset) % 977}@example.com",
                     status=status,
+                    priority_rank=2,  # normal
                     status_changed_at=since,
                     pending_since=since if status == Ticket.Status.PENDING else None,
                     solved_at=since if status == Ticket.Status.SOLVED else None,

@@ -1,11 +1,17 @@
 import secrets
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from tenants.managers import TenantManager, TenantQuerySet
 from tenants.models import TenantOwned
-from tickets.priorities import Priority
+from tickets.priorities import RANK, Priority
+
+# Sorts tickets that owe no update (pending) after every due time, in the queue's index.
+QUEUE_NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class TicketCounter(TenantOwned):
@@ -66,6 +72,8 @@ class Ticket(TenantOwned):
         related_name="assigned_tickets",
     )
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    # 0 = Urgent ... 3 = Low, kept in step with ``priority`` by save(): the queue sorts on it.
+    priority_rank = models.PositiveSmallIntegerField(default=RANK[Priority.NORMAL])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     form_answers = models.JSONField(default=dict, blank=True)
@@ -138,10 +146,33 @@ class Ticket(TenantOwned):
                 name="ticket_update_due",
                 condition=models.Q(next_update_due_at__isnull=False),
             ),
+            # The agent queue's default view and its keyset pagination: exactly its sort key
+            # (most severe, then next update due with "nothing due" last, then oldest).
+            models.Index(
+                models.F("tenant"),
+                models.F("priority_rank"),
+                Coalesce("next_update_due_at", models.Value(QUEUE_NEVER_DUE)),
+                models.F("created_at"),
+                models.F("id"),
+                name="ticket_queue_order",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
         ]
 
     def __str__(self):
         return f"#{self.number} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        self.priority_rank = RANK[self.priority]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "priority" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "priority_rank"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_overdue(self) -> bool:
+        """The agent's next update is late (see tickets.sla)."""
+        return self.next_update_due_at is not None and self.next_update_due_at < timezone.now()
 
     @property
     def is_closed(self) -> bool:

@@ -312,3 +312,51 @@ def staged_attachments_purge() -> int:
                 attachment.delete()
                 removed += 1
     return removed
+
+
+BULK_STATUSES = (Status.OPEN, Status.PENDING, Status.SOLVED)
+
+
+def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) -> dict:
+    """Apply one change to many tickets, each through the lifecycle in its own transaction.
+
+    Returns {"updated": [numbers], "unchanged": [...], "refused": [(number, reason)]}; one
+    ticket's refusal (a closed ticket, say) does not undo the others.
+    """
+    result = {"updated": [], "unchanged": [], "refused": []}
+    if field == "status" and value not in BULK_STATUSES:
+        raise InvalidTransition("Bulk status changes are limited to open, pending and solved.")
+    assignee = None
+    if field == "assignee" and value:
+        member = (
+            Membership.objects.filter(
+                user_id=int(value) if str(value).isdigit() else None,
+                role__in=Membership.STAFF_ROLES,
+            )
+            .select_related("user")
+            .first()
+        )
+        if member is None:
+            raise InvalidTransition("Choose an agent of this helpdesk.")
+        assignee = member.user
+    for ticket in Ticket.objects.filter(number__in=numbers).order_by("number"):
+        try:
+            with transaction.atomic():
+                locked = _lock(ticket)
+                if field == "status":
+                    changed = lifecycle.transition(
+                        locked, value, actor_kind=Actor.AGENT, actor=actor
+                    )
+                    if changed and locked.status == Status.SOLVED:
+                        notifications.ticket_solved(locked)
+                elif field == "priority":
+                    changed = lifecycle.set_priority(locked, value, actor=actor)
+                elif field == "assignee":
+                    changed = lifecycle.assign(locked, assignee, actor=actor)
+                else:
+                    raise InvalidTransition("Choose what to change.")
+        except InvalidTransition as error:
+            result["refused"].append((ticket.number, str(error)))
+        else:
+            result["updated" if changed else "unchanged"].append(ticket.number)
+    return result

@@ -29,7 +29,7 @@ from tickets import lifecycle, services, sla
 from tickets.demo import DEMO_CONVERSATIONS, DEMO_FORM, SECOND_FORM
 from tickets.lifecycle import Actor
 from tickets.models import Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
-from tickets.priorities import Priority
+from tickets.priorities import RANK, Priority
 from tickets.rendering import render
 
 BATCH = 2000
@@ -248,6 +248,7 @@ class Command(BaseCommand):
                     )
                 for ticket in tickets:
                     ticket.app_version_outdated = ticket.app_version != tenant.current_app_version
+                    ticket.priority_rank = RANK[ticket.priority]
                     ticket.sla_anchor_at = ticket.status_changed_at
                     ticket.next_update_due_at = policy.due(ticket)
                 created = Ticket.objects.bulk_create(tickets)

@@ -1,0 +1,226 @@
+"""The agent queue against a hand-checked fixture: order, every filter, pages, counts, queries."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.context import tenant_context
+from tickets import queue, services
+from tickets.models import Ticket, TicketEvent
+
+S = Ticket.Status
+MONDAY = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
+
+
+@pytest.fixture
+def desk(world_a):
+    """Eight tickets whose queue order is known by construction (see the expected lists)."""
+    w = world_a
+    made = {}
+    with time_machine.travel(MONDAY, tick=False) as clock:
+
+        def new(name, minutes, **kwargs):
+            clock.move_to(MONDAY + timedelta(minutes=minutes))
+            made[name] = w.submit(subject=f"{name} subject", **kwargs)
+            return made[name]
+
+        new("low_old", 0, priority="low")
+        new("urgent_late", 10, priority="urgent")  # first reply due 11:10 ...
+        new("urgent_early", 20, priority="urgent", description="kernel panic in backup")  # 11:20
+        new("high", 30, priority="high", answers={"app_version": "1.0"})
+        new("normal", 40, priority="normal", role="manager")
+        new("pending", 50, priority="urgent")
+        new("solved", 60, priority="urgent")
+        new("org_other", 70, priority="normal", role=None, email="x@elsewhere.example")
+        clock.move_to(MONDAY + timedelta(minutes=80))
+        # ... until this reply at 10:20 moves urgent_late's next update to 12:20: the older
+        # ticket now sorts after the younger one, by due time. (A reply does not assign.)
+        w.reply(made["urgent_late"], "agent", "On it", submit_as=S.OPEN)
+        w.reply(made["pending"], "agent", "Need logs", submit_as=S.PENDING)
+        w.reply(made["solved"], "agent", "Fixed", submit_as=S.SOLVED)
+        with tenant_context(w.tenant):
+            services.ticket_assign(
+                ticket=made["high"], actor=w.users["agent"], assignee=w.users["agent"]
+            )
+    return w, made
+
+
+def names(made, tickets):
+    lookup = {t.pk: name for name, t in made.items()}
+    return [lookup.get(t.pk, "world") for t in tickets]
+
+
+def run(world, user_role="agent", **data):
+    with tenant_context(world.tenant):
+        form = queue.QueueFilterForm(data)
+        assert form.is_valid(), form.errors
+        return list(queue.filtered(form.cleaned_data, world.users[user_role]))
+
+
+def test_default_view_order(desk):
+    w, made = desk
+    with time_machine.travel(MONDAY + timedelta(minutes=90), tick=False):
+        order = names(made, run(w))
+    # Urgent first (by next update due; pending owes nothing so it comes last), then High,
+    # Normal (by due: the world's ticket was submitted today at real time, far later), Low.
+    assert order == [
+        "urgent_early", "urgent_late", "pending", "high", "normal", "org_other", "world",
+        "low_old",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"priority": ["urgent"]}, ["urgent_early", "urgent_late", "pending"]),
+        ({"status": ["solved"]}, ["solved"]),
+        # Neither owes an update, so they sort by age.
+        ({"status": ["pending", "solved"]}, ["pending", "solved"]),
+        # Only "high" was assigned; "solved" was assigned by solving but is not unsolved.
+        ({"assignee": "me"}, ["high"]),
+        ({"assignee": "me", "status": ["solved", "open", "new"]}, ["solved", "high"]),
+        (
+            {"assignee": "unassigned", "priority": ["urgent"]},
+            ["urgent_early", "urgent_late", "pending"],
+        ),
+        ({"requester": "manager-"}, ["normal"]),
+        ({"outdated": "on"}, []),
+        ({"q": "kernel panic"}, ["urgent_early"]),
+        ({"q": "HIGH SUBJECT"}, ["high"]),
+        ({"priority": ["normal"], "q": "subject"}, ["normal", "org_other"]),
+    ],
+)
+def test_filters_and_combinations(desk, filters, expected):
+    w, made = desk
+    with time_machine.travel(MONDAY + timedelta(minutes=90), tick=False):
+        assert names(made, run(w, **filters)) == expected
+
+
+def test_organization_overdue_and_outdated_filters(desk):
+    w, made = desk
+    w.tenant.current_app_version = "2.0"
+    w.tenant.save()
+    outdated = w.submit(subject="old app", answers={"app_version": "1.0"})
+    with time_machine.travel(MONDAY + timedelta(minutes=90), tick=False):
+        org = names(made, run(w, organization=str(w.organization.pk), priority=["urgent"]))
+        assert org == ["urgent_early", "urgent_late", "pending"]
+    assert [t.pk for t in run(w, outdated="on")] == [outdated.pk]
+    with time_machine.travel(MONDAY + timedelta(hours=3), tick=False):  # 12:00 Chicago
+        assert names(made, run(w, overdue="on")) == ["urgent_early"]  # urgent_late: 12:20
+    with time_machine.travel(MONDAY + timedelta(hours=3, minutes=21), tick=False):
+        assert names(made, run(w, overdue="on")) == ["urgent_early", "urgent_late"]
+
+
+def test_bad_filter_values_are_form_errors(desk, as_member):
+    w, _ = desk
+    client = as_member(w.users["agent"], w.tenant)
+    response = client.get("/agent/?assignee=nobody&organization=x&priority=critical")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose me, unassigned, anyone or an agent." in page
+    assert "Select a valid choice. critical is not one of the available choices." in page
+
+
+def test_keyset_pages_return_every_ticket_once_in_order(desk):
+    w, _made = desk
+    with time_machine.travel(MONDAY + timedelta(minutes=90), tick=False):
+        full = run(w, status=["new", "open", "pending", "solved"])
+        seen, cursor = [], None
+        with tenant_context(w.tenant):
+            statuses = {"status": ["new", "open", "pending", "solved"]}
+            tickets = queue.filtered(statuses, w.users["agent"])
+            while True:
+                page = queue.page(tickets, cursor, size=3)
+                seen += page.tickets
+                if not page.next_cursor:
+                    break
+                cursor = page.next_cursor
+    assert [t.pk for t in seen] == [t.pk for t in full]
+    assert len(full) == 9
+
+
+def test_count_is_capped(desk, monkeypatch, as_member):
+    w, _ = desk
+    monkeypatch.setattr(queue, "COUNT_CAP", 3)
+    page = as_member(w.users["agent"], w.tenant).get("/agent/").content.decode()
+    assert "3+ tickets" in page
+
+
+def test_garbage_cursor_shows_the_first_page(desk, as_member):
+    w, _ = desk
+    response = as_member(w.users["agent"], w.tenant).get("/agent/?after=%%%garbage")
+    assert response.status_code == 200 and "#1" in response.content.decode()
+
+
+def _queue_queries(world, as_member, count):
+    for i in range(count):
+        world.submit(subject=f"bulk {i}", priority=["urgent", "high", "normal", "low"][i % 4])
+    client = as_member(world.users["agent"], world.tenant)
+    client.get("/agent/")  # warm caches (session, content types)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/agent/")
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_queue_query_count_does_not_grow_with_rows(world_a, world_b, as_member):
+    assert _queue_queries(world_a, as_member, 5) == _queue_queries(world_b, as_member, 50)
+
+
+def test_bulk_actions_go_through_the_lifecycle_and_write_one_event_each(desk, as_member):
+    w, made = desk
+    client = as_member(w.users["agent"], w.tenant)
+    numbers = [made[n].number for n in ("urgent_early", "normal", "low_old")]
+    response = client.post(
+        "/agent/bulk/",
+        {"ticket": numbers, "action": "status:pending", "next": "/agent/"},
+        follow=True,
+    )
+    assert "3 updated." in response.content.decode()
+    with tenant_context(w.tenant):
+        for number in numbers:
+            ticket = Ticket.objects.get(number=number)
+            assert ticket.status == S.PENDING
+            assert ticket.events.filter(kind=TicketEvent.Kind.STATUS_CHANGED).count() == 1
+    # Closing is the automation's alone: refused for every ticket, nothing changes.
+    closed = client.post(
+        "/agent/bulk/", {"ticket": numbers, "action": "status:closed"}, follow=True
+    )
+    assert "limited to open, pending and solved" in closed.content.decode()
+    # A closed ticket in a batch is refused by name; the rest go through.
+    from tickets import lifecycle
+    from tickets.lifecycle import Actor
+
+    with tenant_context(w.tenant):
+        locked = Ticket.objects.select_for_update().get(pk=made["solved"].pk)
+        lifecycle.transition(locked, S.CLOSED, actor_kind=Actor.AUTOMATION)
+    mixed = client.post(
+        "/agent/bulk/",
+        {"ticket": [made["solved"].number, made["high"].number], "action": "priority:low"},
+        follow=True,
+    ).content.decode()
+    assert "1 updated." in mixed and f"#{made['solved'].number}: Ticket" in mixed
+    with tenant_context(w.tenant):
+        assert Ticket.objects.get(pk=made["high"].pk).priority == "low"
+        assert Ticket.objects.get(pk=made["solved"].pk).priority == "urgent"
+        events = TicketEvent.objects.filter(ticket=made["high"], kind="priority_changed")
+        assert events.count() == 1
+
+
+def test_bulk_assign_to_an_agent(desk, as_member):
+    w, made = desk
+    client = as_member(w.users["manager"], w.tenant)
+    target = w.users["agent"].pk
+    client.post(
+        "/agent/bulk/", {"ticket": [made["low_old"].number], "action": f"assignee:{target}"}
+    )
+    assert w.refresh(made["low_old"]).assignee_id == target
+    bad = client.post(
+        "/agent/bulk/",
+        {"ticket": [made["low_old"].number], "action": f"assignee:{w.users['customer'].pk}"},
+        follow=True,
+    )
+    assert "Choose an agent of this helpdesk." in bad.content.decode()

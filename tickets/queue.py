@@ -1,0 +1,154 @@
+"""The agent queue: filters, the sort key, keyset pagination and a bounded count.
+
+Default view: unsolved tickets, most severe first, then by when the next update is due
+(nothing due last), then oldest. Pages continue from the last row's full sort key
+(priority rank, due, created, id) rather than an OFFSET, so page 500 costs what page 1 costs;
+the ``ticket_queue_order`` index matches that key. Counts stop at a cap ("10,000+") instead of
+counting a million rows on every page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django import forms
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tenants.models import Membership, Organization
+from tickets.models import QUEUE_NEVER_DUE, Comment, Ticket
+from tickets.priorities import Priority
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status]
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.MultipleChoiceField(choices=STATUS_CHOICES, required=False)
+    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
+    assignee = forms.CharField(required=False)  # "me", "unassigned", "" (anyone) or a user id
+    organization = forms.IntegerField(required=False, min_value=1)
+    requester = forms.CharField(required=False, max_length=254)
+    overdue = forms.BooleanField(required=False)
+    outdated = forms.BooleanField(required=False, label="Unsupported app version")
+    q = forms.CharField(required=False, max_length=200, label="Search")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].widget = forms.Select(
+            choices=[("", "Any organization")]
+            + [(o.pk, o.name) for o in Organization.objects.order_by("name")]
+        )
+
+    def clean_assignee(self):
+        value = self.cleaned_data["assignee"].strip()
+        if value in ("", "me", "unassigned") or value.isdigit():
+            return value
+        raise forms.ValidationError("Choose me, unassigned, anyone or an agent.")
+
+
+def agents() -> list[Membership]:
+    return list(
+        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def sort_key_expression():
+    return Coalesce("next_update_due_at", Value(QUEUE_NEVER_DUE))
+
+
+def filtered(data: dict, user) -> QuerySet[Ticket]:
+    """Tickets matching validated filter ``data``, in queue order (the full sort key)."""
+    tickets = Ticket.objects.all()
+    statuses = data.get("status") or list(Ticket.UNSOLVED)
+    tickets = tickets.filter(status__in=statuses)
+    if data.get("priority"):
+        tickets = tickets.filter(priority__in=data["priority"])
+    assignee = data.get("assignee") or ""
+    if assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif assignee == "unassigned":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee.isdigit():
+        tickets = tickets.filter(assignee_id=int(assignee))
+    if data.get("organization"):
+        tickets = tickets.filter(organization_id=data["organization"])
+    if data.get("requester"):
+        tickets = tickets.filter(requester_email__icontains=data["requester"].strip())
+    if data.get("overdue"):
+        tickets = tickets.filter(next_update_due_at__lt=timezone.now())
+    if data.get("outdated"):
+        tickets = tickets.filter(app_version_outdated=True)
+    if data.get("q"):
+        text = data["q"].strip()
+        in_comments = Comment.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
+        number = text.lstrip("#")
+        tickets = tickets.filter(
+            Q(subject__icontains=text)
+            | Exists(in_comments)
+            | (Q(number=int(number)) if number.isdigit() else Q(pk__in=[]))
+        )
+    return tickets.alias(queue_due=sort_key_expression()).order_by(
+        "priority_rank", "queue_due", "created_at", "id"
+    )
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    due = ticket.next_update_due_at or QUEUE_NEVER_DUE
+    raw = json.dumps(
+        [ticket.priority_rank, due.isoformat(), ticket.created_at.isoformat(), ticket.pk]
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[int, datetime, datetime, int] | None:
+    """The sort key in a cursor, or None for anything malformed (the first page is shown)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        rank, due, created, pk = json.loads(raw)
+        return int(rank), datetime.fromisoformat(due), datetime.fromisoformat(created), int(pk)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def after(tickets: QuerySet[Ticket], key: tuple[int, datetime, datetime, int]) -> QuerySet[Ticket]:
+    """Rows after ``key`` in queue order: one row-value comparison, which the index serves."""
+    rank, due, created, pk = key
+    adapt = connection.ops.adapt_datetimefield_value  # as the backend stores datetimes
+    return tickets.extra(
+        where=[
+            "(tickets_ticket.priority_rank, COALESCE(tickets_ticket.next_update_due_at, %s),"
+            " tickets_ticket.created_at, tickets_ticket.id) > (%s, %s, %s, %s)"
+        ],
+        params=[adapt(QUEUE_NEVER_DUE), rank, adapt(due), adapt(created), pk],
+    )
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    count: int
+    count_capped: bool
+
+
+def page(tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE) -> Page:
+    key = decode_cursor(cursor) if cursor else None
+    window = after(tickets, key) if key else tickets
+    rows = list(window.select_related("requester", "assignee", "organization")[: size + 1])
+    next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
+    count = tickets.order_by()[: COUNT_CAP + 1].count()
+    return Page(
+        tickets=rows[:size],
+        next_cursor=next_cursor,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+    )
