@@ -33,6 +33,7 @@ agent_patterns = (
         path("", agent_views.queue_view, name="home"),
         path("bulk/", agent_views.bulk_update, name="bulk"),
         path("people/", tenant_views.people, name="people"),
+        path("overview/", agent_views.overview, name="overview"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
         path("settings/", settings_views.general, name="settings"),
         path("settings/hours/", settings_views.hours, name="settings_hours"),
@@ -47,6 +48,13 @@ agent_patterns = (
         path(
             "tickets/<int:number>/update/", ticket_views.agent_ticket_update, name="ticket_update"
         ),
+        path(
+            "tickets/<int:number>/macros/<int:macro_id>/",
+            ticket_views.agent_ticket_macro,
+            name="ticket_macro",
+        ),
+        path("macros/", agent_views.macros, name="macros"),
+        path("macros/<int:pk>/", agent_views.macros, name="macro"),
     ],
     "agent",
 )

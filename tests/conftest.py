@@ -148,6 +148,7 @@ class World:
             self.ticket.subject,
             f"log {self.marker}",
             f"internal note {self.marker}",
+            f"B macro body {self.marker}",
             *(u.email for u in self.users.values()),
         ]
 

@@ -7,7 +7,15 @@ from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, TenantHoliday
 from tests.tenant_models import tenant_owned_models
-from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
+from tickets.models import (
+    Attachment,
+    Comment,
+    Macro,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketFormField,
+)
 from tickets.priorities import Priority
 
 
@@ -17,6 +25,10 @@ def _business_hours(world):
 
 def _priority_level(world):
     PriorityLevel.objects.get_or_create(priority=Priority.LOW, defaults={"summary": "low"})
+
+
+def _macro(world):
+    Macro.objects.get_or_create(name="Need logs", defaults={"body": "Send logs"})
 
 
 def _holiday(world):
@@ -41,7 +53,8 @@ MAKERS = {
     TicketCounter: lambda world: None,
     TicketFormField: _form_field,
     OutboxEmail: lambda world: None,
-    TenantHoliday: _holiday,  # the world's ticket queued its "received" email
+    TenantHoliday: _holiday,
+    Macro: _macro,  # the world's ticket queued its "received" email
     BusinessHours: _business_hours,
     PriorityLevel: _priority_level,
 }

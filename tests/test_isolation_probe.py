@@ -34,6 +34,8 @@ OBJECT_URLS = {
     "portal:ticket": lambda b: {"number": b.only_ticket.number},
     "portal:attachment": lambda b: {"number": b.only_ticket.number, "pk": b.only_attachment.pk},
     "agent:settings_holiday_delete": lambda b: {"pk": b.holiday.pk},
+    "agent:macro": lambda b: {"pk": b.macro.pk},
+    "agent:ticket_macro": lambda b: {"number": b.only_ticket.number, "macro_id": b.macro.pk},
 }
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
@@ -96,7 +98,7 @@ def prepare(world_a, world_b):
 
     from tenants.context import tenant_context
     from tenants.models import TenantHoliday
-    from tickets.models import Ticket
+    from tickets.models import Macro, Ticket
 
     with tenant_context(world_a.tenant):
         highest_in_a = max(Ticket.objects.values_list("number", flat=True))
@@ -111,6 +113,9 @@ def prepare(world_a, world_b):
         world_b.only_attachment = ticket.attachments.get()
         world_b.holiday = TenantHoliday.objects.create(
             date=date(2027, 1, 4), name=f"B holiday {world_b.marker}"
+        )
+        world_b.macro = Macro.objects.create(
+            name=f"B macro {world_b.marker}", body=f"B macro body {world_b.marker}"
         )
         assert not Ticket.objects.filter(number=ticket.number, tenant=world_a.tenant).exists()
 

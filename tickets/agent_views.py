@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants.access import staff_required
+from tenants.access import manager_required, staff_required
 from tickets import queue, services
 from tickets.lifecycle import InvalidTransition
+from tickets.models import Macro
 from tickets.priorities import Priority
 
 
@@ -68,3 +70,49 @@ def bulk_update(request):
     for number, reason in result["refused"]:
         messages.error(request, f"#{number}: {reason}")
     return redirect(back)
+
+
+class MacroForm(forms.ModelForm):
+    class Meta:
+        model = Macro
+        fields = ["name", "body", "submit_as", "priority", "position"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Macro.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("Another macro has this name.")
+        return name
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def macros(request, pk: int | None = None):
+    """List, create and edit macros (managers and admins); agents apply them on tickets."""
+    macro = get_object_or_404(Macro.objects, pk=pk) if pk else None
+    form = MacroForm(request.POST or None, instance=macro)
+    if request.method == "POST":
+        if request.POST.get("delete") and macro is not None:
+            services.macro_delete(macro=macro)
+            messages.success(request, f"Deleted “{macro.name}”.")
+            return redirect("agent:macros")
+        if form.is_valid():
+            services.macro_save(form=form)
+            messages.success(request, "Macro saved.")
+            return redirect("agent:macros")
+    return render(
+        request,
+        "agent/macros.html",
+        {"form": form, "macro": macro, "macros": Macro.objects.all()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@manager_required
+def overview(request):
+    from django.utils import timezone
+
+    from tickets.selectors import overview as figures
+
+    return render(request, "agent/overview.html", figures(timezone.now()))

@@ -61,3 +61,16 @@ DEMO_CONVERSATIONS = [
     ("customer@demo.example.com", "Request: schedule backups by weekday", Priority.LOW, "11.4.1",
      "It would help to pause backups on weekends for our part-time office.", []),
 ]  # fmt: skip
+
+# Canned replies for the demo desk: (name, body, submit_as, priority).
+DEMO_MACROS = [
+    ("Please update the app", "Thanks for the details. Your device runs an older version of "
+     "the app; please update to the current version (Help › Check for updates) and tell us "
+     "whether the problem remains.", "pending", ""),
+    ("We need your logs", "To find the cause we need the app's logs from the affected "
+     "device. Please zip the log folder and attach it to this ticket.", "pending", ""),
+    ("Restore: try the web restore", "While we investigate, you can restore individual files "
+     "from the web console (Devices › Restore). Let us know if that works for you.", "open", ""),
+    ("Solved: fixed in current version", "This is fixed in the current version of the app. "
+     "Once your devices have updated the problem will not recur. Reply if it does.", "solved", ""),
+]  # fmt: skip

@@ -346,3 +346,27 @@ class TicketFormField(TenantOwned):
 
     def __str__(self):
         return self.label
+
+
+class Macro(TenantOwned):
+    """A canned public reply, optionally setting status and priority, applied in one click."""
+
+    name = models.CharField(max_length=100)
+    body = models.TextField(help_text="Markdown. Sent to the customer as a public reply.")
+    submit_as = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[(s, Ticket.Status(s).label) for s in ("open", "pending", "solved")],
+        help_text="Leave empty to submit as Open.",
+    )
+    priority = models.CharField(max_length=16, blank=True, choices=Priority.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="macro_tenant_name"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -88,3 +88,57 @@ def form_answers_display(ticket: Ticket) -> list[tuple[str, str]]:
         text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         rows.append((labels.get(key, key.replace("_", " ").capitalize()), text))
     return rows
+
+
+def overview(now) -> dict:
+    """The manager overview's figures: a handful of aggregate queries, whatever the volume."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from tenants.context import current_tenant
+    from tickets.priorities import Priority
+
+    tenant = current_tenant()
+    zone = ZoneInfo(tenant.time_zone)
+    unsolved = Ticket.objects.filter(status__in=Ticket.UNSOLVED)
+    backlog = {(row["status"], row["priority"]): row["n"] for row in
+               unsolved.values("status", "priority").annotate(n=Count("id"))}  # fmt: skip
+    statuses = list(Ticket.UNSOLVED)
+    counts = {p: [backlog.get((s, p), 0) for s in statuses] for p in Priority.values}
+    biggest_row = max([*(sum(c) for c in counts.values()), 1])
+    rows = [
+        {"label": Priority(p).label, "key": p, "counts": c, "total": sum(c),
+         "width": round(100 * sum(c) / biggest_row)}
+        for p, c in counts.items()
+    ]  # fmt: skip
+    per_agent = list(
+        unsolved.values("assignee__email", "assignee__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "assignee__email")
+    )
+    today = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    week_start = today - timedelta(days=6)
+    daily = dict(
+        Ticket.objects.filter(created_at__gte=week_start)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    days = [(week_start + timedelta(days=i)).date() for i in range(7)]
+    overdue = unsolved.filter(next_update_due_at__lt=now)
+    return {
+        "statuses": [Ticket.Status(s).label for s in statuses],
+        "backlog_rows": rows,
+        "backlog_total": sum(backlog.values()),
+        "per_agent": per_agent,
+        "per_agent_max": max([row["n"] for row in per_agent] or [1]),
+        "overdue_count": overdue.count(),
+        "overdue": list(overdue.select_related("assignee").order_by("next_update_due_at")[:10]),
+        "oldest": list(unsolved.select_related("assignee").order_by("created_at")[:5]),
+        "new_today": daily.get(days[-1], 0),
+        "daily": [(day, daily.get(day, 0)) for day in days],
+        "daily_max": max([*daily.values(), 1]),
+    }

@@ -360,3 +360,28 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
         else:
             result["updated" if changed else "unchanged"].append(ticket.number)
     return result
+
+
+@transaction.atomic
+def macro_apply(*, ticket: Ticket, macro, author, membership: Membership) -> Ticket:
+    """Reply with the macro's text and apply its status and priority, as one change."""
+    if not membership.is_staff_role:
+        raise InvalidTransition("Only agents can apply macros.")
+    if macro.priority:
+        ticket = _lock(ticket)
+        lifecycle.set_priority(ticket, macro.priority, actor=author)
+    return ticket_reply(
+        ticket=ticket,
+        author=author,
+        membership=membership,
+        body=macro.body,
+        submit_as=macro.submit_as or Status.OPEN,
+    )
+
+
+def macro_save(*, form):
+    return form.save()
+
+
+def macro_delete(*, macro) -> None:
+    macro.delete()

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +22,7 @@ from tickets import attachments as files
 from tickets import selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition, allowed_targets
-from tickets.models import Ticket, TicketFormField
+from tickets.models import Macro, Ticket, TicketFormField
 from tickets.priorities import RANK, Priority
 
 SUBMITTED_SESSION_KEY = "helpdesk_submitted_ticket"
@@ -255,9 +255,26 @@ def agent_ticket(request, number: int):
             "priority_levels": _priority_levels(),
             "current_app_version": current_tenant().current_app_version,
             "answers": selectors.form_answers_display(ticket),
+            "macros": list(Macro.objects.all()),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@staff_required
+@require_POST
+def agent_ticket_macro(request, number: int, macro_id: int):
+    ticket = selectors.ticket_for_viewer(request.membership, number)
+    macro = get_object_or_404(Macro.objects, pk=macro_id)
+    try:
+        services.macro_apply(
+            ticket=ticket, macro=macro, author=request.user, membership=request.membership
+        )
+    except InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Applied “{macro.name}”.")
+    return redirect("agent:ticket", number=ticket.number)
 
 
 @staff_required

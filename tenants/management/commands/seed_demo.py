@@ -26,9 +26,9 @@ from tenants.demo import (
 from tenants.models import Membership, Organization, Tenant
 from tenants.services import tenant_create
 from tickets import lifecycle, services, sla
-from tickets.demo import DEMO_CONVERSATIONS, DEMO_FORM, SECOND_FORM
+from tickets.demo import DEMO_CONVERSATIONS, DEMO_FORM, DEMO_MACROS, SECOND_FORM
 from tickets.lifecycle import Actor
-from tickets.models import Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
+from tickets.models import Comment, Macro, Ticket, TicketCounter, TicketEvent, TicketFormField
 from tickets.priorities import RANK, Priority
 from tickets.rendering import render
 
@@ -53,6 +53,12 @@ class Command(BaseCommand):
                 with tenant_context(tenant):
                     self._people(tenant)
                     self._form(form)
+                    if tenant.slug == DEMO_TENANT["slug"]:
+                        for position, (name, body, submit_as, priority) in enumerate(DEMO_MACROS):
+                            Macro.objects.get_or_create(name=name, defaults={
+                                "body": body, "submit_as": submit_as,
+                                "priority": priority, "position": position,
+                            })  # fmt: skip
                     if not Ticket.objects.exists() and tenant.slug == DEMO_TENANT["slug"]:
                         self._conversations()
         if options["tickets"]:
