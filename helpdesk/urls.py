@@ -63,5 +63,6 @@ urlpatterns = [
     path("", include(portal_patterns)),
     path("agent/", include(agent_patterns)),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("helpdesk.api_urls")),
     path("healthz", healthz, name="healthz"),
 ]

@@ -36,6 +36,8 @@ OBJECT_URLS = {
     "agent:settings_holiday_delete": lambda b: {"pk": b.holiday.pk},
     "agent:macro": lambda b: {"pk": b.macro.pk},
     "agent:ticket_macro": lambda b: {"number": b.only_ticket.number, "macro_id": b.macro.pk},
+    "api:ticket": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
 }
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
@@ -152,7 +154,9 @@ def run_probe(world_a, world_b):
                 login_redirect = on_b.status_code == 302 and on_b["Location"].startswith(
                     reverse("account_login")
                 )
-                assert login_redirect or on_b.status_code in (404, 405), (
+                # The API's "sign in first" is a 403 with a JSON body, not a redirect.
+                api_refusal = name.startswith("api:") and on_b.status_code == 403
+                assert login_redirect or api_refusal or on_b.status_code in (404, 405), (
                     f"{context}: {on_b.status_code}"
                 )
             checked += 2

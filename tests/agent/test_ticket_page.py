@@ -1,0 +1,31 @@
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def _ticket_page_queries(world, as_member, comments):
+    ticket = world.submit(subject="Busy ticket")
+    for i in range(comments):
+        # Alternate customer replies, agent replies and agent notes, each with a file.
+        upload = [("files", SimpleUploadedFile(f"{i}.log", b"line\n"), "text/plain")]
+        if i % 2 == 0:
+            world.reply(ticket, "customer", f"message {i}", uploads=upload)
+        else:
+            world.reply(ticket, "agent", f"message {i}", public=bool(i % 3), uploads=upload)
+    client = as_member(world.users["agent"], world.tenant)
+    client.get(f"/agent/tickets/{ticket.number}/")  # warm up
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/agent/tickets/{ticket.number}/")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="comment') == comments + 1
+    customer = as_member(world.users["customer"], world.tenant)
+    customer.get(f"/tickets/{ticket.number}/")
+    with CaptureQueriesContext(connection) as portal_queries:
+        assert customer.get(f"/tickets/{ticket.number}/").status_code == 200
+    return len(queries), len(portal_queries)
+
+
+def test_ticket_pages_query_count_does_not_grow_with_comments(world_a, world_b, as_member):
+    assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
+        world_b, as_member, 20
+    )

@@ -1,0 +1,147 @@
+"""REST API, /api/v1/: the same selectors and services as the HTML views.
+
+Customers see their visible tickets with public messages only; agents see everything in their
+tenant, internal notes included. Errors are JSON: 400 for bad input, 404 alike for missing
+and not yours, 409 when the lifecycle refuses a change.
+"""
+
+from __future__ import annotations
+
+from rest_framework import generics, pagination, permissions, serializers, status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from tickets import selectors, services
+from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition
+from tickets.models import Attachment, Comment, Ticket
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_transition"
+
+
+def handle_exception(exc, context):
+    """DRF's handler, plus the lifecycle's refusals as 409 with the reason."""
+    if isinstance(exc, InvalidTransition):
+        exc = Conflict(detail=str(exc))
+    return exception_handler(exc, context)
+
+
+class IsMember(permissions.BasePermission):
+    message = "Sign in to this helpdesk first."
+
+    def has_permission(self, request, view):
+        return getattr(request._request, "membership", None) is not None
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "url"]
+
+    def get_url(self, attachment) -> str:
+        return f"/tickets/{attachment.ticket.number}/attachments/{attachment.pk}/"
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "is_public", "body", "body_html", "created_at", "attachments"]
+
+    def get_author(self, comment) -> str:
+        return comment.author.display_name if comment.author else comment.author_email
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["number", "subject", "status", "priority", "requester_email", "created_at",
+                  "updated_at", "solved_at", "closed_at", "follow_up_of"]  # fmt: skip
+
+    follow_up_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+
+class TicketDetailSerializer(TicketSerializer):
+    comments = serializers.SerializerMethodField()
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "form_answers", "comments"]
+
+    def get_comments(self, ticket) -> list[dict]:
+        membership = self.context["request"]._request.membership
+        return CommentSerializer(selectors.conversation(ticket, membership), many=True).data
+
+
+class NumberCursor(pagination.CursorPagination):
+    ordering = "-number"
+    page_size = 50
+
+
+class TicketList(generics.ListAPIView):
+    """Tickets you can see, newest first."""
+
+    serializer_class = TicketSerializer
+    permission_classes = [permissions.IsAuthenticated, IsMember]
+    pagination_class = NumberCursor
+
+    def get_queryset(self):
+        return selectors.visible_tickets(self.request._request.membership).select_related(
+            "follow_up_of"
+        )
+
+
+class TicketDetail(APIView):
+    """One ticket with its conversation (public messages only, unless you are an agent)."""
+
+    permission_classes = [permissions.IsAuthenticated, IsMember]
+    serializer_class = TicketDetailSerializer
+
+    def get(self, request, number: int):
+        ticket = _ticket(request, number)
+        return Response(TicketDetailSerializer(ticket, context={"request": request}).data)
+
+
+class ReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    public = serializers.BooleanField(default=True)
+    submit_as = serializers.ChoiceField(choices=AGENT_SUBMIT_AS, required=False)
+
+
+class TicketReply(APIView):
+    """Reply to a ticket (agents may write internal notes and choose the status)."""
+
+    permission_classes = [permissions.IsAuthenticated, IsMember]
+    serializer_class = ReplySerializer
+
+    def post(self, request, number: int):
+        ticket = _ticket(request, number)
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = request._request.membership
+        landed = services.ticket_reply(
+            ticket=ticket,
+            author=request.user,
+            membership=membership,
+            body=serializer.validated_data["body"],
+            public=serializer.validated_data["public"],
+            submit_as=serializer.validated_data.get("submit_as"),
+            via="api",
+        )
+        data = TicketDetailSerializer(landed, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _ticket(request, number: int) -> Ticket:
+    from django.http import Http404
+
+    try:
+        return selectors.ticket_for_viewer(request._request.membership, number)
+    except Http404:
+        raise NotFound("No such ticket.") from None
