@@ -1,0 +1,95 @@
+"""An agent takes the newest Urgent ticket, asks for logs with a macro, later solves it;
+the customer's portal shows each state."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from tenants.context import tenant_context
+from tenants.demo import DEMO_TENANT
+from tenants.models import Membership
+from tenants.services import tenant_create
+from tests.browser.conftest import ARTIFACTS
+from tickets.models import Macro, Ticket
+from tickets.services import ticket_submit
+
+PASSWORD = "a-long-browser-password-42"
+
+
+@pytest.fixture
+def desk(transactional_db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    tenant = tenant_create(**{**DEMO_TENANT, "slug": "agentdesk"})
+    User = get_user_model()
+    people = {}
+    with tenant_context(tenant):
+        for role, email in [("agent", "alex@agentdesk.example"), ("customer", "cy@client.example")]:
+            user = User.objects.create_user(email=email, password=PASSWORD, name=role.title())
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            Membership.objects.create(user=user, role=role)
+            people[role] = user
+        Macro.objects.create(
+            name="We need your logs",
+            body="Please attach the app's logs so we can see where the restore stops.",
+            submit_as="pending",
+        )
+        for subject, priority in [("Older urgent restore", "urgent"), ("Low question", "low"),
+                                  ("Newest urgent: account expired", "urgent")]:  # fmt: skip
+            ticket_submit(requester_email=people["customer"].email, requester=people["customer"],
+                          subject=subject, description="Details", priority=priority)  # fmt: skip
+    return tenant, people
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_agent_takes_urgent_ticket_asks_for_logs_then_solves(live_server, desk, browser_page):
+    tenant, people = desk
+    agent = browser_page
+    base = f"http://agentdesk.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    customer = agent.context.browser.new_context().new_page()
+    customer.set_default_timeout(15000)
+
+    sign_in(agent, base, people["agent"].email)
+    agent.get_by_role("heading", name="Queue").wait_for()
+    agent.get_by_label("Urgent").check()  # htmx swaps the table in place
+    agent.wait_for_function("!document.body.innerText.includes('Low question')")
+    agent.screenshot(path=str(ARTIFACTS / "agent-1-queue.png"), full_page=True)
+    agent.get_by_role("link", name="Newest urgent: account expired").click()
+    agent.get_by_label("Assignee").select_option(label="Agent")
+    agent.locator("form:has(#assignee-select) button").click()
+    agent.get_by_text("Updated.").wait_for()
+    agent.get_by_role("button", name="We need your logs → Pending").click()
+    agent.get_by_text("Applied “We need your logs”.").wait_for()
+    agent.screenshot(path=str(ARTIFACTS / "agent-2-pending.png"), full_page=True)
+
+    sign_in(customer, base, people["customer"].email)
+    customer.goto(f"{base}/tickets/3/")
+    customer.get_by_text("We are waiting for information from you").wait_for()
+    assert customer.locator(".ticket-meta .status").inner_text() == "Pending"
+    customer.get_by_text("Please attach the app's logs").wait_for()
+
+    agent.get_by_label("Message").fill("Renewed your subscription; backups run again.")
+    agent.get_by_label("Submit as").select_option("solved")
+    agent.get_by_role("button", name="Submit", exact=True).click()
+    agent.get_by_text("Saved.").wait_for()
+
+    customer.reload()
+    customer.get_by_text("We believe this is solved").wait_for()
+    assert customer.locator(".ticket-meta .status").inner_text() == "Solved"
+    customer.screenshot(path=str(ARTIFACTS / "agent-3-customer-solved.png"), full_page=True)
+    with tenant_context(tenant):
+        ticket = Ticket.objects.get(number=3)
+        assert ticket.status == Ticket.Status.SOLVED
+        assert ticket.assignee == people["agent"]
+        statuses = list(
+            ticket.events.filter(kind="status_changed")
+            .order_by("id")
+            .values_list("after", flat=True)
+        )
+    assert statuses == ["pending", "solved"]
+    customer.context.close()
