@@ -32,6 +32,8 @@ agent_patterns = (
     [
         path("", agent_views.queue_view, name="home"),
         path("bulk/", agent_views.bulk_update, name="bulk"),
+        path("views/", agent_views.saved_view_create, name="view_create"),
+        path("views/<int:pk>/delete/", agent_views.saved_view_delete, name="view_delete"),
         path("people/", tenant_views.people, name="people"),
         path("overview/", agent_views.overview, name="overview"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),

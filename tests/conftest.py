@@ -149,6 +149,7 @@ class World:
             f"log {self.marker}",
             f"internal note {self.marker}",
             f"B macro body {self.marker}",
+            f"B view {self.marker}",
             *(u.email for u in self.users.values()),
         ]
 

@@ -11,6 +11,7 @@ from tickets.models import (
     Attachment,
     Comment,
     Macro,
+    SavedView,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -54,7 +55,10 @@ MAKERS = {
     TicketFormField: _form_field,
     OutboxEmail: lambda world: None,
     TenantHoliday: _holiday,
-    Macro: _macro,  # the world's ticket queued its "received" email
+    Macro: _macro,
+    SavedView: lambda world: SavedView.objects.get_or_create(
+        name="Mine", query="priority=low"
+    ),  # the world's ticket queued its "received" email
     BusinessHours: _business_hours,
     PriorityLevel: _priority_level,
 }

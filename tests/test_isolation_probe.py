@@ -36,6 +36,7 @@ OBJECT_URLS = {
     "agent:settings_holiday_delete": lambda b: {"pk": b.holiday.pk},
     "agent:macro": lambda b: {"pk": b.macro.pk},
     "agent:ticket_macro": lambda b: {"number": b.only_ticket.number, "macro_id": b.macro.pk},
+    "agent:view_delete": lambda b: {"pk": b.saved_view.pk},
     "api:ticket": lambda b: {"number": b.only_ticket.number},
     "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
 }
@@ -100,7 +101,7 @@ def prepare(world_a, world_b):
 
     from tenants.context import tenant_context
     from tenants.models import TenantHoliday
-    from tickets.models import Macro, Ticket
+    from tickets.models import Macro, SavedView, Ticket
 
     with tenant_context(world_a.tenant):
         highest_in_a = max(Ticket.objects.values_list("number", flat=True))
@@ -115,6 +116,9 @@ def prepare(world_a, world_b):
         world_b.only_attachment = ticket.attachments.get()
         world_b.holiday = TenantHoliday.objects.create(
             date=date(2027, 1, 4), name=f"B holiday {world_b.marker}"
+        )
+        world_b.saved_view = SavedView.objects.create(
+            name=f"B view {world_b.marker}", query="priority=urgent"
         )
         world_b.macro = Macro.objects.create(
             name=f"B macro {world_b.marker}", body=f"B macro body {world_b.marker}"

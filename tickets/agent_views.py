@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tenants.access import manager_required, staff_required
 from tickets import queue, services
 from tickets.lifecycle import InvalidTransition
-from tickets.models import Macro
+from tickets.models import Macro, SavedView
 from tickets.priorities import Priority
 
 
@@ -31,6 +31,9 @@ def queue_view(request):
     context = {
         "form": form,
         "page": page,
+        "saved_views": queue.saved_views_with_counts(
+            request.user, can_share=request.membership.is_manager_or_admin
+        ),
         "filters": _filter_query(request),
         "agents": queue.agents(),
         "priorities": Priority.choices,
@@ -116,3 +119,35 @@ def overview(request):
     from tickets.selectors import overview as figures
 
     return render(request, "agent/overview.html", figures(timezone.now()))
+
+
+@staff_required
+@require_POST
+def saved_view_create(request):
+    query = request.POST.get("query", "")
+    try:
+        services.saved_view_create(
+            owner=request.user,
+            name=request.POST.get("name", ""),
+            query=query,
+            shared=request.POST.get("shared") == "on",
+            membership=request.membership,
+        )
+    except InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "View saved.")
+    return redirect(f"/agent/?{query}" if query else "/agent/")
+
+
+@staff_required
+@require_POST
+def saved_view_delete(request, pk: int):
+    view = get_object_or_404(SavedView.objects, pk=pk)
+    try:
+        services.saved_view_delete(view=view, user=request.user, membership=request.membership)
+    except InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deleted “{view.name}”.")
+    return redirect("agent:home")

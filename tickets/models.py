@@ -370,3 +370,25 @@ class Macro(TenantOwned):
 
     def __str__(self):
         return self.name
+
+
+class SavedView(TenantOwned):
+    """A named set of queue filters: personal (``owner``) or shared with the whole team."""
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    query = models.CharField(max_length=1000, help_text="The queue's filter query string.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["position", "name"]
+        indexes = [models.Index(fields=["tenant", "owner"], name="savedview_owner")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None

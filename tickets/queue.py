@@ -152,3 +152,29 @@ def page(tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE
         count=min(count, COUNT_CAP),
         count_capped=count > COUNT_CAP,
     )
+
+
+VIEW_COUNT_CAP = 1000
+
+
+def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
+    """The user's personal views and the team's shared ones, each with a live (capped) count.
+
+    One bounded count per view: the cost follows the number of views, never the rows.
+    """
+    from django.db.models import Q as _Q
+    from django.http import QueryDict
+
+    from tickets.models import SavedView
+
+    result = []
+    for view in SavedView.objects.filter(_Q(owner=user) | _Q(owner__isnull=True)):
+        form = QueueFilterForm(QueryDict(view.query))
+        if not form.is_valid():
+            continue  # a view whose organization or agent is gone: shown no more
+        count = filtered(form.cleaned_data, user).order_by()[: VIEW_COUNT_CAP + 1].count()
+        result.append({
+            "view": view, "count": min(count, VIEW_COUNT_CAP),
+            "capped": count > VIEW_COUNT_CAP, "can_delete": view.owner_id == user.pk or can_share,
+        })  # fmt: skip
+    return result

@@ -385,3 +385,23 @@ def macro_save(*, form):
 
 def macro_delete(*, macro) -> None:
     macro.delete()
+
+
+def saved_view_create(*, owner, name: str, query: str, shared: bool, membership: Membership):
+    """Save the current queue filters; only managers and admins share views with the team."""
+    from tickets.models import SavedView
+
+    name = name.strip()
+    if not name:
+        raise InvalidTransition("Give the view a name.")
+    if shared and not membership.is_manager_or_admin:
+        raise InvalidTransition("Only managers share views with the team.")
+    return SavedView.objects.create(
+        name=name[:80], query=query[:1000], owner=None if shared else owner
+    )
+
+
+def saved_view_delete(*, view, user, membership: Membership) -> None:
+    if view.owner_id != user.pk and not (view.owner_id is None and membership.is_manager_or_admin):
+        raise InvalidTransition("You can only delete your own views.")
+    view.delete()
