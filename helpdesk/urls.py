@@ -55,6 +55,11 @@ agent_patterns = (
             ticket_views.agent_ticket_macro,
             name="ticket_macro",
         ),
+        path(
+            "tickets/<int:number>/activity/",
+            ticket_views.agent_ticket_activity,
+            name="ticket_activity",
+        ),
         path("macros/", agent_views.macros, name="macros"),
         path("macros/<int:pk>/", agent_views.macros, name="macro"),
     ],

@@ -37,6 +37,7 @@ OBJECT_URLS = {
     "agent:macro": lambda b: {"pk": b.macro.pk},
     "agent:ticket_macro": lambda b: {"number": b.only_ticket.number, "macro_id": b.macro.pk},
     "agent:view_delete": lambda b: {"pk": b.saved_view.pk},
+    "agent:ticket_activity": lambda b: {"number": b.only_ticket.number},
     "api:ticket": lambda b: {"number": b.only_ticket.number},
     "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from tenants.context import current_tenant
@@ -54,25 +54,6 @@ def attachment_for_viewer(membership: Membership | None, number: int, pk: int) -
     if attachment is None:
         raise Http404
     return attachment
-
-
-def priority_rank():
-    """SQL expression ordering priorities most severe first."""
-    from tickets.priorities import RANK
-
-    return Case(
-        *(When(priority=p, then=Value(rank)) for p, rank in RANK.items()),
-        output_field=IntegerField(),
-    )
-
-
-def unsolved_tickets() -> QuerySet[Ticket]:
-    """Unsolved tickets, most severe first, then oldest first."""
-    return (
-        Ticket.objects.filter(status__in=Ticket.UNSOLVED)
-        .select_related("requester", "assignee")
-        .order_by(priority_rank(), "created_at")
-    )
 
 
 def form_answers_display(ticket: Ticket) -> list[tuple[str, str]]:

@@ -13,13 +13,14 @@ from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
 from tenants.models import Membership, PriorityLevel
 from tickets import attachments as files
-from tickets import selectors, services
+from tickets import presence, selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition, allowed_targets
 from tickets.models import Macro, Ticket, TicketFormField
@@ -256,8 +257,38 @@ def agent_ticket(request, number: int):
             "current_app_version": current_tenant().current_app_version,
             "answers": selectors.form_answers_display(ticket),
             "macros": list(Macro.objects.all()),
+            "opened_at": timezone.now().isoformat(),
+            "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+def agent_ticket_activity(request, number: int):
+    """Polled by the ticket page: other viewers, and replies since the page was opened."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from tickets import presence
+
+    ticket = selectors.ticket_for_viewer(request.membership, number)
+    try:
+        since = datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        since = timezone.now()
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    viewers = presence.touch(current_tenant().pk, ticket.number, request.user)
+    newer = list(
+        ticket.comments.filter(created_at__gt=since)
+        .exclude(author=request.user)
+        .select_related("author")
+        .order_by("created_at")
+    )
+    return render(
+        request, "agent/_activity.html", {"ticket": ticket, "viewers": viewers, "newer": newer}
     )
 
 

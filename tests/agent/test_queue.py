@@ -224,3 +224,16 @@ def test_bulk_assign_to_an_agent(desk, as_member):
         follow=True,
     )
     assert "Choose an agent of this helpdesk." in bad.content.decode()
+
+
+def test_htmx_requests_get_the_table_alone_and_the_page_refreshes_itself(desk, as_member):
+    w, made = desk
+    client = as_member(w.users["agent"], w.tenant)
+    full = client.get("/agent/?priority=urgent").content.decode()
+    assert 'hx-trigger="every 60s"' in full and 'hx-get="/agent/?priority=urgent"' in full
+    partial = client.get("/agent/?priority=urgent", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and made["urgent_early"].subject in partial
+    assert made["low_old"].subject not in partial
+    w.submit(subject="Arrived meanwhile", priority="urgent")
+    refreshed = client.get("/agent/?priority=urgent", HTTP_HX_REQUEST="true").content.decode()
+    assert "Arrived meanwhile" in refreshed
