@@ -6,6 +6,7 @@ Every pattern here is walked by the tenant isolation probe (tests/test_isolation
 from django.urls import include, path
 
 from helpdesk.views import healthz
+from surveys import views as survey_views
 from tenants import settings_views
 from tenants import views as tenant_views
 from tickets import agent_views
@@ -36,6 +37,7 @@ agent_patterns = (
         path("views/<int:pk>/delete/", agent_views.saved_view_delete, name="view_delete"),
         path("people/", tenant_views.people, name="people"),
         path("overview/", agent_views.overview, name="overview"),
+        path("reports/csat/", survey_views.csat_report, name="csat"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
         path("settings/", settings_views.general, name="settings"),
         path("settings/hours/", settings_views.hours, name="settings_hours"),
@@ -70,6 +72,7 @@ urlpatterns = [
     path("", include(portal_patterns)),
     path("agent/", include(agent_patterns)),
     path("accounts/", include("allauth.urls")),
+    path("survey/<str:token>/", survey_views.answer, name="survey"),
     path("api/v1/", include("helpdesk.api_urls")),
     path("healthz", healthz, name="healthz"),
 ]

@@ -60,6 +60,7 @@ def email_enqueue(
     context: dict,
     ticket=None,
     reply_to: str = "",
+    send_at=None,
 ) -> None:
     """Write one email to the outbox (once per ``key``) in the current transaction.
 
@@ -83,7 +84,7 @@ def email_enqueue(
                 body_html=html,
                 context=_jsonable(context),
                 ticket=ticket,
-                next_attempt_at=timezone.now(),
+                next_attempt_at=send_at or timezone.now(),
             )
         ],
         ignore_conflicts=True,

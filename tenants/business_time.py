@@ -51,8 +51,14 @@ class Schedule:
         zoneinfo.ZoneInfo(self.time_zone)  # fails loudly on a bad zone
 
     def __hash__(self):
-        return hash((self.time_zone, tuple(sorted(self.weekly.items())), self.holiday_country,
-                     self.extra_holidays))  # fmt: skip
+        return hash(
+            (
+                self.time_zone,
+                tuple(sorted(self.weekly.items())),
+                self.holiday_country,
+                self.extra_holidays,
+            )
+        )
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

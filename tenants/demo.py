@@ -22,6 +22,12 @@ DEMO_TENANT = {
     "pending_solve_delay": timedelta(days=4),
     "current_app_version": "11.4.1",
     "support_email": "support@demo.example.com",
+    "survey_bad_reasons": [
+        "My problem is not solved",
+        "It took too long",
+        "I had to explain things more than once",
+        "The answer was hard to follow",
+    ],
     "hours": [(weekday, time(8, 0), time(17, 0)) for weekday in range(5)],
     "priority_levels": {
         Priority.URGENT: (

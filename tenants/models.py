@@ -54,6 +54,13 @@ class Tenant(models.Model):
         max_length=40, blank=True, help_text="Tickets from an older app version are flagged."
     )
     support_email = models.EmailField(blank=True)
+    # Satisfaction surveys, sent after a ticket closes.
+    surveys_enabled = models.BooleanField(default=True)
+    survey_delay = models.DurationField(default=timedelta(0), help_text="Wait after closing.")
+    survey_link_lifetime = models.DurationField(default=timedelta(days=14))
+    survey_bad_reasons = models.JSONField(
+        default=list, blank=True, help_text="Reasons a customer may pick with a bad rating."
+    )
     # Customers of one organization see each other's tickets (on their portal and lists).
     share_tickets_in_organization = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

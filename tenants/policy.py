@@ -58,8 +58,12 @@ def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:
         open_now, next_change = False, None
     today = now.astimezone(schedule.tz).date()
     horizon = today + timedelta(days=120)
-    holidays = {d: n for d, n in TenantHoliday.objects.filter(date__gte=today, date__lte=horizon)
-                .values_list("date", "name")}  # fmt: skip
+    holidays = {
+        d: n
+        for d, n in TenantHoliday.objects.filter(date__gte=today, date__lte=horizon).values_list(
+            "date", "name"
+        )
+    }
     if tenant.holiday_country:
         import holidays as calendars
 

@@ -26,11 +26,30 @@ class GeneralSettingsForm(forms.ModelForm):
     reminder_hours = forms.IntegerField(
         min_value=1, max_value=24 * 89, label="Remind the customer this many hours before"
     )
+    survey_delay_hours = forms.IntegerField(
+        min_value=0,
+        max_value=24 * 30,
+        label="Send the satisfaction survey this many hours after closing",
+    )
+    survey_link_days = forms.IntegerField(
+        min_value=1, max_value=365, label="Survey links work for (days)"
+    )
+    survey_reasons = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Reasons offered with a bad rating (one per line)",
+    )
 
     class Meta:
         model = Tenant
-        fields = ["time_zone", "holiday_country", "current_app_version",
-                  "share_tickets_in_organization", "support_email"]  # fmt: skip
+        fields = [
+            "time_zone",
+            "holiday_country",
+            "current_app_version",
+            "share_tickets_in_organization",
+            "support_email",
+            "surveys_enabled",
+        ]
         labels = {"share_tickets_in_organization": "Customers see their organization's tickets"}
 
     def __init__(self, *args, **kwargs):
@@ -41,6 +60,9 @@ class GeneralSettingsForm(forms.ModelForm):
         self.fields["reminder_hours"].initial = int(
             tenant.pending_reminder_before.total_seconds() // 3600
         )
+        self.fields["survey_delay_hours"].initial = int(tenant.survey_delay.total_seconds() // 3600)
+        self.fields["survey_link_days"].initial = tenant.survey_link_lifetime.days
+        self.fields["survey_reasons"].initial = "\n".join(tenant.survey_bad_reasons)
 
     def clean_holiday_country(self):
         code = self.cleaned_data["holiday_country"].strip().upper()
@@ -68,6 +90,13 @@ class GeneralSettingsForm(forms.ModelForm):
         tenant.solved_close_delay = timedelta(days=self.cleaned_data["solved_close_days"])
         tenant.pending_solve_delay = timedelta(days=self.cleaned_data["pending_solve_days"])
         tenant.pending_reminder_before = timedelta(hours=self.cleaned_data["reminder_hours"])
+        tenant.survey_delay = timedelta(hours=self.cleaned_data["survey_delay_hours"])
+        tenant.survey_link_lifetime = timedelta(days=self.cleaned_data["survey_link_days"])
+        tenant.survey_bad_reasons = [
+            line.strip()[:200]
+            for line in self.cleaned_data["survey_reasons"].splitlines()
+            if line.strip()
+        ]
         if commit:
             tenant.save()
         return tenant
@@ -135,8 +164,13 @@ class PriorityLevelForm(forms.ModelForm):
 
     class Meta:
         model = PriorityLevel
-        fields = ["summary", "first_reply_amount", "first_reply_unit",
-                  "next_update_amount", "next_update_unit"]  # fmt: skip
+        fields = [
+            "summary",
+            "first_reply_amount",
+            "first_reply_unit",
+            "next_update_amount",
+            "next_update_unit",
+        ]
         widgets = {"summary": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -157,8 +191,9 @@ class PriorityLevelForm(forms.ModelForm):
 
     def save(self, commit=True):
         level = super().save(commit=False)
-        level.examples = [line.strip() for line in self.cleaned_data["examples_text"].splitlines()
-                          if line.strip()]  # fmt: skip
+        level.examples = [
+            line.strip() for line in self.cleaned_data["examples_text"].splitlines() if line.strip()
+        ]
         if commit:
             level.save()
         return level

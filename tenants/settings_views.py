@@ -13,8 +13,12 @@ from tickets.priorities import RANK
 
 
 def _page(request, template, context, *, invalid=False):
-    return render(request, template, {"section": template.rsplit("/", 1)[-1][:-5], **context},
-                  status=400 if invalid else 200)  # fmt: skip
+    return render(
+        request,
+        template,
+        {"section": template.rsplit("/", 1)[-1][:-5], **context},
+        status=400 if invalid else 200,
+    )
 
 
 @admin_required
@@ -33,8 +37,10 @@ def general(request):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def hours(request):
-    initial = [{"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
-               for h in BusinessHours.objects.order_by("weekday", "opens")]  # fmt: skip
+    initial = [
+        {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
+        for h in BusinessHours.objects.order_by("weekday", "opens")
+    ]
     formset = HoursFormSet(request.POST or None, initial=initial, prefix="hours")
     if request.method == "POST":
         if formset.is_valid():
@@ -83,8 +89,10 @@ def holiday_delete(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def priorities(request):
     levels = sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
-    forms = [PriorityLevelForm(request.POST or None, instance=level, prefix=level.priority)
-             for level in levels]  # fmt: skip
+    forms = [
+        PriorityLevelForm(request.POST or None, instance=level, prefix=level.priority)
+        for level in levels
+    ]
     if request.method == "POST":
         if all(form.is_valid() for form in forms):
             services.priority_levels_update(forms=forms)

@@ -4,6 +4,7 @@ test fails: that is deliberate, so no table escapes the check."""
 from datetime import date, time
 
 from outbox.models import OutboxEmail
+from surveys.models import SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, TenantHoliday
 from tests.tenant_models import tenant_owned_models
@@ -26,6 +27,19 @@ def _business_hours(world):
 
 def _priority_level(world):
     PriorityLevel.objects.get_or_create(priority=Priority.LOW, defaults={"summary": "low"})
+
+
+def _survey(world):
+    from django.utils import timezone
+
+    SurveyInvitation.objects.get_or_create(
+        ticket=world.ticket,
+        defaults={
+            "recipient": "c@example.com",
+            "sent_at": timezone.now(),
+            "expires_at": timezone.now(),
+        },
+    )
 
 
 def _macro(world):
@@ -56,6 +70,8 @@ MAKERS = {
     OutboxEmail: lambda world: None,
     TenantHoliday: _holiday,
     Macro: _macro,
+    SurveyInvitation: _survey,
+    SurveyOptOut: lambda world: SurveyOptOut.objects.get_or_create(email="quiet@example.com"),
     SavedView: lambda world: SavedView.objects.get_or_create(
         name="Mine", query="priority=low"
     ),  # the world's ticket queued its "received" email

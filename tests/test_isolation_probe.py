@@ -44,6 +44,8 @@ OBJECT_URLS = {
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
 NON_OBJECT_URLS = {
+    # Signed survey links; a real B link on A's host is tested in tests/surveys.
+    "survey": {"token": "probe-not-a-signed-token"},
     "account_confirm_email": {"key": "probe-not-a-real-key"},
     "account_reset_password_from_key": {"uidb36": "zz", "key": "probe-not-a-real-key"},
 }

@@ -76,9 +76,15 @@ def test_seed_demo_makes_a_working_desk_in_every_status_and_priority(db):
         assert Ticket.objects.filter(app_version_outdated=True).exists()
         keys = list(TicketFormField.objects.values_list("key", flat=True))
         assert keys == [
-            "product", "os", "app_version", "device_guids", "logs", "affected_users",
-            "screenshots", "destinations",
-        ]  # fmt: skip
+            "product",
+            "os",
+            "app_version",
+            "device_guids",
+            "logs",
+            "affected_users",
+            "screenshots",
+            "destinations",
+        ]
         # Backdating kept every event after its ticket's creation.
         for ticket in Ticket.objects.all():
             assert all(e.created_at >= ticket.created_at for e in ticket.events.all())

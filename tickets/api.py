@@ -62,8 +62,18 @@ class CommentSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ticket
-        fields = ["number", "subject", "status", "priority", "requester_email", "created_at",
-                  "updated_at", "solved_at", "closed_at", "follow_up_of"]  # fmt: skip
+        fields = [
+            "number",
+            "subject",
+            "status",
+            "priority",
+            "requester_email",
+            "created_at",
+            "updated_at",
+            "solved_at",
+            "closed_at",
+            "follow_up_of",
+        ]
 
     follow_up_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
 

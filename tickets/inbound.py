@@ -64,8 +64,11 @@ def handle_reply(message) -> Ticket | None:
         ticket = Ticket.objects.filter(number=number).first()
         if ticket is None:
             return None
-        user = get_user_model().objects.filter(emailaddress__email__iexact=sender,
-                                               emailaddress__verified=True).first()  # fmt: skip
+        user = (
+            get_user_model()
+            .objects.filter(emailaddress__email__iexact=sender, emailaddress__verified=True)
+            .first()
+        )
         membership = Membership.objects.filter(user=user).first() if user else None
         is_staff = membership is not None and membership.is_staff_role
         is_requester = sender == ticket.requester_email or (

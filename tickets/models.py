@@ -267,6 +267,9 @@ class TicketEvent(TenantOwned):
         ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
         REQUESTER_LINKED = "requester_linked", "Requester account linked"
         SLA_BREACHED = "sla_breached", "Update overdue (SLA breached)"
+        SURVEY_SENT = "survey_sent", "Satisfaction survey sent"
+        SURVEY_SKIPPED = "survey_skipped", "Satisfaction survey not sent"
+        SURVEY_ANSWERED = "survey_answered", "Satisfaction rating"
 
     class ActorKind(models.TextChoices):
         USER = "user", "Person"

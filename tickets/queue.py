@@ -173,8 +173,12 @@ def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
         if not form.is_valid():
             continue  # a view whose organization or agent is gone: shown no more
         count = filtered(form.cleaned_data, user).order_by()[: VIEW_COUNT_CAP + 1].count()
-        result.append({
-            "view": view, "count": min(count, VIEW_COUNT_CAP),
-            "capped": count > VIEW_COUNT_CAP, "can_delete": view.owner_id == user.pk or can_share,
-        })  # fmt: skip
+        result.append(
+            {
+                "view": view,
+                "count": min(count, VIEW_COUNT_CAP),
+                "capped": count > VIEW_COUNT_CAP,
+                "can_delete": view.owner_id == user.pk or can_share,
+            }
+        )
     return result

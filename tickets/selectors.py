@@ -85,16 +85,23 @@ def overview(now) -> dict:
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     unsolved = Ticket.objects.filter(status__in=Ticket.UNSOLVED)
-    backlog = {(row["status"], row["priority"]): row["n"] for row in
-               unsolved.values("status", "priority").annotate(n=Count("id"))}  # fmt: skip
+    backlog = {
+        (row["status"], row["priority"]): row["n"]
+        for row in unsolved.values("status", "priority").annotate(n=Count("id"))
+    }
     statuses = list(Ticket.UNSOLVED)
     counts = {p: [backlog.get((s, p), 0) for s in statuses] for p in Priority.values}
     biggest_row = max([*(sum(c) for c in counts.values()), 1])
     rows = [
-        {"label": Priority(p).label, "key": p, "counts": c, "total": sum(c),
-         "width": round(100 * sum(c) / biggest_row)}
+        {
+            "label": Priority(p).label,
+            "key": p,
+            "counts": c,
+            "total": sum(c),
+            "width": round(100 * sum(c) / biggest_row),
+        }
         for p, c in counts.items()
-    ]  # fmt: skip
+    ]
     per_agent = list(
         unsolved.values("assignee__email", "assignee__name")
         .annotate(n=Count("id"))

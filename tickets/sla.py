@@ -59,10 +59,17 @@ def recompute_all(*, batch: int = 2000) -> int:
     while True:
         tickets = list(
             Ticket.objects.filter(status__in=OWES_UPDATE, pk__gt=last_pk)
-            .only("pk", "status", "priority", "created_at", "first_replied_at", "sla_anchor_at",
-                  "next_update_due_at")
+            .only(
+                "pk",
+                "status",
+                "priority",
+                "created_at",
+                "first_replied_at",
+                "sla_anchor_at",
+                "next_update_due_at",
+            )
             .order_by("pk")[:batch]
-        )  # fmt: skip
+        )
         if not tickets:
             return changed
         for ticket in tickets:

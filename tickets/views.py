@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from surveys.models import SurveyInvitation
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
 from tenants.models import Membership, PriorityLevel
@@ -257,6 +258,7 @@ def agent_ticket(request, number: int):
             "current_app_version": current_tenant().current_app_version,
             "answers": selectors.form_answers_display(ticket),
             "macros": list(Macro.objects.all()),
+            "survey": SurveyInvitation.objects.filter(ticket=ticket).first(),
             "opened_at": timezone.now().isoformat(),
             "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
         },

@@ -9,9 +9,11 @@ from tickets.models import Macro, Ticket, TicketEvent
 def macro(world_a):
     with tenant_context(world_a.tenant):
         return Macro.objects.create(
-            name="We need your logs", body="Please attach the **logs**.", submit_as="pending",
+            name="We need your logs",
+            body="Please attach the **logs**.",
+            submit_as="pending",
             priority="high",
-        )  # fmt: skip
+        )
 
 
 def test_applying_a_macro_replies_and_sets_status_and_priority_in_one_click(

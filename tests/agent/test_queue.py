@@ -67,9 +67,15 @@ def test_default_view_order(desk):
     # Urgent first (by next update due; pending owes nothing so it comes last), then High,
     # Normal (by due: the world's ticket was submitted today at real time, far later), Low.
     assert order == [
-        "urgent_early", "urgent_late", "pending", "high", "normal", "org_other", "world",
+        "urgent_early",
+        "urgent_late",
+        "pending",
+        "high",
+        "normal",
+        "org_other",
+        "world",
         "low_old",
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(

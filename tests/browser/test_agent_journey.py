@@ -33,10 +33,18 @@ def desk(transactional_db, settings):
             body="Please attach the app's logs so we can see where the restore stops.",
             submit_as="pending",
         )
-        for subject, priority in [("Older urgent restore", "urgent"), ("Low question", "low"),
-                                  ("Newest urgent: account expired", "urgent")]:  # fmt: skip
-            ticket_submit(requester_email=people["customer"].email, requester=people["customer"],
-                          subject=subject, description="Details", priority=priority)  # fmt: skip
+        for subject, priority in [
+            ("Older urgent restore", "urgent"),
+            ("Low question", "low"),
+            ("Newest urgent: account expired", "urgent"),
+        ]:
+            ticket_submit(
+                requester_email=people["customer"].email,
+                requester=people["customer"],
+                subject=subject,
+                description="Details",
+                priority=priority,
+            )
     return tenant, people
 
 

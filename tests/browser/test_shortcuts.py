@@ -19,8 +19,12 @@ def test_queue_keyboard_shortcuts(live_server, transactional_db, browser_page, s
     with tenant_context(tenant):
         Membership.objects.create(user=user, role="agent")
         for subject in ("First in line", "Second in line"):
-            ticket_submit(requester_email="c@x.example", subject=subject, description="d",
-                          priority="urgent" if subject.startswith("First") else "high")  # fmt: skip
+            ticket_submit(
+                requester_email="c@x.example",
+                subject=subject,
+                description="d",
+                priority="urgent" if subject.startswith("First") else "high",
+            )
     page = browser_page
     base = f"http://keys.localhost:{live_server.url.rsplit(':', 1)[1]}"
     page.goto(f"{base}/accounts/login/")

@@ -48,12 +48,30 @@ def test_worker_sends_the_outbox_email_end_to_end(redis_broker, tmp_path, settin
         "EMAIL_FILE_PATH": str(mail_dir),
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queue,
-         "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            queue,
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         tenant = tenant_create(slug="worker", name="Worker Test")
         # Queue exactly as production does: after commit, to our own queue on the Redis broker.

@@ -69,9 +69,11 @@ def test_the_same_key_is_queued_once(world_a):
     with tenant_context(world_a.tenant):
         for subject_hint in ("first", "second"):
             email_enqueue(
-                template="ticket_closed", recipient=f"{subject_hint}@example.com", key="k1",
+                template="ticket_closed",
+                recipient=f"{subject_hint}@example.com",
+                key="k1",
                 context={"ticket": world_a.ticket, "ticket_url": "u"},
-            )  # fmt: skip
+            )
     (row,) = rows(world_a, idempotency_key="k1")
     assert row.recipient == "first@example.com"  # the second call left the first row alone
 

@@ -50,18 +50,34 @@ EVENING = Schedule(
         # Fall back (2026-11-01): 01:00–04:00 local holds 4 real hours.
         (NIGHTS, chicago(2026, 11, 1, 1, 0), 240, chicago(2026, 11, 1, 4, 0)),
         # Tokyo: Monday 16:30 JST + 60 min -> Tuesday 08:30 JST (= Monday 23:30 UTC).
-        (TOKYO, datetime(2026, 3, 2, 7, 30, tzinfo=UTC), 60,
-         datetime(2026, 3, 2, 23, 30, tzinfo=UTC)),
+        (
+            TOKYO,
+            datetime(2026, 3, 2, 7, 30, tzinfo=UTC),
+            60,
+            datetime(2026, 3, 2, 23, 30, tzinfo=UTC),
+        ),
         # Split day: Monday 11:30 + 60 min skips lunch -> 13:30.
-        (EVENING, datetime(2026, 3, 2, 11, 30, tzinfo=ZoneInfo("Europe/Berlin")), 60,
-         datetime(2026, 3, 2, 13, 30, tzinfo=ZoneInfo("Europe/Berlin"))),
+        (
+            EVENING,
+            datetime(2026, 3, 2, 11, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+            60,
+            datetime(2026, 3, 2, 13, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+        ),
         # Until midnight: Tuesday 23:30 + 30 -> midnight; + 31 -> next Monday 09:01.
-        (EVENING, datetime(2026, 3, 3, 23, 30, tzinfo=ZoneInfo("Europe/Berlin")), 30,
-         datetime(2026, 3, 4, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))),
-        (EVENING, datetime(2026, 3, 3, 23, 30, tzinfo=ZoneInfo("Europe/Berlin")), 31,
-         datetime(2026, 3, 9, 9, 1, tzinfo=ZoneInfo("Europe/Berlin"))),
+        (
+            EVENING,
+            datetime(2026, 3, 3, 23, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+            30,
+            datetime(2026, 3, 4, 0, 0, tzinfo=ZoneInfo("Europe/Berlin")),
+        ),
+        (
+            EVENING,
+            datetime(2026, 3, 3, 23, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+            31,
+            datetime(2026, 3, 9, 9, 1, tzinfo=ZoneInfo("Europe/Berlin")),
+        ),
     ],
-)  # fmt: skip
+)
 def test_add_business_minutes(schedule, start, minutes, expected):
     assert schedule.add(start, minutes) == expected
     assert schedule.elapsed(start, expected) == pytest.approx(minutes)

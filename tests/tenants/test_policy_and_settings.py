@@ -36,18 +36,24 @@ def test_policy_page_shows_the_demo_tenants_figures(demo):
         page = policy(demo)
     for expected in [
         "Around the clock, every day",
-        "Monday 08:00–17:00", "Friday 08:00–17:00",
+        "Monday 08:00–17:00",
+        "Friday 08:00–17:00",
         "Time zone: America/Chicago; closed on public holidays (US)",
-        "Agents are available now", "until Wednesday 17:00 CST",
-        "A restore from backup fails", "The account cannot be renewed", "The account has expired",
-        "2 business hours", "4 business hours", "1 business day",
+        "Agents are available now",
+        "until Wednesday 17:00 CST",
+        "A restore from backup fails",
+        "The account cannot be renewed",
+        "The account has expired",
+        "2 business hours",
+        "4 business hours",
+        "1 business day",
         "it is Closed automatically after 2 days",
         "without an answer it is marked Solved after 4 days",
         "We remind you 1 day before",
         "A reply to a closed ticket starts a new follow-up ticket",
         "Computer ID (GUID) of each affected device",
         "Please run the current version of the app (11.4.1)",
-    ]:  # fmt: skip
+    ]:
         assert expected in page, expected
     assert "Saturday" not in page.split("Ways to contact us")[1].split("What to include")[0]
 
@@ -98,10 +104,18 @@ def test_only_admins_reach_settings(demo):
 
 def general(**overrides):
     data = {
-        "time_zone": "America/Chicago", "holiday_country": "US", "current_app_version": "11.5.0",
-        "support_email": "support@demo.example.com", "solved_close_days": "2",
-        "pending_solve_days": "4", "reminder_hours": "24",
-    }  # fmt: skip
+        "time_zone": "America/Chicago",
+        "holiday_country": "US",
+        "current_app_version": "11.5.0",
+        "support_email": "support@demo.example.com",
+        "solved_close_days": "2",
+        "pending_solve_days": "4",
+        "reminder_hours": "24",
+        "surveys_enabled": "on",
+        "survey_delay_hours": "0",
+        "survey_link_days": "14",
+        "survey_reasons": "Too slow",
+    }
     data.update(overrides)
     return data
 

@@ -183,8 +183,11 @@ def test_zip_logs_and_webp_and_jpeg_screenshots_are_accepted(form_tenant):
     _c, response = post(form_tenant, valid_data(), q_logs=[zip_file], q_screenshots=[jpeg, webp])
     assert response.status_code == 302
     with tenant_context(form_tenant.tenant):
-        types = sorted(Attachment.objects.exclude(ticket=form_tenant.ticket).values_list(
-            "content_type", flat=True))  # fmt: skip
+        types = sorted(
+            Attachment.objects.exclude(ticket=form_tenant.ticket).values_list(
+                "content_type", flat=True
+            )
+        )
     assert types == ["application/zip", "image/jpeg", "image/webp"]
 
 

@@ -55,10 +55,15 @@ class Command(BaseCommand):
                     self._form(form)
                     if tenant.slug == DEMO_TENANT["slug"]:
                         for position, (name, body, submit_as, priority) in enumerate(DEMO_MACROS):
-                            Macro.objects.get_or_create(name=name, defaults={
-                                "body": body, "submit_as": submit_as,
-                                "priority": priority, "position": position,
-                            })  # fmt: skip
+                            Macro.objects.get_or_create(
+                                name=name,
+                                defaults={
+                                    "body": body,
+                                    "submit_as": submit_as,
+                                    "priority": priority,
+                                    "position": position,
+                                },
+                            )
                     if not Ticket.objects.exists() and tenant.slug == DEMO_TENANT["slug"]:
                         self._conversations()
         if options["tickets"]:
@@ -178,8 +183,16 @@ class Command(BaseCommand):
         """
         ticket.refresh_from_db()
         delta = ticket.created_at - when
-        fields = ["created_at", "updated_at", "status_changed_at", "first_replied_at",
-                  "pending_since", "solved_at", "closed_at", "sla_anchor_at"]  # fmt: skip
+        fields = [
+            "created_at",
+            "updated_at",
+            "status_changed_at",
+            "first_replied_at",
+            "pending_since",
+            "solved_at",
+            "closed_at",
+            "sla_anchor_at",
+        ]
         Ticket.objects.filter(pk=ticket.pk).update(
             **{f: getattr(ticket, f) - delta for f in fields if getattr(ticket, f)}
         )
@@ -260,15 +273,27 @@ class Command(BaseCommand):
                 created = Ticket.objects.bulk_create(tickets)
                 body = "Volume ticket created by seed_demo --tickets."
                 Comment.objects.bulk_create(
-                    Comment(tenant=tenant, ticket=t, author_id=t.requester_id,
-                            author_email=t.requester_email, body=body, body_html=render(body))
+                    Comment(
+                        tenant=tenant,
+                        ticket=t,
+                        author_id=t.requester_id,
+                        author_email=t.requester_email,
+                        body=body,
+                        body_html=render(body),
+                    )
                     for t in created
-                )  # fmt: skip
+                )
                 TicketEvent.objects.bulk_create(
-                    TicketEvent(tenant=tenant, ticket=t, actor_id=t.requester_id,
-                                kind=TicketEvent.Kind.CREATED, after="new", data={"seed": True})
+                    TicketEvent(
+                        tenant=tenant,
+                        ticket=t,
+                        actor_id=t.requester_id,
+                        kind=TicketEvent.Kind.CREATED,
+                        after="new",
+                        data={"seed": True},
+                    )
                     for t in created
-                )  # fmt: skip
+                )
             done += size
             self._progress(done, count)
         self.stderr.write("")

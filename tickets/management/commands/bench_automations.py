@@ -49,8 +49,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         create_due_tickets(tenant, count, status=options["status"], since=since)
         self.stdout.write(f"database: {connection.vendor}")
-        self.stdout.write(f"created {count} due {options['status']} tickets in "
-                          f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+        self.stdout.write(
+            f"created {count} due {options['status']} tickets in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
         queue = mock.patch("outbox.services._queue_send") if not options["queue_tasks"] else None
         if queue:
             queue.start()

@@ -31,8 +31,9 @@ class Command(BaseCommand):
         if tickets < 1:
             raise CommandError("--tickets must be at least 1.")
         rng = random.Random(5)  # noqa: S311 (benchmark data)
-        tenant = tenant_create(slug=f"slabench{int(time.time())}", name="SLA benchmark",
-                               holiday_country="US")  # fmt: skip
+        tenant = tenant_create(
+            slug=f"slabench{int(time.time())}", name="SLA benchmark", holiday_country="US"
+        )
         try:
             with tenant_context(tenant):
                 started = time.perf_counter()
@@ -43,13 +44,15 @@ class Command(BaseCommand):
                 for _ in range(tickets):
                     created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
                     replied = rng.random() < 0.6
-                    sample.append(Ticket(
-                        status=rng.choice([Ticket.Status.NEW, Ticket.Status.OPEN]),
-                        priority=rng.choice(Priority.values),
-                        created_at=created,
-                        first_replied_at=created if replied else None,
-                        sla_anchor_at=created + timedelta(minutes=rng.randint(0, 5000)),
-                    ))  # fmt: skip
+                    sample.append(
+                        Ticket(
+                            status=rng.choice([Ticket.Status.NEW, Ticket.Status.OPEN]),
+                            priority=rng.choice(Priority.values),
+                            created_at=created,
+                            first_replied_at=created if replied else None,
+                            sla_anchor_at=created + timedelta(minutes=rng.randint(0, 5000)),
+                        )
+                    )
                 started = time.perf_counter()
                 dues = [policy.due(ticket) for ticket in sample]
                 cold = time.perf_counter() - started
@@ -61,7 +64,11 @@ class Command(BaseCommand):
                 tenant.delete()
         assert all(due is not None for due in dues)  # noqa: S101 (a benchmark sanity check)
         self.stdout.write(f"schedule and targets loaded in {load * 1000:.1f} ms")
-        self.stdout.write(f"{tickets} due times, cold cache: {cold:.3f} s "
-                          f"({cold / tickets * 1e6:.0f} µs per ticket)")  # fmt: skip
-        self.stdout.write(f"{tickets} due times, warm cache: {warm:.3f} s "
-                          f"({warm / tickets * 1e6:.0f} µs per ticket)")  # fmt: skip
+        self.stdout.write(
+            f"{tickets} due times, cold cache: {cold:.3f} s "
+            f"({cold / tickets * 1e6:.0f} µs per ticket)"
+        )
+        self.stdout.write(
+            f"{tickets} due times, warm cache: {warm:.3f} s "
+            f"({warm / tickets * 1e6:.0f} µs per ticket)"
+        )

@@ -1,0 +1,116 @@
+"""CSAT figures: satisfaction = good / rated, response rate = rated / sent, per dimension.
+
+Empty groups and periods give None (shown as "—"), never a division by zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from surveys.models import SurveyInvitation
+from tenants.context import current_tenant
+
+GOOD = SurveyInvitation.Rating.GOOD
+BAD = SurveyInvitation.Rating.BAD
+COUNTS = {
+    "sent": Count("id"),
+    "good": Count("id", filter=Q(rating=GOOD)),
+    "bad": Count("id", filter=Q(rating=BAD)),
+}
+
+
+@dataclass
+class Row:
+    label: str
+    sent: int
+    good: int
+    bad: int
+
+    @property
+    def rated(self) -> int:
+        return self.good + self.bad
+
+    @property
+    def score(self) -> float | None:
+        return self.good / self.rated if self.rated else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.rated / self.sent if self.sent else None
+
+
+def _rows(invitations, field: str, label_of) -> list[Row]:
+    rows = invitations.values(field).annotate(**COUNTS).order_by(field)
+    return [Row(label_of(r[field]), r["sent"], r["good"], r["bad"]) for r in rows]
+
+
+def csat(start: date, end: date, period: str = "week") -> dict:
+    tenant = current_tenant()
+    zone = ZoneInfo(tenant.time_zone)
+    since = datetime.combine(start, time(0), tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
+    invitations = SurveyInvitation.objects.filter(sent_at__gte=since, sent_at__lt=until)
+    total = invitations.aggregate(**COUNTS)
+    from tenants.models import Organization
+    from tickets.priorities import Priority
+
+    agents = {
+        pk: name or email
+        for pk, name, email in invitations.values_list(
+            "agent_id", "agent__name", "agent__email"
+        ).distinct()
+    }
+    organizations = dict(Organization.objects.values_list("id", "name"))
+    trunc = TruncMonth if period == "month" else TruncWeek
+    by_period = {
+        r["bucket"].date() if hasattr(r["bucket"], "date") else r["bucket"]: r
+        for r in invitations.annotate(bucket=trunc("sent_at", tzinfo=zone))
+        .values("bucket")
+        .annotate(**COUNTS)
+        .order_by("bucket")
+    }
+    periods = []
+    cursor = _period_start(start, period)
+    while cursor <= end:
+        r = by_period.get(cursor, {"sent": 0, "good": 0, "bad": 0})
+        periods.append(Row(_period_label(cursor, period), r["sent"], r["good"], r["bad"]))
+        cursor = _next_period(cursor, period)
+    latest = list(
+        invitations.exclude(rating="")
+        .exclude(comment="")
+        .select_related("ticket", "agent")
+        .order_by("-answered_at")[:10]
+    )
+    return {
+        "total": Row("All", total["sent"], total["good"], total["bad"]),
+        "by_agent": _rows(invitations, "agent_id", lambda pk: agents.get(pk) or "Unassigned"),
+        "by_priority": _rows(
+            invitations, "ticket__priority", lambda p: Priority(p).label if p else "—"
+        ),
+        "by_organization": _rows(
+            invitations,
+            "ticket__organization_id",
+            lambda pk: organizations.get(pk, "No organization"),
+        ),
+        "by_period": periods,
+        "latest": latest,
+    }
+
+
+def _period_start(day: date, period: str) -> date:
+    return day.replace(day=1) if period == "month" else day - timedelta(days=day.weekday())
+
+
+def _next_period(day: date, period: str) -> date:
+    if period == "month":
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=7)
+
+
+def _period_label(day: date, period: str) -> str:
+    return day.strftime("%B %Y") if period == "month" else f"Week of {day:%b %d, %Y}"

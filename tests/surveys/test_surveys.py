@@ -1,0 +1,146 @@
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+
+from outbox.models import OutboxEmail
+from surveys.models import SurveyInvitation, SurveyOptOut
+from tenants.context import tenant_context
+from tickets.automations import run_automations
+from tickets.models import Ticket, TicketEvent
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def close(world, ticket, *, role="agent"):
+    world.reply(ticket, role, "Fixed", submit_as=Ticket.Status.SOLVED)
+    with time_machine.travel(datetime.now(tz=UTC) + timedelta(days=3)):
+        return run_automations(tenants=[world.tenant])
+
+
+def survey_email(world, ticket):
+    with tenant_context(world.tenant):
+        return list(OutboxEmail.objects.filter(ticket=ticket, template="survey_invitation"))
+
+
+def links(email) -> dict[str, str]:
+    found = re.findall(r"(http://\S+/survey/(\S+?)/)", email.body_text)
+    good, bad, opt_out = (path for _url, path in found)
+    return {"good": good, "bad": bad, "opt_out": opt_out}
+
+
+@pytest.fixture
+def closed(world_a):
+    with time_machine.travel(T0, tick=False):
+        ticket = world_a.submit(subject="Survey me")
+        world_a.reply(ticket, "agent", "Done", submit_as=Ticket.Status.SOLVED)
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):
+        run_automations(tenants=[world_a.tenant])
+        run_automations(tenants=[world_a.tenant])  # a second pass adds nothing
+    return ticket
+
+
+def test_closing_queues_exactly_one_survey_email(world_a, closed):
+    (email,) = survey_email(world_a, closed)
+    assert email.subject == f"[#{closed.number}] How did we do? Survey me"
+    assert "Good, I'm satisfied" in email.body_html and "Bad, I'm unsatisfied" in email.body_html
+    with tenant_context(world_a.tenant):
+        invitation = SurveyInvitation.objects.get(ticket=closed)
+        assert invitation.agent == world_a.users["agent"]  # assigned when it closed
+        assert closed.events.filter(kind=TicketEvent.Kind.SURVEY_SENT).count() == 1
+        from surveys.services import survey_invite
+
+        assert survey_invite(ticket=closed) is None  # an overlapping close finds it done
+        assert SurveyInvitation.objects.filter(ticket=closed).count() == 1
+
+
+def test_plain_get_records_nothing_and_post_records_and_can_change(world_a, closed):
+    (email,) = survey_email(world_a, closed)
+    client = Client(HTTP_HOST=world_a.host)
+    with time_machine.travel(T0 + timedelta(days=3, hours=1)):
+        page = client.get(f"/survey/{links(email)['bad']}/")  # what a mail scanner does
+        assert page.status_code == 200
+        assert 'value="bad" required id="id_rating_1" checked' in page.content.decode()
+        with tenant_context(world_a.tenant):
+            assert SurveyInvitation.objects.get(ticket=closed).rating == ""
+        client.post(f"/survey/{links(email)['bad']}/", {"rating": "bad", "comment": "Slow"})
+        client.post(f"/survey/{links(email)['good']}/", {"rating": "good", "comment": "OK now"})
+    with tenant_context(world_a.tenant):
+        invitation = SurveyInvitation.objects.get(ticket=closed)
+        assert (invitation.rating, invitation.comment) == ("good", "OK now")
+        answers = list(closed.events.filter(kind="survey_answered").values_list("before", "after"))
+    assert answers == [("", "bad"), ("bad", "good")]
+
+
+def test_tampered_expired_and_foreign_links_get_a_clear_page(world_a, world_b, closed):
+    (email,) = survey_email(world_a, closed)
+    token = links(email)["good"]
+    tampered = Client(HTTP_HOST=world_a.host).get(f"/survey/{token[:-2]}xx/")
+    assert tampered.status_code == 400 and "not valid" in tampered.content.decode()
+    foreign = Client(HTTP_HOST=world_b.host).post(f"/survey/{token}/", {"rating": "bad"})
+    assert foreign.status_code == 400 and "belongs to another helpdesk" in foreign.content.decode()
+    with time_machine.travel(T0 + timedelta(days=3 + 15)):
+        expired = Client(HTTP_HOST=world_a.host).post(f"/survey/{token}/", {"rating": "bad"})
+    assert expired.status_code == 410 and "This survey has closed" in expired.content.decode()
+    with tenant_context(world_a.tenant):
+        assert SurveyInvitation.objects.get(ticket=closed).rating == ""
+
+
+def test_bad_rating_offers_the_tenants_reasons(world_a, closed):
+    world_a.tenant.survey_bad_reasons = ["Too slow", "Not solved"]
+    world_a.tenant.save()
+    (email,) = survey_email(world_a, closed)
+    client = Client(HTTP_HOST=world_a.host)
+    with time_machine.travel(T0 + timedelta(days=3, hours=1)):
+        assert "Not solved" in client.get(f"/survey/{links(email)['bad']}/").content.decode()
+        bad = client.post(f"/survey/{links(email)['bad']}/", {"rating": "bad", "reason": "Nope"})
+        assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
+        client.post(f"/survey/{links(email)['bad']}/", {"rating": "bad", "reason": "Too slow"})
+    with tenant_context(world_a.tenant):
+        assert SurveyInvitation.objects.get(ticket=closed).reason == "Too slow"
+
+
+def test_opted_out_and_bounced_requesters_are_skipped_with_the_reason(world_a, closed):
+    (email,) = survey_email(world_a, closed)
+    client = Client(HTTP_HOST=world_a.host)
+    with time_machine.travel(T0 + timedelta(days=3, hours=1)):
+        assert (
+            "Stop satisfaction surveys?"
+            in client.get(f"/survey/{links(email)['opt_out']}/").content.decode()
+        )
+        client.post(f"/survey/{links(email)['opt_out']}/")
+    with tenant_context(world_a.tenant):
+        assert SurveyOptOut.objects.filter(email=world_a.users["customer"].email).exists()
+    second = world_a.submit(subject="Another")
+    close(world_a, second)
+    assert survey_email(world_a, second) == []
+    with tenant_context(world_a.tenant):
+        skipped = second.events.get(kind=TicketEvent.Kind.SURVEY_SKIPPED)
+    assert skipped.data == {"reason": "opted_out"}
+    bounced_user = world_a.users["manager"]
+    bounced_user.email_bounced_at = datetime.now(tz=UTC)
+    bounced_user.save()
+    third = world_a.submit(subject="Bounced", role="manager")
+    close(world_a, third, role="agent")
+    with tenant_context(world_a.tenant):
+        assert third.events.get(kind="survey_skipped").data == {"reason": "address_bounced"}
+
+
+def test_surveys_can_be_switched_off_and_delayed(world_a):
+    world_a.tenant.surveys_enabled = False
+    world_a.tenant.save()
+    off = world_a.submit()
+    close(world_a, off)
+    assert survey_email(world_a, off) == []
+    world_a.tenant.surveys_enabled = True
+    world_a.tenant.survey_delay = timedelta(hours=6)
+    world_a.tenant.save()
+    later = world_a.submit()
+    close(world_a, later)
+    (email,) = survey_email(world_a, later)
+    with tenant_context(world_a.tenant):
+        invitation = SurveyInvitation.objects.get(ticket=later)
+    assert email.next_attempt_at == invitation.sent_at
+    assert invitation.expires_at - invitation.sent_at == timedelta(days=14)
