@@ -5,6 +5,7 @@ Every pattern here is walked by the tenant isolation probe (tests/test_isolation
 
 from django.urls import include, path
 
+from escalations import views as escalation_views
 from helpdesk.views import healthz
 from surveys import views as survey_views
 from tenants import settings_views
@@ -20,6 +21,11 @@ portal_patterns = (
         path("tickets/new/done/", ticket_views.ticket_submitted, name="ticket_submitted"),
         path("tickets/", ticket_views.my_tickets, name="my_tickets"),
         path("tickets/<int:number>/", ticket_views.ticket_detail, name="ticket"),
+        path(
+            "tickets/<int:number>/escalate/",
+            escalation_views.request_escalation,
+            name="ticket_escalate",
+        ),
         path(
             "tickets/<int:number>/attachments/<int:pk>/",
             ticket_views.attachment_download,
@@ -38,6 +44,9 @@ agent_patterns = (
         path("people/", tenant_views.people, name="people"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
+        path("escalations/", escalation_views.review_queue, name="escalations"),
+        path("escalations/report/", escalation_views.report, name="escalation_report"),
+        path("escalations/<int:pk>/", escalation_views.review, name="escalation"),
         path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
         path("settings/", settings_views.general, name="settings"),
         path("settings/hours/", settings_views.hours, name="settings_hours"),

@@ -54,6 +54,8 @@ class Tenant(models.Model):
         max_length=40, blank=True, help_text="Tickets from an older app version are flagged."
     )
     support_email = models.EmailField(blank=True)
+    # Managers aim to act on an escalation request within this much business time.
+    escalation_review_minutes = models.PositiveIntegerField(default=4 * 60)
     # Satisfaction surveys, sent after a ticket closes.
     surveys_enabled = models.BooleanField(default=True)
     survey_delay = models.DurationField(default=timedelta(0), help_text="Wait after closing.")

@@ -150,6 +150,7 @@ class World:
             f"internal note {self.marker}",
             f"B macro body {self.marker}",
             f"B view {self.marker}",
+            f"B escalation reason {self.marker}",
             *(u.email for u in self.users.values()),
         ]
 

@@ -3,6 +3,7 @@ test fails: that is deliberate, so no table escapes the check."""
 
 from datetime import date, time
 
+from escalations.models import EscalationAction, EscalationRequest
 from outbox.models import OutboxEmail
 from surveys.models import SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
@@ -42,6 +43,23 @@ def _survey(world):
     )
 
 
+def _escalation(world):
+    from escalations import services
+
+    if EscalationRequest.objects.exists():
+        return
+    request = services.escalation_request(
+        ticket=world.ticket,
+        actor=world.users["customer"],
+        membership=world.memberships["customer"],
+        reason="Urgent",
+        requested_priority="urgent",
+    )
+    services.escalation_resolve(
+        request=request, actor=world.users["manager"], membership=world.memberships["manager"]
+    )
+
+
 def _macro(world):
     Macro.objects.get_or_create(name="Need logs", defaults={"body": "Send logs"})
 
@@ -70,6 +88,8 @@ MAKERS = {
     OutboxEmail: lambda world: None,
     TenantHoliday: _holiday,
     Macro: _macro,
+    EscalationRequest: _escalation,
+    EscalationAction: lambda world: None,  # _escalation makes one
     SurveyInvitation: _survey,
     SurveyOptOut: lambda world: SurveyOptOut.objects.get_or_create(email="quiet@example.com"),
     SavedView: lambda world: SavedView.objects.get_or_create(

@@ -38,6 +38,8 @@ OBJECT_URLS = {
     "agent:ticket_macro": lambda b: {"number": b.only_ticket.number, "macro_id": b.macro.pk},
     "agent:view_delete": lambda b: {"pk": b.saved_view.pk},
     "agent:ticket_activity": lambda b: {"number": b.only_ticket.number},
+    "agent:escalation": lambda b: {"pk": b.escalation.pk},
+    "portal:ticket_escalate": lambda b: {"number": b.only_ticket.number},
     "api:ticket": lambda b: {"number": b.only_ticket.number},
     "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
 }
@@ -119,6 +121,15 @@ def prepare(world_a, world_b):
         world_b.only_attachment = ticket.attachments.get()
         world_b.holiday = TenantHoliday.objects.create(
             date=date(2027, 1, 4), name=f"B holiday {world_b.marker}"
+        )
+        from escalations.services import escalation_request
+
+        world_b.escalation = escalation_request(
+            ticket=ticket,
+            actor=world_b.users["customer"],
+            membership=world_b.memberships["customer"],
+            reason=f"B escalation reason {world_b.marker}",
+            requested_priority="urgent",
         )
         world_b.saved_view = SavedView.objects.create(
             name=f"B view {world_b.marker}", query="priority=urgent"

@@ -270,6 +270,8 @@ class TicketEvent(TenantOwned):
         SURVEY_SENT = "survey_sent", "Satisfaction survey sent"
         SURVEY_SKIPPED = "survey_skipped", "Satisfaction survey not sent"
         SURVEY_ANSWERED = "survey_answered", "Satisfaction rating"
+        ESCALATION_REQUESTED = "escalation_requested", "Escalation requested"
+        ESCALATION_ACTION = "escalation_action", "Escalation decision"
 
     class ActorKind(models.TextChoices):
         USER = "user", "Person"

@@ -180,9 +180,25 @@ def ticket_detail(request, number: int):
             "comments": selectors.conversation(ticket, membership),
             "form": form,
             "follow_ups": list(ticket.follow_ups.order_by("number")),
+            **escalation_context(ticket),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def escalation_context(ticket) -> dict:
+    """The ticket's escalations (with decisions) and whether a new request can be made."""
+    from django.db.models import Prefetch
+
+    from escalations.models import EscalationAction, EscalationRequest
+
+    escalations = list(
+        EscalationRequest.objects.filter(ticket=ticket)
+        .prefetch_related(Prefetch("actions", queryset=EscalationAction.objects.order_by("id")))
+        .order_by("-created_at")
+    )
+    can_escalate = ticket.status != Ticket.Status.CLOSED and not any(e.is_open for e in escalations)
+    return {"escalations": escalations, "can_escalate": can_escalate}
 
 
 @member_required
@@ -259,6 +275,7 @@ def agent_ticket(request, number: int):
             "answers": selectors.form_answers_display(ticket),
             "macros": list(Macro.objects.all()),
             "survey": SurveyInvitation.objects.filter(ticket=ticket).first(),
+            **escalation_context(ticket),
             "opened_at": timezone.now().isoformat(),
             "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
         },

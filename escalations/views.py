@@ -1,0 +1,193 @@
+"""Escalation pages: the customer's request form, the managers' review queue and decisions."""
+
+import zoneinfo
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from escalations import services
+from escalations.models import EscalationAction, EscalationRequest
+from tenants.access import manager_required, member_required
+from tenants.context import current_tenant
+from tenants.models import Membership
+from tickets.priorities import Priority
+from tickets.selectors import ticket_for_viewer
+
+ZONES = sorted(zoneinfo.available_timezones())
+
+
+class RequestForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        label="Why does this ticket need a manager's attention?",
+    )
+    requested_priority = forms.ChoiceField(
+        choices=Priority.choices, widget=forms.RadioSelect, label="The priority you need"
+    )
+    contact_phone = forms.RegexField(
+        regex=r"^[0-9+()./ -]{6,40}$",
+        required=False,
+        label="Phone number (optional)",
+        error_messages={"invalid": "Enter a phone number with digits, spaces, + ( ) - only."},
+    )
+    best_times = forms.CharField(required=False, max_length=200, label="Best times to reach you")
+    contact_time_zone = forms.ChoiceField(
+        choices=[("", "—")] + [(z, z) for z in ZONES], required=False, label="Your time zone"
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def request_escalation(request, number: int):
+    ticket = ticket_for_viewer(request.membership, number)
+    form = RequestForm(request.POST or None, initial={"requested_priority": ticket.priority})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.escalation_request(
+                ticket=ticket,
+                actor=request.user,
+                membership=request.membership,
+                **form.cleaned_data,
+            )
+        except services.EscalationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Your escalation request was sent to a support manager.")
+            target = "agent:ticket" if request.membership.is_staff_role else "portal:ticket"
+            return redirect(target, number=ticket.number)
+    return render(
+        request,
+        "escalations/request.html",
+        {"form": form, "ticket": ticket},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@manager_required
+def review_queue(request):
+    now = timezone.now()
+    open_requests = list(
+        EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN)
+        .select_related("ticket", "requested_by", "ticket__assignee")
+        .order_by("created_at")
+    )
+    return render(request, "escalations/queue.html", {"requests": open_requests, "now": now})
+
+
+class DecisionForm(forms.Form):
+    kind = forms.ChoiceField(choices=EscalationAction.Kind.choices)
+    at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    channel = forms.CharField(required=False, max_length=100)
+    agent = forms.IntegerField(required=False)
+    priority = forms.ChoiceField(choices=Priority.choices, required=False)
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def review(request, pk: int):
+    escalation = get_object_or_404(
+        EscalationRequest.objects.select_related("ticket", "requested_by").prefetch_related(
+            Prefetch("actions", queryset=EscalationAction.objects.select_related("actor"))
+        ),
+        pk=pk,
+    )
+    form = DecisionForm(request.POST or None)
+    tenant_zone = zoneinfo.ZoneInfo(current_tenant().time_zone)
+    with timezone.override(tenant_zone):  # the date and time typed are the tenant's wall time
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        data = form.cleaned_data
+        common = {"request": escalation, "actor": request.user, "membership": request.membership}
+        try:
+            match data["kind"]:
+                case EscalationAction.Kind.CONVERSATION:
+                    if data["at"] is None:
+                        raise services.EscalationError("Choose the date and time of the call.")
+                    services.escalation_schedule_conversation(
+                        **common, at=data["at"], channel=data["channel"], note=data["note"]
+                    )
+                case EscalationAction.Kind.REASSIGN:
+                    member = (
+                        Membership.objects.filter(
+                            user_id=data["agent"], role__in=Membership.STAFF_ROLES
+                        )
+                        .select_related("user")
+                        .first()
+                    )
+                    if member is None:
+                        raise services.EscalationError("Choose an agent.")
+                    services.escalation_reassign(**common, agent=member.user, note=data["note"])
+                case EscalationAction.Kind.PRIORITY:
+                    services.escalation_change_priority(**common, priority=data["priority"] or "")
+                case EscalationAction.Kind.DECLINE:
+                    services.escalation_decline(**common, reason=data["note"])
+                case EscalationAction.Kind.RESOLVE:
+                    services.escalation_resolve(**common, note=data["note"])
+        except services.EscalationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Decision recorded and sent to the customer.")
+            return redirect("agent:escalation", pk=escalation.pk)
+    agents = Membership.objects.filter(role__in=Membership.STAFF_ROLES).select_related("user")
+    return render(
+        request,
+        "escalations/review.html",
+        {
+            "escalation": escalation,
+            "form": form,
+            "agents": agents,
+            "priorities": Priority.choices,
+            "now": timezone.now(),
+            "tenant_zone": current_tenant().time_zone,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@manager_required
+def report(request):
+    decided = ExpressionWrapper(
+        F("first_action_at") - F("created_at"), output_field=DurationField()
+    )
+    months = list(
+        EscalationRequest.objects.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(
+            requests=Count("id"),
+            decided=Count("first_action_at"),
+            time_to_decision=Avg(decided),
+        )
+        .order_by("-month")
+    )
+    outcomes = dict(
+        EscalationAction.objects.values_list("kind").annotate(n=Count("id")).order_by("kind")
+    )
+    labels = dict(EscalationAction.Kind.choices)
+    return render(
+        request,
+        "escalations/report.html",
+        {
+            "months": months,
+            "outcomes": [(labels[k], n) for k, n in outcomes.items()],
+            "open_count": EscalationRequest.objects.filter(status="open").count(),
+        },
+    )
+
+
+def open_count_for(request) -> int:
+    """The managers' badge: open escalation requests (0 for everyone else)."""
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.is_manager_or_admin:
+        return 0
+    return EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN).count()
