@@ -17,6 +17,7 @@ from outbox.services import email_enqueue
 from tenants.business_time import NoBusinessHours, schedule_for
 from tenants.context import current_tenant
 from tenants.models import Membership
+from tenants.selectors import is_staff_user
 from tickets import lifecycle
 from tickets import services as ticket_services
 from tickets.lifecycle import Actor, InvalidTransition
@@ -189,7 +190,7 @@ def escalation_schedule_conversation(
 @transaction.atomic
 def escalation_reassign(*, request, actor, membership, agent, note: str) -> EscalationAction:
     request = _decide(request, actor, membership)
-    if not Membership.objects.filter(user=agent, role__in=Membership.STAFF_ROLES).exists():
+    if not is_staff_user(agent):
         raise EscalationError("Reassign to an agent of this helpdesk.")
     ticket_services.ticket_assign(ticket=request.ticket, actor=actor, assignee=agent)
     if note.strip():

@@ -14,7 +14,7 @@ from escalations import services
 from escalations.models import EscalationAction, EscalationRequest
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
-from tenants.models import Membership
+from tenants.selectors import staff_members, staff_user
 from tickets.priorities import Priority
 from tickets.selectors import ticket_for_viewer
 
@@ -118,16 +118,10 @@ def review(request, pk: int):
                         **common, at=data["at"], channel=data["channel"], note=data["note"]
                     )
                 case EscalationAction.Kind.REASSIGN:
-                    member = (
-                        Membership.objects.filter(
-                            user_id=data["agent"], role__in=Membership.STAFF_ROLES
-                        )
-                        .select_related("user")
-                        .first()
-                    )
-                    if member is None:
+                    agent = staff_user(data["agent"] or "")
+                    if agent is None:
                         raise services.EscalationError("Choose an agent.")
-                    services.escalation_reassign(**common, agent=member.user, note=data["note"])
+                    services.escalation_reassign(**common, agent=agent, note=data["note"])
                 case EscalationAction.Kind.PRIORITY:
                     services.escalation_change_priority(**common, priority=data["priority"] or "")
                 case EscalationAction.Kind.DECLINE:
@@ -139,7 +133,7 @@ def review(request, pk: int):
         else:
             messages.success(request, "Decision recorded and sent to the customer.")
             return redirect("agent:escalation", pk=escalation.pk)
-    agents = Membership.objects.filter(role__in=Membership.STAFF_ROLES).select_related("user")
+    agents = staff_members()
     return render(
         request,
         "escalations/review.html",

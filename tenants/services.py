@@ -41,14 +41,6 @@ def membership_ensure(*, user, role: str = Membership.Role.CUSTOMER) -> Membersh
     return membership
 
 
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
-    if role not in Membership.Role.values:
-        raise ValueError(f"Unknown role {role!r}.")
-    membership.role = role
-    membership.save(update_fields=["role", "updated_at"])
-    return membership
-
-
 DEFAULT_HOURS = [(day, time(8, 0), time(17, 0)) for day in range(5)]
 
 # SLA defaults per priority, (amount, unit) for both first reply and next update.

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 
 from tenants.access import staff_required
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tenants.selectors import staff_members
 from tickets.priorities import RANK
 
 
@@ -27,11 +28,7 @@ def support_policy(request):
 @staff_required
 def people(request):
     """The team and the customer organizations."""
-    team = (
-        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
-        .select_related("user")
-        .order_by("role", "user__email")
-    )
+    team = staff_members().order_by("role", "user__email")
     organizations = Organization.objects.annotate(
         customer_count=Count("members", filter=Q(members__role=Membership.Role.CUSTOMER))
     ).order_by("name")

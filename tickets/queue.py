@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tenants.models import Membership, Organization
+from tenants.selectors import staff_members
 from tickets.models import QUEUE_NEVER_DUE, Comment, Ticket
 from tickets.priorities import Priority
 
@@ -54,11 +55,7 @@ class QueueFilterForm(forms.Form):
 
 
 def agents() -> list[Membership]:
-    return list(
-        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
-        .select_related("user")
-        .order_by("user__email")
-    )
+    return list(staff_members())
 
 
 def sort_key_expression():

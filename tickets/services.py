@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from tenants.context import current_tenant
 from tenants.models import Membership
+from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
 from tickets import attachments as files
 from tickets import lifecycle, notifications, sla
@@ -240,12 +241,8 @@ def ticket_set_status(*, ticket: Ticket, actor, status: str) -> Ticket:
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
-    if assignee is not None:
-        is_staff = Membership.objects.filter(
-            user=assignee, role__in=Membership.STAFF_ROLES
-        ).exists()
-        if not is_staff:
-            raise InvalidTransition("Tickets can only be assigned to agents of this helpdesk.")
+    if assignee is not None and not is_staff_user(assignee):
+        raise InvalidTransition("Tickets can only be assigned to agents of this helpdesk.")
     ticket = _lock(ticket)
     lifecycle.assign(ticket, assignee, actor=actor)
     return ticket
@@ -328,17 +325,9 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
         raise InvalidTransition("Bulk status changes are limited to open, pending and solved.")
     assignee = None
     if field == "assignee" and value:
-        member = (
-            Membership.objects.filter(
-                user_id=int(value) if str(value).isdigit() else None,
-                role__in=Membership.STAFF_ROLES,
-            )
-            .select_related("user")
-            .first()
-        )
-        if member is None:
+        assignee = staff_user(value)
+        if assignee is None:
             raise InvalidTransition("Choose an agent of this helpdesk.")
-        assignee = member.user
     for ticket in Ticket.objects.filter(number__in=numbers).order_by("number"):
         try:
             with transaction.atomic():

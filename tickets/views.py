@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from surveys.models import SurveyInvitation
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
-from tenants.models import Membership, PriorityLevel
+from tenants.models import PriorityLevel
+from tenants.selectors import staff_members, staff_user
 from tickets import attachments as files
 from tickets import presence, selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
@@ -245,11 +246,7 @@ def agent_ticket(request, number: int):
         else:
             messages.success(request, "Saved.")
             return redirect("agent:ticket", number=ticket.number)
-    agents = (
-        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
-        .select_related("user")
-        .order_by("user__email")
-    )
+    agents = staff_members()
     requester_tickets = []
     if ticket.requester_id:
         requester_tickets = list(
@@ -340,15 +337,9 @@ def agent_ticket_update(request, number: int):
         elif field == "status":
             services.ticket_set_status(ticket=ticket, actor=request.user, status=value)
         elif field == "assignee":
-            assignee = None
-            if value:
-                staff = Membership.objects.filter(
-                    user_id=value if value.isdigit() else None, role__in=Membership.STAFF_ROLES
-                ).select_related("user")
-                member = staff.first()
-                if member is None:
-                    raise InvalidTransition("Choose an agent of this helpdesk.")
-                assignee = member.user
+            assignee = staff_user(value) if value else None
+            if value and assignee is None:
+                raise InvalidTransition("Choose an agent of this helpdesk.")
             services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee)
         else:
             raise InvalidTransition("Choose priority, status or assignee to change.")

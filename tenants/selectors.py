@@ -1,0 +1,28 @@
+"""Reads about the current tenant's people, so "who is staff here" is answered in one place."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tenants.models import Membership
+
+
+def staff_members() -> QuerySet[Membership]:
+    """Agents, managers and admins of the current tenant, with their users, by email."""
+    return (
+        Membership.objects.filter(role__in=Membership.STAFF_ROLES)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def staff_user(user_id):
+    """The staff member's user for an id (int or digit string), or None for anyone else."""
+    if not str(user_id).isdigit():
+        return None
+    membership = staff_members().filter(user_id=int(user_id)).first()
+    return membership.user if membership else None
+
+
+def is_staff_user(user) -> bool:
+    return user is not None and staff_members().filter(user=user).exists()
