@@ -117,10 +117,13 @@ def decode_cursor(token: str) -> tuple[int, datetime, datetime, int] | None:
 
 
 def after(tickets: QuerySet[Ticket], key: tuple[int, datetime, datetime, int]) -> QuerySet[Ticket]:
-    """Rows after ``key`` in queue order: one row-value comparison, which the index serves."""
+    """Rows after ``key`` in queue order, by one row-value comparison on the full sort key."""
     rank, due, created, pk = key
     adapt = connection.ops.adapt_datetimefield_value  # as the backend stores datetimes
-    return tickets.extra(
+    # Under row-level security PostgreSQL applies only leakproof operators before the policy,
+    # and a row comparison is not one: alone it is a filter over every earlier row. The plain
+    # integer bound is leakproof, so the index scan starts at the right priority.
+    return tickets.filter(priority_rank__gte=rank).extra(
         where=[
             "(tickets_ticket.priority_rank, COALESCE(tickets_ticket.next_update_due_at, %s),"
             " tickets_ticket.created_at, tickets_ticket.id) > (%s, %s, %s, %s)"
