@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from escalations.models import EscalationAction, EscalationRequest
+from escalations.selectors import request_blocker
 from outbox.services import email_enqueue
 from tenants.business_time import NoBusinessHours, schedule_for
 from tenants.context import current_tenant
@@ -72,24 +73,18 @@ def escalation_request(
     if not visible_tickets(membership).filter(pk=ticket.pk).exists():
         raise EscalationError("You can only escalate your own tickets.")
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if ticket.status == Ticket.Status.CLOSED:
-        raise EscalationError(
-            f"Ticket #{ticket.number} is closed and cannot be escalated. Reply to it to open a "
-            "follow-up ticket, and escalate that one."
-        )
+    open_exists = EscalationRequest.objects.filter(
+        ticket=ticket, status=EscalationRequest.Status.OPEN
+    ).exists()
+    blocker = request_blocker(ticket, open_exists=open_exists)
+    if blocker:
+        raise EscalationError(blocker)
     if not reason.strip():
         raise EscalationError("Tell us why this ticket needs a manager's attention.")
     if requested_priority not in Priority.values:
         raise EscalationError("Choose the priority you need.")
     if contact_time_zone and contact_time_zone not in zoneinfo.available_timezones():
         raise EscalationError(f"{contact_time_zone} is not a time zone we know.")
-    if EscalationRequest.objects.filter(
-        ticket=ticket, status=EscalationRequest.Status.OPEN
-    ).exists():
-        raise EscalationError(
-            f"An escalation request for ticket #{ticket.number} is already waiting for a "
-            "manager. You can add details by replying to the ticket."
-        )
     on_behalf = membership.is_staff_role
     now = timezone.now()
     try:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from escalations.selectors import escalation_state
 from surveys.models import SurveyInvitation
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
@@ -181,25 +182,10 @@ def ticket_detail(request, number: int):
             "comments": selectors.conversation(ticket, membership),
             "form": form,
             "follow_ups": list(ticket.follow_ups.order_by("number")),
-            **escalation_context(ticket),
+            **escalation_state(ticket),
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-def escalation_context(ticket) -> dict:
-    """The ticket's escalations (with decisions) and whether a new request can be made."""
-    from django.db.models import Prefetch
-
-    from escalations.models import EscalationAction, EscalationRequest
-
-    escalations = list(
-        EscalationRequest.objects.filter(ticket=ticket)
-        .prefetch_related(Prefetch("actions", queryset=EscalationAction.objects.order_by("id")))
-        .order_by("-created_at")
-    )
-    can_escalate = ticket.status != Ticket.Status.CLOSED and not any(e.is_open for e in escalations)
-    return {"escalations": escalations, "can_escalate": can_escalate}
 
 
 @member_required
@@ -272,7 +258,7 @@ def agent_ticket(request, number: int):
             "answers": selectors.form_answers_display(ticket),
             "macros": list(Macro.objects.all()),
             "survey": SurveyInvitation.objects.filter(ticket=ticket).first(),
-            **escalation_context(ticket),
+            **escalation_state(ticket),
             "opened_at": timezone.now().isoformat(),
             "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
         },
