@@ -249,6 +249,14 @@ class ReplyForm(forms.Form):
         file_kind=TicketFormField.FileKind.IMAGES, required=False, label="Attach screenshots"
     )
 
+    def uploads(self) -> list[tuple[str, object, str]]:
+        """(field name, upload, sniffed content type) for every accepted file."""
+        return [
+            (name, upload, content_type)
+            for name in ("files", "screenshots")
+            for upload, content_type in getattr(self.fields[name], "accepted", [])
+        ]
+
 
 class AgentReplyForm(ReplyForm):
     body = forms.CharField(

@@ -43,14 +43,6 @@ def _priority_levels():
     return sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
 
 
-def _uploads(form) -> list[tuple[str, object, str]]:
-    return [
-        (name, upload, content_type)
-        for name in ("files", "screenshots")
-        for upload, content_type in getattr(form.fields[name], "accepted", [])
-    ]
-
-
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
     """Submit a ticket, signed in or with just an email address."""
@@ -160,7 +152,7 @@ def ticket_detail(request, number: int):
                 author=request.user,
                 membership=membership,
                 body=form.cleaned_data["body"],
-                uploads=_uploads(form),
+                uploads=form.uploads(),
             )
         except (InvalidTransition, ValidationError) as error:
             form.add_error(None, getattr(error, "messages", [str(error)]))
@@ -225,7 +217,7 @@ def agent_ticket(request, number: int):
                 body=form.cleaned_data["body"],
                 public=form.cleaned_data["public"],
                 submit_as=form.cleaned_data["submit_as"] or None,
-                uploads=_uploads(form),
+                uploads=form.uploads(),
             )
         except (InvalidTransition, ValidationError) as error:
             form.add_error(None, getattr(error, "messages", [str(error)]))

@@ -205,3 +205,21 @@ def test_agent_controls_change_priority_assignee_and_status(world_a, as_member):
     )
     assert "Choose an agent of this helpdesk." in bad.content.decode()
     assert world_a.refresh(world_a.ticket).status == "pending"
+
+
+def test_a_reply_can_carry_files_and_rejects_disguised_ones(world_a, as_member):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = as_member(world_a.users["customer"], world_a.tenant)
+    url = f"/tickets/{world_a.ticket.number}/"
+    fake = SimpleUploadedFile("shot.png", b"<html></html>")
+    refused = client.post(url, {"body": "see screenshot", "screenshots": [fake]})
+    assert (
+        refused.status_code == 400
+        and "is not a PNG, JPEG or WebP image" in refused.content.decode()
+    )
+    log = SimpleUploadedFile("reply.log", b"restore aborted\n")
+    assert client.post(url, {"body": "see log", "files": [log]}).status_code == 302
+    with tenant_context(world_a.tenant):
+        attachment = world_a.ticket.attachments.get(original_name="reply.log")
+        assert attachment.comment.body == "see log" and attachment.content_type == "text/plain"
