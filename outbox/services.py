@@ -15,7 +15,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.db.models import F
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from outbox.models import OutboxEmail
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 SEND_LEASE = timedelta(minutes=10)
+SUBJECT_MAX_CHARS = OutboxEmail._meta.get_field("subject").max_length
 
 
 def backoff(attempts: int) -> timedelta:
@@ -33,11 +36,32 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
 
 
-def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text, html) from templates/emails/<template>/{subject.txt,body.txt,body.html}."""
-    subject = render_to_string(f"emails/{template}/subject.txt", context)
+def _render_plain(name: str, context: dict) -> str:
+    """A text template rendered without HTML escaping: a subject or a plain-text part is not
+    HTML, so ``"`` must stay ``"`` (autoescape would turn it into ``&quot;``)."""
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
+def fit_subject(subject: str, limit: int = SUBJECT_MAX_CHARS) -> str:
+    """One line, at most ``limit`` characters, cut at a word boundary with an ellipsis."""
     subject = " ".join(subject.split())
-    text = render_to_string(f"emails/{template}/body.txt", context).strip() + "\n"
+    if len(subject) <= limit:
+        return subject
+    cut = subject[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) from templates/emails/<template>/{subject.txt,body.txt,body.html}.
+
+    Only the HTML part is escaped; the subject always fits the outbox column, however long or
+    markup-laden the ticket subject that went into it.
+    """
+    subject = fit_subject(_render_plain(f"emails/{template}/subject.txt", context))
+    text = _render_plain(f"emails/{template}/body.txt", context).strip() + "\n"
     html = render_to_string(f"emails/{template}/body.html", context)
     return subject, text, html
 
@@ -117,13 +141,20 @@ def _queue_send(tenant_id: int, email: int | str) -> None:
 
 def _claim(email: int | str) -> OutboxEmail | None:
     """Take the row for this worker if it is pending and due: a conditional UPDATE, so of two
-    workers (or a task the broker delivered twice) exactly one gets it."""
+    workers (or a task the broker delivered twice) exactly one gets it.
+
+    The claim counts the attempt, in the same UPDATE: a worker killed mid-send never gets to
+    record its outcome, yet the email may have gone out, so the attempt is counted before it
+    starts. ``attempts`` of the returned row includes this one."""
     now = timezone.now()
     rows = OutboxEmail.objects.filter(
         **({"pk": email} if isinstance(email, int) else {"idempotency_key": email})
     )
     claimed = rows.filter(status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now).update(
-        status=OutboxEmail.Status.SENDING, locked_until=now + SEND_LEASE, updated_at=now
+        status=OutboxEmail.Status.SENDING,
+        attempts=F("attempts") + 1,
+        locked_until=now + SEND_LEASE,
+        updated_at=now,
     )
     return rows.get() if claimed else None
 
@@ -154,9 +185,13 @@ def email_deliver(*, tenant: Tenant, email_id: int | str) -> str:
     with tenant_context(tenant):
         email = _claim(email_id)
         if email is not None and _is_suppressed(email.recipient):
-            # The address bounced or complained since: record it, do not send.
+            # The address bounced or complained since: record it, do not send. Nothing was
+            # handed to the backend, so the attempt the claim counted is given back.
             OutboxEmail.objects.filter(pk=email.pk).update(
-                status=OutboxEmail.Status.SUPPRESSED, locked_until=None, updated_at=timezone.now()
+                status=OutboxEmail.Status.SUPPRESSED,
+                attempts=F("attempts") - 1,
+                locked_until=None,
+                updated_at=timezone.now(),
             )
             return "suppressed"
     if email is None:
@@ -167,11 +202,10 @@ def email_deliver(*, tenant: Tenant, email_id: int | str) -> str:
         message.send()
     except Exception as error:
         with tenant_context(tenant):
-            attempts = email.attempts + 1
+            attempts = email.attempts  # counted by the claim
             failed = attempts >= MAX_ATTEMPTS
             OutboxEmail.objects.filter(pk=email.pk).update(
                 status=OutboxEmail.Status.FAILED if failed else OutboxEmail.Status.PENDING,
-                attempts=attempts,
                 last_error=f"{type(error).__name__}: {error}"[:2000],
                 next_attempt_at=None if failed else timezone.now() + backoff(attempts),
                 locked_until=None,
@@ -183,7 +217,6 @@ def email_deliver(*, tenant: Tenant, email_id: int | str) -> str:
     with tenant_context(tenant):
         OutboxEmail.objects.filter(pk=email.pk).update(
             status=OutboxEmail.Status.SENT,
-            attempts=email.attempts + 1,
             sent_at=timezone.now(),
             locked_until=None,
             provider_message_id=(getattr(status, "message_id", None) or "")[:200],
@@ -202,10 +235,7 @@ def outbox_sweep(*, send=None) -> int:
     queued = 0
     for tenant in Tenant.objects.filter(is_active=True).only("pk", "name", "support_email"):
         with tenant_context(tenant):
-            # A worker that died after claiming a row never released it: the lease expired.
-            OutboxEmail.objects.filter(
-                status=OutboxEmail.Status.SENDING, locked_until__lt=now
-            ).update(status=OutboxEmail.Status.PENDING, locked_until=None, next_attempt_at=now)
+            _take_back_expired(now)
             due = list(
                 OutboxEmail.objects.filter(
                     status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now
@@ -220,6 +250,30 @@ def outbox_sweep(*, send=None) -> int:
                 send(tenant, email_id)
             queued += 1
     return queued
+
+
+def _take_back_expired(now) -> None:
+    """Rows whose worker died after claiming them (the lease expired): send again, or give up.
+
+    The dead worker's attempt was counted by its claim. A row that has used up its attempts
+    this way (say, a message that crashes every worker) fails here instead of looping forever.
+    """
+    expired = OutboxEmail.objects.filter(status=OutboxEmail.Status.SENDING, locked_until__lt=now)
+    error = "The worker sending it stopped before recording the outcome (lease expired)."
+    expired.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=OutboxEmail.Status.FAILED,
+        locked_until=None,
+        next_attempt_at=None,
+        last_error=error,
+        updated_at=now,
+    )
+    expired.update(
+        status=OutboxEmail.Status.PENDING,
+        locked_until=None,
+        next_attempt_at=now,
+        last_error=error,
+        updated_at=now,
+    )
 
 
 def deliver_due_now() -> int:
