@@ -5,6 +5,7 @@ Production differs from development only through variables (``DEBUG=0``, a real 
 through a second settings module. A malformed value fails at start-up, not at the first request.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -39,6 +40,26 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
+
+
+def ensure_dir(path: Path, *, source: str, needed_by: str, required: bool = False) -> None:
+    """Create a folder that processes write into, at start-up, whatever else is configured.
+
+    ``source`` names the variable it comes from (``"VAR_DIR=/srv/var"``). When the folder cannot
+    be created (read-only file system, a file in the way), a setting that no process can work
+    without (``required``) stops every process with ImproperlyConfigured; otherwise a warning
+    says who will fail and why, and the processes that do not need it (the web server) start.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        message = (
+            f"{source}: cannot create {path} ({error.strerror or error}), which {needed_by} "
+            "needs. Point the variable at a writable folder."
+        )
+        if required:
+            raise ImproperlyConfigured(message) from None
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
 
 
 DEBUG = env_bool("DEBUG", default=True)
@@ -91,6 +112,8 @@ MIDDLEWARE = [
     # the ORM and for PostgreSQL row-level security, and drops users who are not members.
     "tenants.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL characters in any field or query parameter: a 400 before a view can hit the database.
+    "core.middleware.RejectUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -238,6 +261,13 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default=f"reply.{BASE_DOMAIN}")
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))  # e.g. smtp://mailpit:1025 in docker-compose
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    # The backend would create it lazily, failing at the first email rather than at start-up.
+    ensure_dir(
+        Path(EMAIL_FILE_PATH),
+        source=f"EMAIL_FILE_PATH={EMAIL_FILE_PATH}",
+        needed_by="the file email backend",
+    )
 
 # --- Celery ---------------------------------------------------------------------------------
 # Default broker: kombu's filesystem transport, which needs no server (web, worker and beat
@@ -245,7 +275,12 @@ if env.str("EMAIL_URL", default=""):
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(
+        _queue_dir,
+        source=f"VAR_DIR={VAR_DIR}",
+        needed_by="the filesystem broker (every process)",
+        required=True,
+    )
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -260,6 +295,8 @@ CELERY_TASK_ACKS_LATE = (
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Whatever the broker: beat opens its schedule file at start and dies if the folder is missing.
+ensure_dir(VAR_DIR, source=f"VAR_DIR={VAR_DIR}", needed_by="celery beat (its schedule file)")
 CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: the policy's timed rules (pending -> solved, solved -> closed, reminders).
     "run-automations": {
