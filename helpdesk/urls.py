@@ -5,6 +5,7 @@ Every pattern here is walked by the tenant isolation probe (tests/test_isolation
 
 from django.urls import include, path
 
+import core.converters  # noqa: F401  (registers the "id" path converter)
 from escalations import views as escalation_views
 from helpdesk.views import healthz
 from surveys import views as survey_views
@@ -20,14 +21,14 @@ portal_patterns = (
         path("tickets/new/", ticket_views.ticket_new, name="ticket_new"),
         path("tickets/new/done/", ticket_views.ticket_submitted, name="ticket_submitted"),
         path("tickets/", ticket_views.my_tickets, name="my_tickets"),
-        path("tickets/<int:number>/", ticket_views.ticket_detail, name="ticket"),
+        path("tickets/<id:number>/", ticket_views.ticket_detail, name="ticket"),
         path(
-            "tickets/<int:number>/escalate/",
+            "tickets/<id:number>/escalate/",
             escalation_views.request_escalation,
             name="ticket_escalate",
         ),
         path(
-            "tickets/<int:number>/attachments/<int:pk>/",
+            "tickets/<id:number>/attachments/<id:pk>/",
             ticket_views.attachment_download,
             name="attachment",
         ),
@@ -40,39 +41,37 @@ agent_patterns = (
         path("", agent_views.queue_view, name="home"),
         path("bulk/", agent_views.bulk_update, name="bulk"),
         path("views/", agent_views.saved_view_create, name="view_create"),
-        path("views/<int:pk>/delete/", agent_views.saved_view_delete, name="view_delete"),
+        path("views/<id:pk>/delete/", agent_views.saved_view_delete, name="view_delete"),
         path("people/", tenant_views.people, name="people"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
         path("escalations/", escalation_views.review_queue, name="escalations"),
         path("escalations/report/", escalation_views.report, name="escalation_report"),
-        path("escalations/<int:pk>/", escalation_views.review, name="escalation"),
-        path("organizations/<int:pk>/", tenant_views.organization_detail, name="organization"),
+        path("escalations/<id:pk>/", escalation_views.review, name="escalation"),
+        path("organizations/<id:pk>/", tenant_views.organization_detail, name="organization"),
         path("settings/", settings_views.general, name="settings"),
         path("settings/hours/", settings_views.hours, name="settings_hours"),
         path("settings/holidays/", settings_views.holidays, name="settings_holidays"),
         path(
-            "settings/holidays/<int:pk>/delete/",
+            "settings/holidays/<id:pk>/delete/",
             settings_views.holiday_delete,
             name="settings_holiday_delete",
         ),
         path("settings/priorities/", settings_views.priorities, name="settings_priorities"),
-        path("tickets/<int:number>/", ticket_views.agent_ticket, name="ticket"),
+        path("tickets/<id:number>/", ticket_views.agent_ticket, name="ticket"),
+        path("tickets/<id:number>/update/", ticket_views.agent_ticket_update, name="ticket_update"),
         path(
-            "tickets/<int:number>/update/", ticket_views.agent_ticket_update, name="ticket_update"
-        ),
-        path(
-            "tickets/<int:number>/macros/<int:macro_id>/",
+            "tickets/<id:number>/macros/<id:macro_id>/",
             ticket_views.agent_ticket_macro,
             name="ticket_macro",
         ),
         path(
-            "tickets/<int:number>/activity/",
+            "tickets/<id:number>/activity/",
             ticket_views.agent_ticket_activity,
             name="ticket_activity",
         ),
         path("macros/", agent_views.macros, name="macros"),
-        path("macros/<int:pk>/", agent_views.macros, name="macro"),
+        path("macros/<id:pk>/", agent_views.macros, name="macro"),
     ],
     "agent",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.inputs import parse_id
 from tenants.models import Membership
 
 
@@ -18,9 +19,10 @@ def staff_members() -> QuerySet[Membership]:
 
 def staff_user(user_id):
     """The staff member's user for an id (int or digit string), or None for anyone else."""
-    if not str(user_id).isdigit():
+    user_id = parse_id(user_id)
+    if user_id is None:
         return None
-    membership = staff_members().filter(user_id=int(user_id)).first()
+    membership = staff_members().filter(user_id=user_id).first()
     return membership.user if membership else None
 
 

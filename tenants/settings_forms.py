@@ -36,6 +36,7 @@ class GeneralSettingsForm(forms.ModelForm):
     )
     survey_reasons = forms.CharField(
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Reasons offered with a bad rating (one per line)",
     )
@@ -159,7 +160,10 @@ class HolidayForm(forms.ModelForm):
 
 class PriorityLevelForm(forms.ModelForm):
     examples_text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Examples (one per line)"
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Examples (one per line)",
     )
 
     class Meta:

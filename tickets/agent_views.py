@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.validators import MaxLengthValidator
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.inputs import MAX_BODY_CHARS, local_path, parse_ids
 from tenants.access import manager_required, staff_required
 from tickets import queue, services
 from tickets.lifecycle import InvalidTransition
@@ -25,9 +28,16 @@ def _filter_query(request) -> str:
 @staff_required
 def queue_view(request):
     form = queue.QueueFilterForm(request.GET or None)
+    valid = form.is_valid() or not request.GET
     data = form.cleaned_data if form.is_valid() else {}
     tickets = queue.filtered(data, request.user)
-    page = queue.page(tickets, request.GET.get("after"))
+    try:
+        page = queue.page(tickets, request.GET.get("after"))
+    except queue.InvalidCursor as error:
+        # Show the first page with the reason, and say so with the status.
+        form.add_error(None, str(error))
+        valid = False
+        page = queue.page(tickets, None)
     context = {
         "form": form,
         "page": page,
@@ -43,20 +53,19 @@ def queue_view(request):
     template = (
         "agent/_queue_table.html" if request.headers.get("HX-Request") else "agent/queue.html"
     )
-    return render(
-        request, template, context, status=200 if form.is_valid() or not request.GET else 400
-    )
+    return render(request, template, context, status=200 if valid else 400)
 
 
 @staff_required
 @require_POST
 def bulk_update(request):
-    numbers = [int(n) for n in request.POST.getlist("ticket") if n.isdigit()]
-    back = request.POST.get("next") or "/agent/"
-    if not back.startswith("/agent/"):
-        back = "/agent/"
+    numbers = parse_ids(request.POST.getlist("ticket"))
+    back = local_path(request.POST.get("next", ""), prefix="/agent/", default="/agent/")
     if not numbers:
-        messages.error(request, "Select at least one ticket.")
+        messages.error(
+            request,
+            "Select at least one ticket." if numbers == [] else "Select tickets from the list.",
+        )
         return redirect(back)
     field, _, value = request.POST.get("action", "").partition(":")
     try:
@@ -80,6 +89,13 @@ class MacroForm(forms.ModelForm):
         model = Macro
         fields = ["name", "body", "submit_as", "priority", "position"]
         widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A macro becomes a reply: the same limit as any reply body.
+        self.fields["body"].max_length = MAX_BODY_CHARS
+        self.fields["body"].validators.append(MaxLengthValidator(MAX_BODY_CHARS))
+        self.fields["body"].widget.attrs["maxlength"] = str(MAX_BODY_CHARS)
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -124,7 +140,13 @@ def overview(request):
 @staff_required
 @require_POST
 def saved_view_create(request):
-    query = request.POST.get("query", "")
+    # Keep only what the queue's filter form accepts, re-encoded: the redirect below and the
+    # stored view never carry raw client text.
+    filters = queue.QueueFilterForm(QueryDict(request.POST.get("query", "")[:1000]))
+    if not filters.is_valid():
+        messages.error(request, "These filters are not valid; fix them before saving the view.")
+        return redirect("agent:home")
+    query = queue.filter_query(filters.cleaned_data)
     try:
         services.saved_view_create(
             owner=request.user,

@@ -12,6 +12,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from core.inputs import MAX_BODY_CHARS
 from tickets import selectors, services
 from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition
 from tickets.models import Attachment, Comment, Ticket
@@ -119,7 +120,7 @@ class TicketDetail(APIView):
 
 
 class ReplySerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(max_length=MAX_BODY_CHARS)
     public = serializers.BooleanField(default=True)
     submit_as = serializers.ChoiceField(choices=AGENT_SUBMIT_AS, required=False)
 

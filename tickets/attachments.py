@@ -7,6 +7,7 @@ not lose them; a successful submission attaches them, and a beat task removes ab
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -94,8 +95,16 @@ def check_total(sizes: list[int]) -> None:
         )
 
 
+STAGING_KEY_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
 def new_staging_key() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(24)  # 32 URL-safe characters, as STAGING_KEY_RE expects
+
+
+def staging_key_from(raw: str) -> str:
+    """The staging key a form sent back, or "" when it is not one we could have issued."""
+    return raw if STAGING_KEY_RE.fullmatch(raw) else ""
 
 
 def stage(*, upload, field_key: str, content_type: str, key: str) -> Attachment:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from core.inputs import MAX_BODY_CHARS
 from tickets import attachments as files
 from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Ticket, TicketFormField
@@ -115,7 +116,7 @@ def _field_for(definition: TicketFormField) -> forms.Field:
             return forms.CharField(max_length=500, **common)
         case FieldType.LONG_TEXT:
             return forms.CharField(
-                max_length=20000, widget=forms.Textarea(attrs={"rows": 8}), **common
+                max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 8}), **common
             )
         case FieldType.CHOICE:
             choices = [(c, c) for c in definition.choices]
@@ -178,7 +179,7 @@ class TicketSubmissionForm(forms.Form):
     )
     description = forms.CharField(
         label="Describe the question or problem in detail",
-        max_length=20000,
+        max_length=MAX_BODY_CHARS,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What you did, what you expected and what happened instead; for a possible "
         "bug, the steps that make it happen again. Markdown is supported.",
@@ -238,7 +239,7 @@ class TicketSubmissionForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label="Your reply",
-        max_length=20000,
+        max_length=MAX_BODY_CHARS,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Markdown is supported.",
     )
@@ -260,7 +261,7 @@ class ReplyForm(forms.Form):
 
 class AgentReplyForm(ReplyForm):
     body = forms.CharField(
-        label="Message", max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+        label="Message", max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 6})
     )
     public = forms.TypedChoiceField(
         label="Visibility",

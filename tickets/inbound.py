@@ -11,9 +11,13 @@ import logging
 import re
 
 from anymail.signals import inbound
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.dispatch import receiver
 
+from core.inputs import MAX_BODY_CHARS
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tickets import services
@@ -51,11 +55,27 @@ def _target(message) -> tuple[Tenant, int] | None:
     return None
 
 
+def email_body(text: str) -> tuple[str, list]:
+    """The reply's text as a comment body, and the uploads that keep what does not fit.
+
+    An email cannot be sent back with a form error, so nothing is refused: NUL (which the
+    database cannot store) becomes U+FFFD, and a body longer than any reply may be is cut at
+    the limit with a note, the whole text attached as ``message.txt``.
+    """
+    text = text.replace("\x00", "\ufffd")
+    if len(text) <= MAX_BODY_CHARS:
+        return text, []
+    note = "\n\n[This email was longer than a message can be; its whole text is in message.txt.]"
+    whole = text.encode()[: settings.ATTACHMENT_MAX_FILE_BYTES]
+    upload = SimpleUploadedFile("message.txt", whole, content_type="text/plain")
+    return text[: MAX_BODY_CHARS - len(note)] + note, [("files", upload, "text/plain")]
+
+
 def handle_reply(message) -> Ticket | None:
     """Apply one inbound email; returns the ticket the reply landed on, or None if dropped."""
     found = _target(message)
     sender = (message.from_email.addr_spec if message.from_email else "").lower()
-    body = strip_quoted(message.text or "")
+    body, uploads = email_body(strip_quoted(message.text or ""))
     if found is None or not sender or not body:
         log.info("inbound email dropped (no valid reply address, sender or text)")
         return None
@@ -85,8 +105,9 @@ def handle_reply(message) -> Ticket | None:
                 body=body,
                 author_email=sender,
                 via="email",
+                uploads=uploads,
             )
-        except InvalidTransition as error:
+        except (InvalidTransition, ValidationError) as error:
             log.warning("inbound reply to #%s refused: %s", number, error)
             return None
 

@@ -9,21 +9,23 @@ counting a million rows on every page.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import forms
+from django.core import signing
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.utils import timezone
 
+from core.inputs import MAX_ID, parse_id
 from tenants.models import Membership, Organization
 from tenants.selectors import staff_members
 from tickets.models import QUEUE_NEVER_DUE, Comment, Ticket
 from tickets.priorities import Priority
+from tickets.selectors import subject_or_number
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -34,7 +36,7 @@ class QueueFilterForm(forms.Form):
     status = forms.MultipleChoiceField(choices=STATUS_CHOICES, required=False)
     priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
     assignee = forms.CharField(required=False)  # "me", "unassigned", "" (anyone) or a user id
-    organization = forms.IntegerField(required=False, min_value=1)
+    organization = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     requester = forms.CharField(required=False, max_length=254)
     overdue = forms.BooleanField(required=False)
     outdated = forms.BooleanField(required=False, label="Unsupported app version")
@@ -49,9 +51,22 @@ class QueueFilterForm(forms.Form):
 
     def clean_assignee(self):
         value = self.cleaned_data["assignee"].strip()
-        if value in ("", "me", "unassigned") or value.isdigit():
+        if value in ("", "me", "unassigned") or parse_id(value) is not None:
             return value
         raise forms.ValidationError("Choose me, unassigned, anyone or an agent.")
+
+
+def filter_query(data: dict) -> str:
+    """Validated filter ``data`` as a query string, leaving out what is empty."""
+    params = QueryDict(mutable=True)
+    for name, value in data.items():
+        if value in (None, "", [], False):
+            continue
+        if isinstance(value, list):
+            params.setlist(name, [str(v) for v in value])
+        else:
+            params[name] = "on" if value is True else str(value)
+    return params.urlencode()
 
 
 def agents() -> list[Membership]:
@@ -74,8 +89,8 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
         tickets = tickets.filter(assignee=user)
     elif assignee == "unassigned":
         tickets = tickets.filter(assignee__isnull=True)
-    elif assignee.isdigit():
-        tickets = tickets.filter(assignee_id=int(assignee))
+    elif parse_id(assignee) is not None:
+        tickets = tickets.filter(assignee_id=parse_id(assignee))
     if data.get("organization"):
         tickets = tickets.filter(organization_id=data["organization"])
     if data.get("requester"):
@@ -87,33 +102,40 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
     if data.get("q"):
         text = data["q"].strip()
         in_comments = Comment.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
-        number = text.lstrip("#")
-        tickets = tickets.filter(
-            Q(subject__icontains=text)
-            | Exists(in_comments)
-            | (Q(number=int(number)) if number.isdigit() else Q(pk__in=[]))
-        )
+        tickets = tickets.filter(subject_or_number(text) | Exists(in_comments))
     return tickets.alias(queue_due=sort_key_expression()).order_by(
         "priority_rank", "queue_due", "created_at", "id"
     )
 
 
+CURSOR_SALT = "tickets.queue.cursor"
+
+
+class InvalidCursor(ValueError):
+    """A page link that we did not issue, or that was altered."""
+
+
 def encode_cursor(ticket: Ticket) -> str:
+    """The last row's sort key, signed: a cursor is a value we issued, never one we parse from
+    whatever a client typed (a crafted due time could overflow the database's range)."""
     due = ticket.next_update_due_at or QUEUE_NEVER_DUE
-    raw = json.dumps(
-        [ticket.priority_rank, due.isoformat(), ticket.created_at.isoformat(), ticket.pk]
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    key = [ticket.priority_rank, due.isoformat(), ticket.created_at.isoformat(), ticket.pk]
+    return signing.dumps(key, salt=CURSOR_SALT, compress=False)
 
 
-def decode_cursor(token: str) -> tuple[int, datetime, datetime, int] | None:
-    """The sort key in a cursor, or None for anything malformed (the first page is shown)."""
+def decode_cursor(token: str) -> tuple[int, datetime, datetime, int]:
+    """The sort key in a cursor we issued; ``InvalidCursor`` for anything else."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        rank, due, created, pk = json.loads(raw)
-        return int(rank), datetime.fromisoformat(due), datetime.fromisoformat(created), int(pk)
-    except (ValueError, TypeError, json.JSONDecodeError):
-        return None
+        rank, due, created, pk = signing.loads(token[:500], salt=CURSOR_SALT)
+        key = (
+            int(rank),
+            datetime.fromisoformat(due).astimezone(UTC),
+            datetime.fromisoformat(created).astimezone(UTC),
+            int(pk),
+        )
+    except (signing.BadSignature, ValueError, TypeError, OverflowError) as error:
+        raise InvalidCursor("This page link is damaged or out of date.") from error
+    return key
 
 
 def after(tickets: QuerySet[Ticket], key: tuple[int, datetime, datetime, int]) -> QuerySet[Ticket]:
@@ -141,6 +163,7 @@ class Page:
 
 
 def page(tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE) -> Page:
+    """One page after ``cursor`` (the first without one); ``InvalidCursor`` for a bad one."""
     key = decode_cursor(cursor) if cursor else None
     window = after(tickets, key) if key else tickets
     rows = list(window.select_related("requester", "assignee", "organization")[: size + 1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core.inputs import ticket_number_in
 from tenants.context import current_tenant
 from tenants.models import Membership
 from tickets.models import Attachment, Comment, Ticket
@@ -20,6 +21,12 @@ def visible_tickets(membership: Membership) -> QuerySet[Ticket]:
     if current_tenant().share_tickets_in_organization and membership.organization_id:
         condition |= Q(organization=membership.organization_id)
     return tickets.filter(condition)
+
+
+def subject_or_number(text: str) -> Q:
+    """Tickets whose subject contains ``text``, or whose number it is (``#42`` or ``42``)."""
+    number = ticket_number_in(text)
+    return Q(subject__icontains=text) | (Q(number=number) if number is not None else Q(pk__in=[]))
 
 
 def ticket_for_viewer(membership: Membership | None, number: int, *, lock=False) -> Ticket:

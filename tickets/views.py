@@ -49,7 +49,7 @@ def ticket_new(request):
     membership = request.membership
     definitions = list(TicketFormField.objects.all())
     signed_in = membership is not None
-    key = request.POST.get("staging_key", "") if request.method == "POST" else ""
+    key = files.staging_key_from(request.POST.get("staging_key", "")) if request.POST else ""
     staged = [a for a in files.staged(key) if request.POST.get(f"keep_{a.pk}") == "1"]
     form = TicketSubmissionForm(
         request.POST or None,
@@ -115,12 +115,9 @@ def my_tickets(request):
     if scope != "organization" or not shared:
         scope = "mine"
         tickets = tickets.filter(requester=request.user)
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:200]
     if query:
-        number = query.lstrip("#")
-        tickets = tickets.filter(
-            Q(subject__icontains=query) | (Q(number=int(number)) if number.isdigit() else Q())
-        )
+        tickets = tickets.filter(selectors.subject_or_number(query))
     tickets = tickets.select_related("requester").order_by("-updated_at", "-number")
     page = Paginator(tickets, 25).get_page(request.GET.get("page"))
     return render(

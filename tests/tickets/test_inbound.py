@@ -72,3 +72,20 @@ def test_staff_reply_by_email_is_a_public_agent_reply(world_a):
 def test_quoted_text_is_stripped():
     assert strip_quoted("Thanks!\n-----Original Message-----\nold") == "Thanks!"
     assert strip_quoted("A\nB\n> quoted") == "A\nB"
+
+
+def test_an_email_reply_with_nul_and_past_the_body_limit_loses_nothing(world_a):
+    from core.inputs import MAX_BODY_CHARS
+
+    text = "Log follows\x00\n" + "line of a very long pasted log\n" * 3000
+    landed = inbound(world_a, world_a.ticket, world_a.users["customer"].email, text)
+    assert landed.pk == world_a.ticket.pk
+    with tenant_context(world_a.tenant):
+        comment = landed.comments.order_by("-id").first()
+        (attachment,) = comment.attachments.all()
+        whole = attachment.file.read().decode()
+    assert len(comment.body) == MAX_BODY_CHARS and "\x00" not in comment.body
+    assert comment.body.startswith("Log follows\ufffd\n")
+    assert comment.body.endswith("its whole text is in message.txt.]")
+    assert attachment.original_name == "message.txt"
+    assert whole == strip_quoted(text).replace("\x00", "\ufffd")

@@ -1,0 +1,25 @@
+"""URL converters for ids that always fit the database.
+
+Django's ``int`` converter takes any run of digits; ``/tickets/99999999999999999999/`` then
+overflows SQLite's integer (a 500) and means nothing on PostgreSQL. ``id`` takes 1 to 18 ASCII
+digits, so anything longer is simply not a URL we serve (404).
+"""
+
+from django.urls import register_converter
+
+
+class IdConverter:
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+def register() -> None:
+    register_converter(IdConverter, "id")
+
+
+register()

@@ -1,0 +1,47 @@
+"""One boundary for input no view can store: NUL characters anywhere in the request's fields.
+
+PostgreSQL text cannot hold U+0000, and a query parameter that carries one makes the database
+raise mid-request. Django's form ``CharField`` already refuses it, but query strings, hand-read
+POST fields (hidden keys, cursors, bulk selections) and file names reach views unchecked. This
+middleware answers such a request with a 400 before any view runs: JSON under ``/api/``, a page
+that says what was wrong and that nothing was saved elsewhere. Nothing is stripped silently.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from core.inputs import has_nul
+
+MESSAGE = (
+    "The request contained a NUL character (U+0000), which cannot be stored. Nothing was saved: "
+    "go back, remove the character (it often comes from copying binary data) and try again."
+)
+
+
+def _fields_with_nul(request) -> list[str]:
+    bad = []
+    for source in (request.GET, request.POST):
+        for key, values in source.lists():
+            if has_nul(key) or any(has_nul(v) for v in values):
+                bad.append(key.replace("\x00", "\\0"))
+    for key, files in request.FILES.lists():
+        if has_nul(key) or any(has_nul(f.name or "") for f in files):
+            bad.append(key.replace("\x00", "\\0"))
+    return bad
+
+
+class RejectUnstorableInputMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bad = _fields_with_nul(request)
+        if not bad:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"code": "invalid_input", "detail": MESSAGE, "fields": bad}, status=400
+            )
+        return render(request, "400_input.html", {"message": MESSAGE, "fields": bad}, status=400)
