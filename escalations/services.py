@@ -10,7 +10,7 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from escalations.models import EscalationAction, EscalationRequest
 from escalations.selectors import request_blocker
@@ -29,6 +29,52 @@ from tickets.selectors import visible_tickets
 
 class EscalationError(InvalidTransition):
     """A refused escalation step; the message is fit to show to the person."""
+
+
+Kind = EscalationAction.Kind
+
+# A closed ticket never changes again (tickets.lifecycle), so on its request a manager can only
+# settle the request itself; reassigning, reprioritising or scheduling a call would change (or
+# promise work on) a ticket nobody can work on any more. The customer's way on is a follow-up.
+CLOSED_TICKET_DECISIONS = frozenset({Kind.RESOLVE, Kind.DECLINE})
+
+# How far ahead a conversation may be scheduled: generous for any real plan, and a bound keeps
+# the time convertible into every time zone (a call typed for 9999-12-31 is year 10000 in
+# UTC+14, which Python cannot represent).
+CONVERSATION_HORIZON = timedelta(days=5 * 366)
+
+
+def decisions_allowed(ticket: Ticket) -> frozenset[str]:
+    """The decisions a manager can take on a request for this ticket (forms and services)."""
+    if ticket.status == Ticket.Status.CLOSED:
+        return CLOSED_TICKET_DECISIONS
+    return frozenset(Kind.values)
+
+
+def _closed_on(ticket: Ticket) -> str:
+    zone = zoneinfo.ZoneInfo(current_tenant().time_zone)
+    return dateformat.format(ticket.closed_at.astimezone(zone), "M j, Y")
+
+
+_FOLLOW_UP = (
+    "can no longer be reassigned, given a new priority or a scheduled conversation. Resolve or "
+    "decline this request; the customer can reply to the ticket to open a follow-up."
+)
+
+
+def closed_ticket_note(ticket: Ticket) -> str | None:
+    """What the managers' page says about a request whose ticket closed (None otherwise)."""
+    if ticket.status != Ticket.Status.CLOSED:
+        return None
+    return f"This ticket closed on {_closed_on(ticket)}; it {_FOLLOW_UP}"
+
+
+def closed_ticket_reply(ticket: Ticket) -> str:
+    """A suggested note to the customer when settling a closed ticket's request."""
+    return (
+        f"Ticket #{ticket.number} closed on {_closed_on(ticket)}. If you still need help, reply "
+        "to it and a follow-up ticket will be opened for you."
+    )
 
 
 def _review_due(now: datetime) -> datetime:
@@ -120,14 +166,23 @@ def escalation_request(
     return request
 
 
-def _decide(request: EscalationRequest, actor, membership: Membership) -> EscalationRequest:
+def _decide(
+    request: EscalationRequest, actor, membership: Membership, kind: str
+) -> EscalationRequest:
     if not membership.is_manager_or_admin:
         raise EscalationError("Only managers decide escalation requests.")
+    # FOR UPDATE with select_related locks the ticket row too: the automation (which skips
+    # locked rows) cannot close the ticket between this check and the decision's change.
     request = (
         EscalationRequest.objects.select_for_update().select_related("ticket").get(pk=request.pk)
     )
     if not request.is_open:
         raise EscalationError("This escalation request has already been resolved.")
+    ticket = request.ticket
+    if kind not in decisions_allowed(ticket):
+        raise EscalationError(
+            f"Ticket #{ticket.number} closed on {_closed_on(ticket)} and {_FOLLOW_UP}"
+        )
     return request
 
 
@@ -164,9 +219,12 @@ def _record(request, actor, kind: str, data: dict, *, resolve: str | None = None
 def escalation_schedule_conversation(
     *, request, actor, membership, at: datetime, channel: str, note: str = ""
 ) -> EscalationAction:
-    request = _decide(request, actor, membership)
-    if at <= timezone.now():
+    request = _decide(request, actor, membership, Kind.CONVERSATION)
+    now = timezone.now()
+    if at <= now:
         raise EscalationError("Choose a time in the future for the conversation.")
+    if at > now + CONVERSATION_HORIZON:
+        raise EscalationError("Choose a time within the next five years for the conversation.")
     if not channel.strip():
         raise EscalationError("Say how you will talk (phone, video call...).")
     tenant_zone = current_tenant().time_zone
@@ -184,7 +242,7 @@ def escalation_schedule_conversation(
 
 @transaction.atomic
 def escalation_reassign(*, request, actor, membership, agent, note: str) -> EscalationAction:
-    request = _decide(request, actor, membership)
+    request = _decide(request, actor, membership, Kind.REASSIGN)
     if not is_staff_user(agent):
         raise EscalationError("Reassign to an agent of this helpdesk.")
     ticket_services.ticket_assign(ticket=request.ticket, actor=actor, assignee=agent)
@@ -208,7 +266,9 @@ def escalation_reassign(*, request, actor, membership, agent, note: str) -> Esca
 
 @transaction.atomic
 def escalation_change_priority(*, request, actor, membership, priority: str) -> EscalationAction:
-    request = _decide(request, actor, membership)
+    request = _decide(request, actor, membership, Kind.PRIORITY)
+    if priority not in Priority.values:
+        raise EscalationError("Choose a priority.")
     ticket_services.ticket_set_priority(ticket=request.ticket, actor=actor, priority=priority)
     return _record(
         request, actor, EscalationAction.Kind.PRIORITY, {"priority": Priority(priority).label}
@@ -217,7 +277,7 @@ def escalation_change_priority(*, request, actor, membership, priority: str) -> 
 
 @transaction.atomic
 def escalation_decline(*, request, actor, membership, reason: str) -> EscalationAction:
-    request = _decide(request, actor, membership)
+    request = _decide(request, actor, membership, Kind.DECLINE)
     if not reason.strip():
         raise EscalationError("Give the customer a reason for declining.")
     return _record(
@@ -231,7 +291,7 @@ def escalation_decline(*, request, actor, membership, reason: str) -> Escalation
 
 @transaction.atomic
 def escalation_resolve(*, request, actor, membership, note: str = "") -> EscalationAction:
-    request = _decide(request, actor, membership)
+    request = _decide(request, actor, membership, Kind.RESOLVE)
     return _record(
         request,
         actor,

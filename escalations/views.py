@@ -14,7 +14,8 @@ from escalations import services
 from escalations.models import EscalationAction, EscalationRequest
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
-from tenants.selectors import staff_members, staff_user
+from tenants.selectors import staff_members
+from tickets.lifecycle import InvalidTransition
 from tickets.priorities import Priority
 from tickets.selectors import ticket_for_viewer
 
@@ -55,7 +56,7 @@ def request_escalation(request, number: int):
                 membership=request.membership,
                 **form.cleaned_data,
             )
-        except services.EscalationError as error:
+        except InvalidTransition as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Your escalation request was sent to a support manager.")
@@ -81,16 +82,45 @@ def review_queue(request):
 
 
 class DecisionForm(forms.Form):
-    kind = forms.ChoiceField(choices=EscalationAction.Kind.choices)
+    """One manager decision. Each kind needs its own fields; agents are this tenant's staff."""
+
+    kind = forms.ChoiceField(choices=EscalationAction.Kind.choices, label="Decision")
     at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        label="When",
     )
-    channel = forms.CharField(required=False, max_length=100)
-    agent = forms.IntegerField(required=False)
-    priority = forms.ChoiceField(choices=Priority.choices, required=False)
+    channel = forms.CharField(required=False, max_length=100, label="How")
+    # Chosen from the staff list by its exact value: no digits of other scripts, no ids past the
+    # column's range, no other tenant's agents ever reach a query.
+    agent = forms.ChoiceField(required=False, label="Agent")
+    priority = forms.ChoiceField(choices=Priority.choices, required=False, label="Priority")
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Note"
     )
+
+    REQUIRED = {
+        EscalationAction.Kind.CONVERSATION: ("at", "Choose the date and time of the call."),
+        EscalationAction.Kind.REASSIGN: ("agent", "Choose an agent."),
+        EscalationAction.Kind.PRIORITY: ("priority", "Choose a priority."),
+    }
+
+    def __init__(self, *args, agents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff = {str(m.user_id): m.user for m in agents}
+        self.fields["agent"].choices = [("", "—")] + [
+            (pk, user.display_name) for pk, user in self.staff.items()
+        ]
+
+    def clean_agent(self):
+        return self.staff.get(self.cleaned_data["agent"])
+
+    def clean(self):
+        data = super().clean()
+        field, message = self.REQUIRED.get(data.get("kind"), (None, ""))
+        if field and field not in self.errors and not data.get(field):
+            self.add_error(field, message)
+        return data
 
 
 @manager_required
@@ -102,7 +132,8 @@ def review(request, pk: int):
         ),
         pk=pk,
     )
-    form = DecisionForm(request.POST or None)
+    agents = staff_members()
+    form = DecisionForm(request.POST or None, agents=agents)
     tenant_zone = zoneinfo.ZoneInfo(current_tenant().time_zone)
     with timezone.override(tenant_zone):  # the date and time typed are the tenant's wall time
         valid = request.method == "POST" and form.is_valid()
@@ -112,28 +143,23 @@ def review(request, pk: int):
         try:
             match data["kind"]:
                 case EscalationAction.Kind.CONVERSATION:
-                    if data["at"] is None:
-                        raise services.EscalationError("Choose the date and time of the call.")
                     services.escalation_schedule_conversation(
                         **common, at=data["at"], channel=data["channel"], note=data["note"]
                     )
                 case EscalationAction.Kind.REASSIGN:
-                    agent = staff_user(data["agent"] or "")
-                    if agent is None:
-                        raise services.EscalationError("Choose an agent.")
-                    services.escalation_reassign(**common, agent=agent, note=data["note"])
+                    services.escalation_reassign(**common, agent=data["agent"], note=data["note"])
                 case EscalationAction.Kind.PRIORITY:
-                    services.escalation_change_priority(**common, priority=data["priority"] or "")
+                    services.escalation_change_priority(**common, priority=data["priority"])
                 case EscalationAction.Kind.DECLINE:
                     services.escalation_decline(**common, reason=data["note"])
                 case EscalationAction.Kind.RESOLVE:
                     services.escalation_resolve(**common, note=data["note"])
-        except services.EscalationError as error:
+        except InvalidTransition as error:  # EscalationError, or the ticket lifecycle's refusal
             form.add_error(None, str(error))
         else:
             messages.success(request, "Decision recorded and sent to the customer.")
             return redirect("agent:escalation", pk=escalation.pk)
-    agents = staff_members()
+    closed_note = services.closed_ticket_note(escalation.ticket)
     return render(
         request,
         "escalations/review.html",
@@ -142,6 +168,9 @@ def review(request, pk: int):
             "form": form,
             "agents": agents,
             "priorities": Priority.choices,
+            "allowed": services.decisions_allowed(escalation.ticket),
+            "closed_note": closed_note,
+            "closed_reply": closed_note and services.closed_ticket_reply(escalation.ticket),
             "now": timezone.now(),
             "tenant_zone": current_tenant().time_zone,
         },
