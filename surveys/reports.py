@@ -1,6 +1,7 @@
 """CSAT figures: satisfaction = good / rated, response rate = rated / sent, per dimension.
 
-Empty groups and periods give None (shown as "—"), never a division by zero.
+Empty groups and periods give None (shown as "—"), never a division by zero. Reports cover
+dates in ``FIRST_DAY``..``LAST_DAY`` only (see ``range_problem``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,44 @@ from django.db.models.functions import TruncMonth, TruncWeek
 
 from surveys.models import SurveyInvitation
 from tenants.context import current_tenant
+from tenants.models import Organization
+from tickets.priorities import Priority
 
 GOOD = SurveyInvitation.Rating.GOOD
 BAD = SurveyInvitation.Rating.BAD
+
+# The dates a report may cover: any real helpdesk history and plans, and far enough from
+# date.min/date.max (and from the year limits of every UTC offset) that the day after the end,
+# the Monday of the first week and the first of the month after the last always exist.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+# The longest range one report covers (two years, a leap day included).
+MAX_DAYS = 731
+
+
+def _day(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def window_problem(day: date) -> str | None:
+    """Why ``day`` cannot be reported on, or None when it can."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"Choose a date between {_day(FIRST_DAY)} and {_day(LAST_DAY)}."
+
+
+def range_problem(start: date, end: date) -> str | None:
+    """Why ``start``..``end`` cannot be reported on, or None when it can (form and report)."""
+    problem = window_problem(start) or window_problem(end)
+    if problem:
+        return problem
+    if start > end:
+        return "The start date must be before the end date."
+    if (end - start).days > MAX_DAYS:
+        return "Choose at most two years."
+    return None
+
+
 COUNTS = {
     "sent": Count("id"),
     "good": Count("id", filter=Q(rating=GOOD)),
@@ -50,15 +86,15 @@ def _rows(invitations, field: str, label_of) -> list[Row]:
 
 
 def csat(start: date, end: date, period: str = "week") -> dict:
+    problem = range_problem(start, end)
+    if problem:
+        raise ValueError(problem)
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     since = datetime.combine(start, time(0), tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
     invitations = SurveyInvitation.objects.filter(sent_at__gte=since, sent_at__lt=until)
     total = invitations.aggregate(**COUNTS)
-    from tenants.models import Organization
-    from tickets.priorities import Priority
-
     agents = {
         pk: name or email
         for pk, name, email in invitations.values_list(

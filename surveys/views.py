@@ -1,10 +1,19 @@
-"""The survey page: opened from the email, no sign-in needed. GET pre-selects, POST records."""
+"""The survey page: opened from the email, no sign-in needed. GET pre-selects, POST records.
+
+Also the managers' CSAT report, on screen and as CSV.
+"""
+
+import csv
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from surveys import services
+from surveys import reports, services
 from surveys.models import SurveyInvitation
 from tenants.access import manager_required
 from tenants.context import current_tenant
@@ -69,44 +78,57 @@ def answer(request, token: str):
     )
 
 
+DATE_INPUT = {
+    "type": "date",
+    "min": reports.FIRST_DAY.isoformat(),
+    "max": reports.LAST_DAY.isoformat(),
+}
+
+
 class RangeForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
-    period = forms.ChoiceField(choices=[("week", "By week"), ("month", "By month")], initial="week")
+    start = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="From")
+    end = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="To")
+    period = forms.ChoiceField(
+        choices=[("week", "By week"), ("month", "By month")], initial="week", required=False
+    )
+
+    def _clean_day(self, name: str):
+        day = self.cleaned_data[name]
+        problem = reports.window_problem(day)
+        if problem:
+            raise forms.ValidationError(problem)
+        return day
+
+    def clean_start(self):
+        return self._clean_day("start")
+
+    def clean_end(self):
+        return self._clean_day("end")
+
+    def clean_period(self):
+        return self.cleaned_data["period"] or "week"
 
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end"):
-            if data["start"] > data["end"]:
-                raise forms.ValidationError("The start date must be before the end date.")
-            if (data["end"] - data["start"]).days > 731:
-                raise forms.ValidationError("Choose at most two years.")
+            problem = reports.range_problem(data["start"], data["end"])
+            if problem:
+                raise forms.ValidationError(problem)
         return data
 
 
 def _default_range():
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
     today = timezone.now().astimezone(ZoneInfo(current_tenant().time_zone)).date()
     return {"start": today - timedelta(days=89), "end": today, "period": "week"}
 
 
 @manager_required
 def csat_report(request):
-    import csv
-
-    from django.http import HttpResponse
-
-    from surveys.reports import csat
-
     form = RangeForm(request.GET or None, initial=_default_range())
     if request.GET and not form.is_valid():
         return render(request, "surveys/report.html", {"form": form}, status=400)
     chosen = form.cleaned_data if request.GET else _default_range()
-    data = csat(chosen["start"], chosen["end"], chosen.get("period") or "week")
+    data = reports.csat(chosen["start"], chosen["end"], chosen["period"])
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="csat.csv"'
