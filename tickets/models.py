@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tenants.context import current_tenant
 from tenants.managers import TenantManager, TenantQuerySet
 from tenants.models import TenantOwned
 from tickets.priorities import RANK, Priority
@@ -207,8 +208,15 @@ class Comment(TenantOwned):
 
 
 def attachment_path(instance, filename):
+    """``attachments/<tenant id>/<random>``: each tenant's files in a folder of their own.
+
+    The file is stored before the row is saved, so a new row has no tenant yet (TenantOwned.save
+    stamps it later): take the current tenant, as that save will. With neither, fail closed
+    (TenantNotSet) rather than file the upload under no tenant.
+    """
+    tenant_id = instance.tenant_id if instance.tenant_id is not None else current_tenant().pk
     # A random name: the stored path says nothing about the upload and cannot be guessed.
-    return f"attachments/{instance.tenant_id}/{secrets.token_hex(16)}"
+    return f"attachments/{tenant_id}/{secrets.token_hex(16)}"
 
 
 class Attachment(TenantOwned):
