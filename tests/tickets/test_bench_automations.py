@@ -1,0 +1,38 @@
+"""The automation benchmark command cleans up after itself: no throwaway tenant stays behind."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from surveys.models import SurveyInvitation
+from tenants.context import cross_tenant
+from tenants.models import Tenant
+from tests.tenant_models import tenant_owned_models
+
+# Real commits: the clean-up's transactions must hold at COMMIT, where deferred foreign keys
+# are checked (a test wrapped in one rolled-back transaction would never see the failure).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def bench_rows() -> dict[str, int]:
+    with cross_tenant():
+        benches = Tenant.objects.filter(slug__startswith="bench")
+        rows = {"tenants.Tenant": benches.count()}
+        for model in tenant_owned_models():
+            rows[model._meta.label] = model.all_tenants.filter(tenant__in=benches).count()
+    return rows
+
+
+def test_bench_closes_tickets_then_deletes_everything_it_created():
+    out = StringIO()
+    call_command("bench_automations", tickets=20, stdout=out)
+    assert "one pass: 0 solved, 20 closed" in out.getvalue()
+    assert {label: n for label, n in bench_rows().items() if n} == {}
+
+
+def test_bench_keep_leaves_its_tenant_with_the_surveys_of_closed_tickets():
+    call_command("bench_automations", tickets=5, keep=True, stdout=StringIO())
+    rows = bench_rows()
+    assert rows["tenants.Tenant"] == 1
+    assert rows[SurveyInvitation._meta.label] == 5  # what the clean-up used to miss
