@@ -1,0 +1,673 @@
+"""Hostile input on every page, every form and every query parameter, in every role.
+
+Nothing here is a hand-kept list of pages: the URL patterns come from the resolver (the walk the
+isolation probe uses) and the forms from the HTML each page serves to each role. For every
+(role, URL) it sends generated query parameters, and for every form it finds (plus a blind POST
+to each URL no form posts to) it sends the form back with some fields replaced by hostile values:
+NUL and other control characters, invalid UTF-8 in the raw body, 100 KB strings, digits of other
+scripts, huge and negative numbers, right-to-left text, markup, crafted cursors and far dates.
+Two rules must hold for every request:
+
+- never a 5xx;
+- a 4xx leaves the database exactly as it was (every tenant-owned row, every person).
+
+Hypothesis draws the values with a fixed seed (``derandomize``) and a bounded number of examples
+per target, so CI runs the same requests every time; ``FUZZ_EXAMPLES`` raises the count for a
+longer local hunt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from urllib.parse import quote_from_bytes, urlsplit
+
+import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import Resolver404, resolve, reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tenants.context import cross_tenant, tenant_context
+from tests.conftest import login_client, snapshot_tenant_rows
+from tests.test_isolation_probe import NON_OBJECT_URLS, OBJECT_URLS, tenant_url_patterns
+
+ROLES = ["anonymous", "customer", "agent", "manager", "admin"]
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+
+# A value that is well-formed for its input type, so that replacing only some fields by hostile
+# values gets past the other fields' checks and reaches the services.
+PLAUSIBLE = {
+    "email": "fuzz.person@example.com",
+    "number": "2",
+    "date": "2026-03-02",
+    "datetime-local": "2026-12-01T10:30",
+    "time": "10:30",
+    "tel": "+1 555 0100",
+    "url": "https://example.com/page",
+    "password": "fuzz-Passw0rd-long-enough",
+}
+
+# Query parameters the pages read besides their GET forms' fields.
+COMMON_QUERY = ["after", "page", "q", "status", "scope", "next", "start", "end", "format", "id"]
+
+
+def _crafted_cursor(payload) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+HOSTILE = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\x01\x02\x07\x1b[31m\x7f",
+    "\r\nSet-Cookie: injected=1",
+    "²",
+    "¹²³",
+    "١٢٣",  # Arabic-Indic digits
+    "߁߂",  # NKo digits
+    "-1",
+    "0",
+    "-9223372036854775809",
+    "9223372036854775808",
+    "9" * 400,
+    "1e400",
+    "NaN",
+    "-inf",
+    "\u202eevil\u202c",
+    "مرحبا بالعالم",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "&quot;&amp;<>\"'" * 40,
+    "{{ 7|add:7 }}{% now 'Y' %}",
+    "'; DROP TABLE tickets_ticket; --",
+    "../../../../etc/passwd",
+    "//evil.example/",
+    "javascript:alert(1)",
+    "x" * 100_000,
+    "[a](" * 4000,
+    "- " * 2000 + "x",
+    "> " * 5000 + "x",
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-31T23:59:59-23:59",
+    "2026-02-30",
+    "10000-01-01",
+    _crafted_cursor([1e308 * 10, "9999-12-31T23:00:00-23:59", "0001-01-01T00:00:00+23:59", -1]),
+    _crafted_cursor([0, "9999-12-31T23:59:59-23:59", "2026-01-01T00:00:00+00:00", 1]),
+    "not-a-cursor:signature",
+    "true",
+    "on",
+    "null",
+    "[]",
+    '{"a": 1}',
+    "\ufeff\u200b\u2028\u2029",
+    "𝟘𝟙𝟚",  # mathematical digits
+]
+
+hostile_text = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+)
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    multipart: bool
+    fields: dict[str, list[str]] = field(default_factory=dict)  # name -> default values
+    options: dict[str, list[str]] = field(default_factory=dict)  # name -> every offered value
+
+
+class FormParser(HTMLParser):
+    """The forms of a page with each field's default value, as a browser would submit them,
+    and every value a select, radio or checkbox offers."""
+
+    def __init__(self, page_url: str):
+        super().__init__(convert_charrefs=True)
+        self.page_url = page_url
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: str | None = None
+        self._select_first: str | None = None
+        self._select_chosen = False
+        self._textarea: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            action = attrs.get("action") or self.page_url
+            self._form = Form(
+                action=action,
+                method=(attrs.get("method") or "get").lower(),
+                multipart="multipart" in (attrs.get("enctype") or ""),
+            )
+            self.forms.append(self._form)
+            return
+        if self._form is None:
+            return
+        if tag == "option" and self._select:
+            self._option(attrs)
+            return
+        if not attrs.get("name"):
+            return
+        name = attrs["name"]
+        if tag == "input":
+            kind = (attrs.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "reset"):
+                return
+            if kind in ("checkbox", "radio"):
+                value = attrs.get("value", "on")
+                self._form.options.setdefault(name, []).append(value)
+                chosen = self._form.fields.setdefault(name, [])
+                if "checked" in attrs or (kind == "radio" and not chosen):
+                    if kind == "radio":
+                        chosen.clear()
+                    chosen.append(value)
+                return
+            if kind == "file":
+                self._form.fields.setdefault(name, [])
+                return
+            value = attrs.get("value") or PLAUSIBLE.get(kind, "Fuzz value")
+            self._form.fields.setdefault(name, []).append(value)
+        elif tag == "textarea":
+            self._textarea, self._text = name, ""
+        elif tag == "select":
+            self._select, self._select_first, self._select_chosen = name, None, False
+            self._form.fields.setdefault(name, [])
+            self._form.options.setdefault(name, [])
+        elif tag == "button" and attrs.get("value") is not None:
+            self._form.fields.setdefault(name, []).append(attrs["value"])
+            self._form.options.setdefault(name, []).append(attrs["value"])
+
+    def _option(self, attrs):
+        value = attrs.get("value", "")
+        self._form.options[self._select].append(value)
+        if self._select_first is None and value:
+            self._select_first = value
+        if "selected" in attrs:
+            self._form.fields[self._select].append(value)
+            self._select_chosen = True
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "textarea" and self._textarea is not None and self._form is not None:
+            self._form.fields.setdefault(self._textarea, []).append(
+                self._text.strip() or "A plausible message from the fuzz test."
+            )
+            self._textarea = None
+        elif tag == "select" and self._select is not None and self._form is not None:
+            if not self._select_chosen and self._select_first is not None:
+                self._form.fields[self._select].append(self._select_first)
+            self._select = None
+
+
+def forms_of(html: str, page_url: str) -> list[Form]:
+    parser = FormParser(page_url)
+    parser.feed(html)
+    return parser.forms
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    defaults: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    role: str
+    method: str  # "get" (query parameters) or "post" (a body)
+    url: str
+    fields: tuple[Field, ...]
+    multipart: bool = False
+    json: bool = False
+    # The role sees the page (a 200 to a plain GET, or a form it was served): sweep each field.
+    # Otherwise (a 403, a login redirect, a blind POST) every field at once is enough.
+    reachable: bool = True
+    # The same form (URL and fields) reached by an earlier role was swept field by field
+    # already: this role sends every field at once and the generated examples only.
+    swept_before: bool = False
+
+
+def fuzz_world(world):
+    """Objects for every URL parameter, in the fuzzed tenant itself."""
+    from datetime import date
+
+    from escalations.services import escalation_request
+    from surveys.models import SurveyInvitation
+    from surveys.services import sign
+    from tenants.models import TenantHoliday
+    from tickets.automations import run_automations
+    from tickets.models import Macro, SavedView, Ticket
+
+    world.only_ticket = world.ticket
+    closing = world.submit(subject="A ticket that will close")
+    world.reply(closing, "agent", "Fixed", submit_as=Ticket.Status.SOLVED)
+    with time_machine.travel(datetime.now(tz=UTC) + timedelta(days=3)):
+        run_automations(tenants=[world.tenant])
+    with tenant_context(world.tenant):
+        world.only_attachment = world.attachment
+        world.holiday = TenantHoliday.objects.create(date=date(2027, 1, 4), name="Fuzz holiday")
+        world.escalation = escalation_request(
+            ticket=world.ticket,
+            actor=world.users["customer"],
+            membership=world.memberships["customer"],
+            reason="Please look at this",
+            requested_priority="urgent",
+        )
+        world.saved_view = SavedView.objects.create(name="Urgent", query="priority=urgent")
+        world.macro = Macro.objects.create(name="Logs", body="Please send the logs.")
+        invitation = SurveyInvitation.objects.get(ticket=closing)
+        world.survey_token = sign(invitation, "bad")
+
+
+def url_for(name: str, world) -> str:
+    if name in OBJECT_URLS:
+        return reverse(name, kwargs=OBJECT_URLS[name](world))
+    if name == "survey":
+        return reverse(name, kwargs={"token": world.survey_token})
+    return reverse(name, kwargs=NON_OBJECT_URLS.get(name, {}))
+
+
+def client_for(role: str, world) -> Client:
+    if role == "anonymous":
+        return Client(HTTP_HOST=world.host)
+    return login_client(world.users[role], world.tenant)
+
+
+def _serves(url: str) -> bool:
+    try:
+        resolve(urlsplit(url).path)
+    except Resolver404:
+        return False
+    return True
+
+
+def _fields(form: Form) -> tuple[Field, ...]:
+    return tuple(
+        Field(name, tuple(values), tuple(form.options.get(name, ())))
+        for name, values in sorted(form.fields.items())
+    )
+
+
+def discover(world) -> list[Target]:
+    """Every (role, URL) as a query target, every form found as a body target, and a blind POST
+    (with every field name seen anywhere) to each URL that no form posts to."""
+    urls = sorted({url_for(name, world) for name, _params in tenant_url_patterns()})
+    targets: list[Target] = []
+    seen_fields: dict[str, Field] = {}
+    blind: list[tuple[str, str]] = []
+    for role in ROLES:
+        posted_to: set[str] = set()
+        for url in urls:
+            response = client_for(role, world).get(url)
+            reachable = response.status_code == 200
+            query = {name: Field(name) for name in COMMON_QUERY}
+            own_query: dict[str, Field] = {}
+            if reachable and "html" in response.get("Content-Type", ""):
+                for form in forms_of(response.content.decode(), url):
+                    action = urlsplit(form.action).path or url
+                    if not _serves(action):
+                        continue
+                    fields = _fields(form)
+                    if form.method == "get":
+                        own_query.update({f.name: f for f in fields})
+                        continue
+                    seen_fields.update({f.name: f for f in fields})
+                    posted_to.add(action)
+                    targets.append(Target(role, "post", action, fields, form.multipart))
+            query.update(own_query)
+            targets.append(Target(role, "get", url, tuple(query.values()), reachable=reachable))
+        blind += [(role, url) for url in urls if url not in posted_to]
+    every_field = tuple(seen_fields[name] for name in sorted(seen_fields))
+    for role, url in blind:
+        if url.startswith("/api/"):
+            targets.append(Target(role, "post", url, api_request_fields(world), json=True))
+        else:
+            targets.append(Target(role, "post", url, every_field, reachable=False))
+    unique, swept = [], set()
+    for target in dict.fromkeys(targets):
+        key = (target.method, target.url, tuple(f.name for f in target.fields))
+        if target.reachable and key in swept:
+            target = replace(target, swept_before=True)
+        elif target.reachable:
+            swept.add(key)
+        unique.append(target)
+    return unique
+
+
+def api_request_fields(world) -> tuple[Field, ...]:
+    """Request-body properties named in the OpenAPI schema, plus the ticket fields."""
+    schema = client_for("admin", world).get(reverse("api:schema")).json()
+    names = {"body", "public", "submit_as", "status", "priority", "assignee", "subject"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                names.update(media.get("schema", {}).get("properties", {}))
+    return tuple(Field(name, ("A plausible value",)) for name in sorted(names))
+
+
+def database_state(world) -> tuple:
+    """Every row a request could change: the tenant's rows and every person."""
+    User = get_user_model()
+    # Every column but last_login, which each signed-in client's creation stamps.
+    columns = [f.attname for f in User._meta.concrete_fields if f.name != "last_login"]
+    with cross_tenant():
+        people = sorted(User.objects.values_list(*columns), key=repr)
+        addresses = sorted(EmailAddress.objects.values_list(), key=repr)
+    return snapshot_tenant_rows(world.tenant), people, addresses
+
+
+def _raw_urlencoded(values: dict[str, list[str]], broken: set[str]) -> bytes:
+    """A form body with invalid UTF-8 bytes spliced into the ``broken`` fields."""
+    parts = []
+    for name, items in values.items():
+        for item in items or [""]:
+            raw = item.encode("utf-8", "surrogatepass")
+            if name in broken:
+                raw = b"\xff\xfe" + raw[:50] + b"\xc3\x28\xa0\xa1"
+            parts.append(quote_from_bytes(name.encode()) + "=" + quote_from_bytes(raw))
+    return "&".join(parts).encode("ascii")
+
+
+def send(target: Target, client, values: dict[str, list[str]], broken: set[str], mode: str):
+    if target.method == "get":
+        if mode == "raw":
+            query = _raw_urlencoded(values, broken).decode("ascii")
+            return client.get(f"{target.url}?{query}")
+        return client.get(target.url, {k: v for k, v in values.items() if v})
+    if target.json:
+        body = {k: (v[0] if len(v) == 1 else v) for k, v in values.items()}
+        if mode == "raw":
+            return client.generic(
+                "POST", target.url, b'{"body": "\xff\xfe broken', content_type="application/json"
+            )
+        return client.post(target.url, json.dumps(body), content_type="application/json")
+    if mode == "raw":
+        return client.generic(
+            "POST",
+            target.url,
+            _raw_urlencoded(values, broken),
+            content_type="application/x-www-form-urlencoded",
+        )
+    if target.multipart or mode == "multipart":
+        return client.post(target.url, {k: v for k, v in values.items()})
+    return client.post(
+        target.url,
+        _raw_urlencoded(values, set()),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+# What every field is swept with, each derived from the field's own default value so that a
+# composite value ("assignee:5") keeps its shape around the hostile part ("assignee:⁵").
+MUTATIONS = {
+    "nul": lambda d: d + "\x00",
+    "other-digits": lambda d: d.translate(SUPERSCRIPTS) if any(c.isdigit() for c in d) else "²",
+    "huge-number": lambda d: "9" * 25,
+    "negative": lambda d: "-1",
+    "100KB": lambda d: (d or "x") * (100_000 // max(len(d), 1) + 1),
+    "markup": lambda d: ('"&<>' * 50)[:200],
+    "rtl-control": lambda d: "\u202e" + d + "\x07\x1b[0m\u202c",
+    "far-date": lambda d: "9999-12-31",
+    "cursor": lambda d: HOSTILE[HOSTILE.index("not-a-cursor:signature") - 2],
+    "empty": lambda d: "",
+}
+
+
+# Field by field, the mutations that differ by field (a cursor or a negative number is tried in
+# every field at once, and by the generated examples).
+FIELD_MUTATIONS = [
+    "nul",
+    "other-digits",
+    "huge-number",
+    "100KB",
+    "markup",
+    "rtl-control",
+    "far-date",
+]
+
+
+def _default(f: Field) -> str:
+    return f.defaults[0] if f.defaults else (f.options[0] if f.options else "")
+
+
+def sweep(target: Target):
+    """The deterministic part: (label, values, broken fields, mode) for each request."""
+    defaults = {f.name: list(f.defaults) for f in target.fields}
+    names = [f.name for f in target.fields] or ["q"]
+    by_name = {f.name: f for f in target.fields}
+    mutations = MUTATIONS if target.reachable else {k: MUTATIONS[k] for k in ("nul", "100KB")}
+    # Every field at once, except choices the page offered (kept as offered, so that a valid
+    # choice such as the report's period lets the other fields reach the code behind it; each
+    # choice field is swept on its own below).
+    free = [n for n in names if not by_name.get(n, Field(n)).options] or names
+    for label, mutate in mutations.items():
+        values = {name: [mutate(_default(by_name.get(name, Field(name))))] for name in free}
+        yield f"all fields {label}", {**defaults, **values}, set(), "urlencoded"
+    yield "all fields invalid UTF-8", defaults, set(names), "raw"
+    if not target.reachable or target.swept_before:
+        return
+    for f in target.fields:  # one field at a time, the others as the page filled them
+        if target.method == "get" and f.name in COMMON_QUERY:
+            continue  # covered by "all fields" above; the pages read them independently
+        for label in FIELD_MUTATIONS:
+            value = MUTATIONS[label](_default(f))
+            yield f"{f.name} {label}", {**defaults, f.name: [value]}, set(), "urlencoded"
+        for option in [o for o in f.options if any(c.isdigit() for c in o)][:3]:
+            mutated = option.translate(SUPERSCRIPTS)
+            yield f"{f.name}={mutated!r}", {**defaults, f.name: [mutated]}, set(), "urlencoded"
+
+
+class Checker:
+    """Sends requests for one world and records every 5xx and every 4xx that changed rows."""
+
+    def __init__(self, world):
+        self.world = world
+        self.failures: list[str] = []
+        self.requests = 0
+        self._state = None  # the database as the last 4xx left it (unchanged), to reuse
+        self._clients: dict[str, Client] = {}
+        self.slowest = (0.0, "")  # seconds, request: printed, never asserted (CI machines vary)
+
+    def _client(self, role: str) -> Client:
+        """One client per role, signed in again only when a request signed it out (or, for the
+        anonymous one, in): signing in for every request would cost more than the request."""
+        client = self._clients.get(role)
+        expected = None if role == "anonymous" else str(self.world.users[role].pk)
+        if client is None or client.session.get("_auth_user_id") != expected:
+            client = self._clients[role] = client_for(role, self.world)
+        return client
+
+    def request(self, target: Target, label: str, values, broken, mode) -> None:
+        client = self._client(target.role)
+        before = self._state if self._state is not None else database_state(self.world)
+        self._state = None
+        where = f"{target.role} {target.method.upper()} {target.url} [{label}, {mode}]"
+        self.requests += 1
+        started = time.perf_counter()
+        try:
+            response = send(target, client, values, broken, mode)
+        except Exception as error:  # the test client re-raises a view's exception: a 500
+            self.failures.append(f"{where}: {type(error).__name__}: {str(error)[:200]}")
+            return
+        self.slowest = max(self.slowest, (time.perf_counter() - started, where))
+        status = response.status_code
+        if status >= 500:
+            self.failures.append(f"{where}: {status}")
+        elif 400 <= status < 500:
+            after = database_state(self.world)
+            if after != before:
+                self.failures.append(f"{where}: {status} but the database changed")
+            else:
+                self._state = after
+
+    def check(self, target: Target, *, hostile=hostile_text, examples: int = EXAMPLES) -> None:
+        for label, values, broken, mode in sweep(target):
+            self.request(target, label, values, broken, mode)
+        if target.reachable and examples:
+            self._explore(target, hostile, examples)
+
+    def _explore(self, target: Target, hostile, examples: int) -> None:
+        """The generated part: a few fields at a time, each an offered value, a mutation of
+        its default or a generated hostile string, in a generated encoding."""
+        fields = list(target.fields) or [Field("q")]
+        defaults = {f.name: list(f.defaults) for f in target.fields}
+
+        def value_for(f: Field):
+            offered = list(f.options) + list(f.defaults)
+            choices = [
+                hostile,
+                st.sampled_from(list(MUTATIONS)).map(lambda k, f=f: MUTATIONS[k](_default(f))),
+            ]
+            if offered:
+                choices.append(st.sampled_from(offered))
+            return st.one_of(*choices)
+
+        @settings(
+            max_examples=examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(data=st.data(), mode=st.sampled_from(["urlencoded", "multipart", "raw"]))
+        def one_request(data, mode):
+            chosen = data.draw(
+                st.lists(
+                    st.sampled_from(fields), min_size=1, max_size=3, unique_by=lambda f: f.name
+                )
+            )
+            values = {f.name: [data.draw(value_for(f))] for f in chosen}
+            self.request(target, "generated", {**defaults, **values}, set(values), mode)
+
+        one_request()
+
+
+@pytest.fixture
+def fuzzed_world(world_a):
+    fuzz_world(world_a)
+    return world_a
+
+
+def test_discovery_reaches_every_url_and_finds_the_forms(fuzzed_world):
+    targets = discover(fuzzed_world)
+    urls = {url_for(name, fuzzed_world) for name, _ in tenant_url_patterns()}
+    assert {t.url for t in targets if t.method == "get"} == urls
+    assert {t.url for t in targets if t.method == "post"} >= urls
+    posted = {(t.role, t.url) for t in targets if t.method == "post" and t.reachable}
+    # Forms the walk must find on its own: the anonymous ticket form, replies, settings.
+    assert ("anonymous", reverse("portal:ticket_new")) in posted
+    assert ("agent", url_for("agent:ticket", fuzzed_world)) in posted
+    assert ("admin", reverse("agent:settings_hours")) in posted
+    assert {t.role for t in targets} == set(ROLES)
+    bulk = next(t for t in targets if t.role == "agent" and t.url == reverse("agent:bulk"))
+    action = next(f for f in bulk.fields if f.name == "action")
+    assert any(o.startswith("assignee:") for o in action.options)
+
+
+def test_the_form_parser_submits_what_a_browser_would():
+    html = """
+    <form method="post" action="/x/" enctype="multipart/form-data">
+      <input name="a" value="1"><input type="email" name="e"><textarea name="t">hi</textarea>
+      <select name="s"><option value="">-</option><option value="b">B</option></select>
+      <input type="checkbox" name="c" value="on"><input type="radio" name="r" value="1">
+      <input type="radio" name="r" value="2" checked><input type="submit" name="go" value="Go">
+    </form>"""
+    (form,) = forms_of(html, "/page/")
+    assert form.action == "/x/" and form.method == "post" and form.multipart
+    assert form.fields == {
+        "a": ["1"],
+        "e": ["fuzz.person@example.com"],
+        "t": ["hi"],
+        "s": ["b"],
+        "c": [],
+        "r": ["2"],
+    }
+    assert form.options == {"s": ["", "b"], "c": ["on"], "r": ["1", "2"]}
+
+
+def test_the_sweep_mutates_every_field_and_keeps_composite_values_shaped():
+    target = Target(
+        "agent",
+        "post",
+        "/agent/bulk/",
+        (Field("ticket", ("3",)), Field("action", ("priority:high",), ("assignee:12",))),
+    )
+    sent = list(sweep(target))
+    labels = [label for label, *_ in sent]
+    for name in ("ticket", "action"):
+        for mutation in FIELD_MUTATIONS:
+            assert f"{name} {mutation}" in labels
+    values = {label: v for label, v, _broken, _mode in sent}
+    assert values["ticket other-digits"] == {"ticket": ["³"], "action": ["priority:high"]}
+    assert values["action='assignee:¹²'"]["action"] == ["assignee:¹²"]
+    assert values["ticket nul"]["ticket"] == ["3\x00"]
+    assert any(mode == "raw" for *_rest, mode in sent)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing(fuzzed_world, role):
+    checker = Checker(fuzzed_world)
+    targets = [t for t in discover(fuzzed_world) if t.role == role]
+    for target in targets:
+        checker.check(target)
+    seconds, slowest = checker.slowest
+    print(
+        f"{role}: {len(targets)} targets, {checker.requests} requests;"
+        f" slowest {seconds:.2f} s: {slowest}"
+    )
+    assert checker.requests > len(targets)
+    assert not checker.failures, (
+        f"{len(checker.failures)} failures in {checker.requests} requests:\n"
+        + "\n".join(checker.failures[:40])
+    )
+
+
+def test_the_fuzz_catches_a_planted_500(fuzzed_world, monkeypatch):
+    """The check can fail: a search that crashes on digits of other scripts is reported."""
+    from tickets import selectors
+
+    real = selectors.subject_or_number
+
+    def crashes_on_other_digits(text):
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            return real(str(int(text)))  # int("²") raises, as the old code did
+        return real(text)
+
+    monkeypatch.setattr(selectors, "subject_or_number", crashes_on_other_digits)
+    checker = Checker(fuzzed_world)
+    target = Target("customer", "get", reverse("portal:my_tickets"), (Field("q"),))
+    checker.check(target, examples=0)
+    assert any("ValueError" in failure for failure in checker.failures)
+
+
+def test_the_fuzz_catches_a_4xx_that_changed_rows(fuzzed_world, settings):
+    """The other rule can fail too: a view that writes a row and answers 400 is reported."""
+    settings.ROOT_URLCONF = "tests.fuzz_planted_urls"
+    checker = Checker(fuzzed_world)
+    checker.check(Target("anonymous", "post", "/planted/", (Field("q"),), reachable=False))
+    assert checker.failures and all("database changed" in f for f in checker.failures)
