@@ -29,3 +29,14 @@ def test_ticket_pages_query_count_does_not_grow_with_comments(world_a, world_b, 
     assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
         world_b, as_member, 20
     )
+
+
+def test_the_ticket_page_title_is_text_and_the_shortcuts_dialog_is_there_once(world_a, as_member):
+    import re
+
+    client = as_member(world_a.users["agent"], world_a.tenant)
+    page = client.get(f"/agent/tickets/{world_a.ticket.number}/").content.decode()
+    (title,) = re.findall(r"<title>(.*?)</title>", page, re.DOTALL)
+    assert title == f"#{world_a.ticket.number} {world_a.ticket.subject} · {world_a.tenant.name}"
+    assert page.count("data-shortcuts>") == 1
+    assert page.count("js/shortcuts.js") == 1
