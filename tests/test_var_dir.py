@@ -119,3 +119,35 @@ def test_an_uncreatable_var_dir_stops_the_filesystem_broker_with_a_clear_error(t
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"VAR_DIR={blocker / 'var'}" in result.stderr
+
+
+def test_the_filesystem_broker_keeps_its_exchange_tables_under_var_dir(tmp_path):
+    """kombu's filesystem transport defaults to ./control, which left a file in the checkout."""
+    var_dir = tmp_path / "var"
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    code = (
+        "import django; django.setup()\n"
+        "from helpdesk.celery import app\n"
+        "with app.connection_for_write() as connection:\n"
+        "    producer = connection.Producer(serializer='json')\n"
+        "    producer.publish({'probe': 1}, routing_key='celery', exchange='celery',\n"
+        "                     declare=[app.amqp.queues['celery']])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=workdir,
+        env=_env(
+            DJANGO_SETTINGS_MODULE="helpdesk.settings",
+            PYTHONPATH=str(ROOT),
+            VAR_DIR=str(var_dir),
+            CELERY_BROKER_URL="filesystem://",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (var_dir / "celery-control" / "celery.exchange").is_file()
+    assert not (workdir / "control").exists()
+    assert list((var_dir / "celery-queue").iterdir()), "the message was not written"
