@@ -155,10 +155,12 @@ def test_count_is_capped(desk, monkeypatch, as_member):
     assert "3+ tickets" in page
 
 
-def test_garbage_cursor_shows_the_first_page(desk, as_member):
+def test_garbage_cursor_is_a_400_that_shows_the_first_page(desk, as_member):
     w, _ = desk
     response = as_member(w.users["agent"], w.tenant).get("/agent/?after=%%%garbage")
-    assert response.status_code == 200 and "#1" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 400 and "#1" in body
+    assert "This page link is damaged or out of date." in body
 
 
 def _queue_queries(world, as_member, count):
