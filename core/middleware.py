@@ -1,4 +1,4 @@
-"""One boundary for input no view can store: NUL characters anywhere in the request's fields.
+"""One boundary for input no view can store: NUL characters anywhere in the request.
 
 PostgreSQL text cannot hold U+0000, and a query parameter that carries one makes the database
 raise mid-request. Django's form ``CharField`` already refuses it, but query strings, hand-read
@@ -9,7 +9,7 @@ that says what was wrong and that nothing was saved elsewhere. Nothing is stripp
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 
 from core.inputs import has_nul
@@ -45,3 +45,26 @@ class RejectUnstorableInputMiddleware:
                 {"code": "invalid_input", "detail": MESSAGE, "fields": bad}, status=400
             )
         return render(request, "400_input.html", {"message": MESSAGE, "fields": bad}, status=400)
+
+
+class RejectUnstorableHeadersMiddleware:
+    """The same rule for headers and cookies, first in the chain: a session cookie carrying a
+    NUL would otherwise reach the session table's query (a 500 on PostgreSQL) before any view.
+    Browsers never send one, so a plain 400 is enough."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bad = sorted(
+            key.removeprefix("HTTP_").replace("_", "-").title()
+            for key, value in request.META.items()
+            if key.startswith("HTTP_") and isinstance(value, str) and has_nul(value)
+        )
+        if bad:
+            return HttpResponseBadRequest(
+                f"The {', '.join(bad)} header{'s' if len(bad) > 1 else ''} contained a NUL "
+                "character (U+0000), which cannot be stored.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

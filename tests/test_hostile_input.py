@@ -116,6 +116,21 @@ def test_nul_anywhere_is_a_400_that_changes_nothing(world_a, role, method, url, 
         assert "NUL character" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("HTTP_COOKIE", "sessionid=abcdefgh\x00ijkl"),
+        ("HTTP_HX_REQUEST", "\x00"),
+        ("HTTP_X_Y", "a\x00"),
+    ],
+    ids=["session-cookie", "htmx", "any"],
+)
+def test_nul_in_a_header_or_cookie_is_a_400(world_a, header, value):
+    response = Client(HTTP_HOST=world_a.host).get("/agent/", **{header: value})
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+
+
 def test_a_nul_in_a_json_api_body_is_a_400(world_a):
     client = login_client(world_a.users["customer"], world_a.tenant)
     response = client.post(
