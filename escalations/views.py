@@ -206,11 +206,3 @@ def report(request):
             "open_count": EscalationRequest.objects.filter(status="open").count(),
         },
     )
-
-
-def open_count_for(request) -> int:
-    """The managers' badge: open escalation requests (0 for everyone else)."""
-    membership = getattr(request, "membership", None)
-    if membership is None or not membership.is_manager_or_admin:
-        return 0
-    return EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN).count()

@@ -5,4 +5,7 @@ class SurveysConfig(AppConfig):
     name = "surveys"
 
     def ready(self):
-        from surveys import receivers  # noqa: F401  (listens to tickets' ticket_closed)
+        # Contributions to the layers below, which never import this app.
+        from surveys import contributions, receivers  # noqa: F401  (receivers: ticket_closed)
+
+        contributions.register()

@@ -1,17 +1,17 @@
+from django.utils.functional import SimpleLazyObject
+
+from tenants.navigation import badges
+
+
 def tenant(request):
     membership = getattr(request, "membership", None)
     return {
         "tenant": getattr(request, "tenant", None),
         "membership": membership,
         "is_staff_member": bool(membership and membership.is_staff_role),
-        "open_escalations": _open_escalations(request),
+        # Lazy: only pages that show a badge pay for its count.
+        "nav_badges": {
+            name: SimpleLazyObject(lambda count=count: count(request))
+            for name, count in badges().items()
+        },
     }
-
-
-def _open_escalations(request):
-    from django.utils.functional import SimpleLazyObject
-
-    from escalations.views import open_count_for
-
-    # Lazy: only pages that show the managers' badge pay for the count.
-    return SimpleLazyObject(lambda: open_count_for(request))

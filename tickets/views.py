@@ -16,14 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from escalations.selectors import escalation_state
-from surveys.models import SurveyInvitation
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
 from tenants.models import PriorityLevel
 from tenants.selectors import staff_members, staff_user
 from tickets import attachments as files
-from tickets import presence, selectors, services
+from tickets import panels, presence, selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition, allowed_targets
 from tickets.models import Macro, Ticket, TicketFormField
@@ -171,7 +169,7 @@ def ticket_detail(request, number: int):
             "comments": selectors.conversation(ticket, membership),
             "form": form,
             "follow_ups": list(ticket.follow_ups.order_by("number")),
-            **escalation_state(ticket),
+            "panels": panels.for_page(panels.PORTAL, ticket, membership),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -246,8 +244,7 @@ def agent_ticket(request, number: int):
             "current_app_version": current_tenant().current_app_version,
             "answers": selectors.form_answers_display(ticket),
             "macros": list(Macro.objects.all()),
-            "survey": SurveyInvitation.objects.filter(ticket=ticket).first(),
-            **escalation_state(ticket),
+            "panels": panels.for_page(panels.AGENT, ticket, membership),
             "opened_at": timezone.now().isoformat(),
             "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
         },

@@ -1,0 +1,45 @@
+"""What escalations add to the pages of the layers below it (ticket pages, navigation)."""
+
+from __future__ import annotations
+
+from escalations.models import EscalationRequest
+from escalations.selectors import escalation_state
+from tenants.navigation import register_badge
+from tickets import panels
+
+
+def open_count_for(request) -> int:
+    """The managers' badge: open escalation requests (0 for everyone else)."""
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.is_manager_or_admin:
+        return 0
+    return EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN).count()
+
+
+def _state(ticket, membership) -> dict:
+    return escalation_state(ticket)
+
+
+def register() -> None:
+    register_badge("escalations", open_count_for)
+    # The customer's page: the requests with their decisions, and the link to ask for one.
+    panels.register(
+        panels.Panel(
+            "escalations", panels.PORTAL, panels.MAIN, "escalations/_panel_portal.html", _state
+        )
+    )
+    # The agent's page: the same under the header, and "escalate for the customer" aside.
+    panels.register(
+        panels.Panel(
+            "escalations", panels.AGENT, panels.MAIN, "escalations/_panel_agent.html", _state
+        )
+    )
+    panels.register(
+        panels.Panel(
+            "escalate-for-customer",
+            panels.AGENT,
+            panels.SIDE,
+            "escalations/_raise_for_customer.html",
+            _state,
+        )
+    )

@@ -1,0 +1,17 @@
+"""What surveys add to the pages of the layers below it: the rating on the agent's ticket page."""
+
+from __future__ import annotations
+
+from surveys.models import SurveyInvitation
+from tickets import panels
+
+
+def _survey(ticket, membership) -> dict | None:
+    survey = SurveyInvitation.objects.select_related("agent").filter(ticket=ticket).first()
+    return {"survey": survey} if survey else None
+
+
+def register() -> None:
+    panels.register(
+        panels.Panel("survey", panels.AGENT, panels.SIDE, "surveys/_panel_agent.html", _survey)
+    )
