@@ -1,0 +1,69 @@
+"""The import contracts in pyproject.toml hold, and they can fail.
+
+``lint-imports`` runs in CI; this test runs it too, once on the real tree and once on a copy
+with one deliberately wrong import, so a contract that could never fail would be noticed.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = [
+    "helpdesk",
+    "core",
+    "accounts",
+    "tenants",
+    "outbox",
+    "tickets",
+    "escalations",
+    "surveys",
+]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _copy(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_layer_contracts_hold():
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.lower().replace("0 broken", "")
+
+
+def test_a_ticket_module_importing_a_feature_app_breaks_the_contract(tmp_path):
+    root = _copy(tmp_path)
+    selectors = root / "tickets" / "selectors.py"
+    selectors.write_text(
+        selectors.read_text() + "\nfrom escalations.models import EscalationRequest\n"
+    )
+    result = _lint(root)
+    assert result.returncode != 0
+    assert "tickets.selectors -> escalations.models" in result.stdout
+
+
+def test_feature_apps_importing_each_other_break_the_contract(tmp_path):
+    root = _copy(tmp_path)
+    services = root / "surveys" / "services.py"
+    services.write_text(services.read_text() + "\nimport escalations.selectors\n")
+    result = _lint(root)
+    assert result.returncode != 0
+    assert "Feature apps are independent of each other BROKEN" in result.stdout
