@@ -5,8 +5,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
+from demo.tenants import DEMO_TENANT
 from tenants.context import tenant_context
-from tenants.demo import DEMO_TENANT
 from tenants.models import Membership
 from tenants.services import tenant_create
 from tests.browser.conftest import ARTIFACTS

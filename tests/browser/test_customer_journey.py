@@ -6,11 +6,11 @@ import pytest
 from django.core import mail
 from PIL import Image
 
+from demo.tenants import DEMO_TENANT
+from demo.tickets import DEMO_FORM
 from tenants.context import tenant_context
-from tenants.demo import DEMO_TENANT
 from tenants.services import tenant_create
 from tests.browser.conftest import ARTIFACTS
-from tickets.demo import DEMO_FORM
 from tickets.models import Ticket, TicketFormField
 
 PASSWORD = "a-long-browser-password-42"

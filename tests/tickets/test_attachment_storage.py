@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
+from demo.tickets import DEMO_FORM
 from tenants.context import TenantNotSet, cross_tenant, tenant_context
 from tests.tickets.test_submission_form import png_bytes, post, valid_data
-from tickets.demo import DEMO_FORM
 from tickets.models import Attachment, Ticket, TicketFormField, attachment_path
 
 MIGRATION = "0009_attachment_files_per_tenant"

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from demo.bulk import create_due_tickets
 from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tenants.services import tenant_create
 from tickets.automations import run_automations
-from tickets.bulk import create_due_tickets
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tickets.management.commands.bench_rendering import CASES
+from demo.management.commands.bench_rendering import CASES
 from tickets.rendering import MAX_NESTING, render
 
 

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from demo.tickets import DEMO_FORM
 from tenants.context import tenant_context
-from tickets.demo import DEMO_FORM
 from tickets.models import Attachment, Ticket, TicketFormField
 
 

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
+from demo.tenants import DEMO_PASSWORD
 from tenants.context import tenant_context
-from tenants.demo import DEMO_PASSWORD
 from tenants.models import BusinessHours, Membership, PriorityLevel, Tenant
 from tickets.priorities import Priority
 

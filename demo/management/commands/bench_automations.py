@@ -16,12 +16,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models
 from django.utils import timezone
 
+from demo.bulk import create_due_tickets
 from outbox.models import OutboxEmail
 from tenants.context import cross_tenant, tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_create
 from tickets.automations import run_automations
-from tickets.bulk import create_due_tickets
 
 
 class Command(BaseCommand):

@@ -15,18 +15,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tenants.context import tenant_context
-from tenants.demo import (
+from demo.tenants import (
     DEMO_ORGANIZATIONS,
     DEMO_PASSWORD,
     DEMO_PEOPLE,
     DEMO_TENANT,
     SECOND_TENANT,
 )
+from demo.tickets import DEMO_CONVERSATIONS, DEMO_FORM, DEMO_MACROS, SECOND_FORM
+from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Tenant
 from tenants.services import tenant_create
 from tickets import lifecycle, services, sla
-from tickets.demo import DEMO_CONVERSATIONS, DEMO_FORM, DEMO_MACROS, SECOND_FORM
 from tickets.lifecycle import Actor
 from tickets.models import Comment, Macro, Ticket, TicketCounter, TicketEvent, TicketFormField
 from tickets.priorities import RANK, Priority
