@@ -4,7 +4,7 @@ from datetime import time
 
 from django.db import transaction
 
-from tenants.context import tenant_context
+from tenants.context import current_tenant, tenant_context
 from tenants.models import (
     BusinessHours,
     Membership,
@@ -13,6 +13,7 @@ from tenants.models import (
     SlaUnit,
     Tenant,
 )
+from tenants.signals import support_clock_changed
 from tickets.models import TicketCounter
 from tickets.priorities import Priority
 
@@ -97,23 +98,10 @@ def tenant_create(
 
 
 def _sla_inputs_changed() -> None:
-    """Hours, holidays, time zone and targets feed every due time: recompute after commit."""
-    from tenants.context import current_tenant
-
+    """Hours, holidays, time zone and targets feed every due time: say so after commit, and the
+    tickets app (tickets/receivers.py) recomputes them."""
     tenant_id = current_tenant().pk
-
-    def queue():
-        from tickets.tasks import recompute_sla
-
-        try:
-            recompute_sla.delay(tenant_id)
-        except Exception:  # the broker is down: recompute here rather than leave stale dues
-            from tickets.sla import recompute_all
-
-            with tenant_context(Tenant.objects.get(pk=tenant_id)):
-                recompute_all()
-
-    transaction.on_commit(queue)
+    transaction.on_commit(lambda: support_clock_changed.send(sender=Tenant, tenant_id=tenant_id))
 
 
 @transaction.atomic

@@ -67,3 +67,48 @@ def test_feature_apps_importing_each_other_break_the_contract(tmp_path):
     result = _lint(root)
     assert result.returncode != 0
     assert "Feature apps are independent of each other BROKEN" in result.stdout
+
+
+CYCLES_SCRIPT = """
+import sys, grimp
+packages = sys.argv[1:]
+graph = grimp.build_graph(*packages, cache_dir=None, exclude_type_checking_imports=True)
+modules = set(graph.modules)
+imports = {m: set(graph.find_modules_directly_imported_by(m)) & modules for m in modules}
+for start in sorted(modules):
+    seen, stack = set(), list(imports[start])
+    while stack:
+        module = stack.pop()
+        if module == start:
+            print(start)
+            break
+        if module not in seen:
+            seen.add(module)
+            stack.extend(imports[module])
+"""
+
+
+def _modules_on_cycles(root: Path) -> list[str]:
+    """Modules that can reach themselves through imports, inside functions included (only
+    TYPE_CHECKING imports are left out)."""
+    result = subprocess.run(
+        [sys.executable, "-c", CYCLES_SCRIPT, *PACKAGES],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_no_import_cycles_between_modules():
+    assert _modules_on_cycles(ROOT) == []
+
+
+def test_a_planted_cycle_is_found(tmp_path):
+    root = _copy(tmp_path)
+    sla = root / "tickets" / "sla.py"
+    sla.write_text(sla.read_text() + "\n\ndef _late():\n    from tickets import tasks\n")
+    assert {"tickets.sla", "tickets.tasks"} <= set(_modules_on_cycles(root))

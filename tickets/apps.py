@@ -5,4 +5,5 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
-        from tickets import inbound  # noqa: F401  (connects anymail's inbound signal)
+        # Connects anymail's inbound signal and tenants' support_clock_changed.
+        from tickets import inbound, receivers  # noqa: F401

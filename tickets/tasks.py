@@ -1,7 +1,10 @@
 from celery import shared_task
 
+from tenants.context import tenant_context
+from tenants.models import Tenant
 from tickets import automations
 from tickets.services import staged_attachments_purge
+from tickets.sla import recompute_all
 
 
 @shared_task(acks_late=True)
@@ -19,10 +22,6 @@ def purge_staged_attachments() -> int:
 @shared_task
 def recompute_sla(tenant_id: int) -> int:
     """Recompute a tenant's due times after its hours, holidays or targets changed."""
-    from tenants.context import tenant_context
-    from tenants.models import Tenant
-    from tickets.sla import recompute_all
-
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return 0

@@ -201,8 +201,16 @@ def test_other_tracking_events_change_nothing(world_a, event_type):
 
 @pytest.mark.real_broker
 def test_sweep_queues_due_rows_through_celery(world_a, monkeypatch):
+    from outbox import services
+
     queued = []
-    monkeypatch.setattr("outbox.tasks.send_email.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        services.celery_app, "send_task", lambda name, args: queued.append((name, args))
+    )
     assert outbox_sweep() == 1
     (row,) = rows(world_a, ticket=world_a.ticket)
-    assert (world_a.tenant.pk, row.pk) in queued
+    assert ("outbox.tasks.send_email", (world_a.tenant.pk, row.pk)) in queued
+    # The name is the task's real name, as the worker registers it.
+    from outbox.tasks import send_email
+
+    assert send_email.name == services.SEND_TASK

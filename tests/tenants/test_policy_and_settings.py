@@ -208,3 +208,32 @@ def test_priority_targets_are_validated(admin_client, demo):
     with tenant_context(demo):
         urgent = PriorityLevel.objects.get(priority="urgent")
     assert (urgent.first_reply_amount, urgent.examples[0]) == (3, "A restore from backup fails")
+
+
+def test_a_settings_change_is_announced_after_commit_and_tickets_queue_the_recompute(
+    admin_client, demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    """tenants/ never imports tickets: it sends support_clock_changed; tickets answers."""
+    from tickets import receivers
+
+    queued = []
+    monkeypatch.setattr(receivers.recompute_sla, "delay", queued.append)
+    rows = [(d, "09:00", "17:00") for d in range(5)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert admin_client.post("/agent/settings/hours/", hours_post(rows)).status_code == 302
+    assert callbacks and queued == [demo.pk]
+
+
+def test_with_the_broker_down_the_recompute_runs_inline(demo, monkeypatch):
+    from tenants.models import Tenant
+    from tenants.signals import support_clock_changed
+    from tickets import receivers
+
+    def broker_down(tenant_id):
+        raise ConnectionError("no broker")
+
+    ran = []
+    monkeypatch.setattr(receivers.recompute_sla, "delay", broker_down)
+    monkeypatch.setattr(receivers, "recompute_all", lambda: ran.append(True) or 1)
+    support_clock_changed.send(sender=Tenant, tenant_id=demo.pk)
+    assert ran == [True]
