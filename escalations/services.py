@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone
 
+from core.errors import DomainError
 from escalations.models import EscalationAction, EscalationRequest
 from escalations.selectors import request_blocker
 from outbox.services import email_enqueue
@@ -21,14 +22,17 @@ from tenants.models import Membership
 from tenants.selectors import is_staff_user
 from tickets import lifecycle
 from tickets import services as ticket_services
-from tickets.lifecycle import Actor, InvalidTransition
+from tickets.lifecycle import Actor
 from tickets.models import Ticket, TicketEvent
 from tickets.priorities import Priority
 from tickets.selectors import visible_tickets
 
 
-class EscalationError(InvalidTransition):
-    """A refused escalation step; the message is fit to show to the person."""
+class EscalationError(DomainError):
+    """A refused escalation step; the message is fit to show to the person. Input problems are
+    400; refusals for who asks use status 403, for the request's or ticket's state 409."""
+
+    code = "escalation_refused"
 
 
 Kind = EscalationAction.Kind
@@ -117,14 +121,14 @@ def escalation_request(
 ) -> EscalationRequest:
     """Ask for a manager's review of a ticket the actor can see (agents: for the customer)."""
     if not visible_tickets(membership).filter(pk=ticket.pk).exists():
-        raise EscalationError("You can only escalate your own tickets.")
+        raise EscalationError("You can only escalate your own tickets.", status=403)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     open_exists = EscalationRequest.objects.filter(
         ticket=ticket, status=EscalationRequest.Status.OPEN
     ).exists()
     blocker = request_blocker(ticket, open_exists=open_exists)
     if blocker:
-        raise EscalationError(blocker)
+        raise EscalationError(blocker, status=409)
     if not reason.strip():
         raise EscalationError("Tell us why this ticket needs a manager's attention.")
     if requested_priority not in Priority.values:
@@ -170,18 +174,18 @@ def _decide(
     request: EscalationRequest, actor, membership: Membership, kind: str
 ) -> EscalationRequest:
     if not membership.is_manager_or_admin:
-        raise EscalationError("Only managers decide escalation requests.")
+        raise EscalationError("Only managers decide escalation requests.", status=403)
     # FOR UPDATE with select_related locks the ticket row too: the automation (which skips
     # locked rows) cannot close the ticket between this check and the decision's change.
     request = (
         EscalationRequest.objects.select_for_update().select_related("ticket").get(pk=request.pk)
     )
     if not request.is_open:
-        raise EscalationError("This escalation request has already been resolved.")
+        raise EscalationError("This escalation request has already been resolved.", status=409)
     ticket = request.ticket
     if kind not in decisions_allowed(ticket):
         raise EscalationError(
-            f"Ticket #{ticket.number} closed on {_closed_on(ticket)} and {_FOLLOW_UP}"
+            f"Ticket #{ticket.number} closed on {_closed_on(ticket)} and {_FOLLOW_UP}", status=409
         )
     return request
 

@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.errors import DomainError
 from escalations import services
 from escalations.models import EscalationAction, EscalationRequest
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members
-from tickets.lifecycle import InvalidTransition
 from tickets.priorities import Priority
 from tickets.selectors import ticket_for_viewer
 
@@ -56,7 +56,7 @@ def request_escalation(request, number: int):
                 membership=request.membership,
                 **form.cleaned_data,
             )
-        except InvalidTransition as error:
+        except DomainError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Your escalation request was sent to a support manager.")
@@ -154,7 +154,7 @@ def review(request, pk: int):
                     services.escalation_decline(**common, reason=data["note"])
                 case EscalationAction.Kind.RESOLVE:
                     services.escalation_resolve(**common, note=data["note"])
-        except InvalidTransition as error:  # EscalationError, or the ticket lifecycle's refusal
+        except DomainError as error:  # EscalationError, or the ticket lifecycle's refusal
             form.add_error(None, str(error))
         else:
             messages.success(request, "Decision recorded and sent to the customer.")

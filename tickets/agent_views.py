@@ -9,10 +9,10 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS, local_path, parse_ids
 from tenants.access import manager_required, staff_required
 from tickets import queue, services
-from tickets.lifecycle import InvalidTransition
 from tickets.models import Macro, SavedView
 from tickets.priorities import Priority
 
@@ -72,7 +72,7 @@ def bulk_update(request):
         result = services.tickets_bulk_update(
             actor=request.user, numbers=numbers, field=field, value=value
         )
-    except InvalidTransition as error:
+    except DomainError as error:
         messages.error(request, str(error))
         return redirect(back)
     summary = f"{len(result['updated'])} updated"
@@ -155,7 +155,7 @@ def saved_view_create(request):
             shared=request.POST.get("shared") == "on",
             membership=request.membership,
         )
-    except InvalidTransition as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "View saved.")
@@ -168,7 +168,7 @@ def saved_view_delete(request, pk: int):
     view = get_object_or_404(SavedView.objects, pk=pk)
     try:
         services.saved_view_delete(view=view, user=request.user, membership=request.membership)
-    except InvalidTransition as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Deleted “{view.name}”.")

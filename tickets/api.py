@@ -8,25 +8,22 @@ and not yours, 409 when the lifecycle refuses a change.
 from __future__ import annotations
 
 from rest_framework import generics, pagination, permissions, serializers, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS
 from tickets import selectors, services
-from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition
+from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Attachment, Comment, Ticket
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "invalid_transition"
-
-
 def handle_exception(exc, context):
-    """DRF's handler, plus the lifecycle's refusals as 409 with the reason."""
-    if isinstance(exc, InvalidTransition):
-        exc = Conflict(detail=str(exc))
+    """DRF's handler, plus the project's refusals: their status, with their code and reason
+    (a refused status change is 409 "invalid_transition"), mapped as the HTML views map them."""
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "detail": exc.message}, status=exc.status)
     return exception_handler(exc, context)
 
 

@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.dispatch import receiver
 
+from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tickets import services
-from tickets.lifecycle import InvalidTransition
 from tickets.models import Ticket
 from tickets.notifications import parse_reply_address
 
@@ -107,7 +107,7 @@ def handle_reply(message) -> Ticket | None:
                 via="email",
                 uploads=uploads,
             )
-        except (InvalidTransition, ValidationError) as error:
+        except (DomainError, ValidationError) as error:
             log.warning("inbound reply to #%s refused: %s", number, error)
             return None
 

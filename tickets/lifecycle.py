@@ -18,14 +18,18 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from core.errors import Conflict, InvalidInput
 from tickets import sla
 from tickets.models import Ticket, TicketEvent
 
 Status = Ticket.Status
 
 
-class InvalidTransition(Exception):
-    """A status change the lifecycle does not allow. The message is fit to show to a person."""
+class InvalidTransition(Conflict):
+    """A status, priority or assignee change the lifecycle does not allow (409). The message is
+    fit to show to a person."""
+
+    code = "invalid_transition"
 
 
 class Actor:
@@ -84,7 +88,7 @@ def transition(
     recorded times follow the policy to the minute however late the sweep ran.
     """
     if to not in Status.values:
-        raise InvalidTransition(f"Unknown status {to!r}.")
+        raise InvalidInput(f"Unknown status {to!r}.")
     if ticket.status == to and to != Status.CLOSED:
         return False
     if not can_transition(ticket, to, actor_kind):
@@ -160,7 +164,7 @@ def set_priority(ticket: Ticket, priority: str, *, actor, actor_kind: str = Acto
     from tickets.priorities import Priority
 
     if priority not in Priority.values:
-        raise InvalidTransition(f"Unknown priority {priority!r}.")
+        raise InvalidInput(f"Unknown priority {priority!r}.")
     if ticket.status == Status.CLOSED:
         raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
     if ticket.priority == priority:

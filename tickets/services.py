@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from core.errors import DomainError, InvalidInput, NotAllowed
 from tenants.context import current_tenant
 from tenants.models import Membership
 from tenants.selectors import is_staff_user, staff_user
@@ -78,7 +79,7 @@ def ticket_submit(
     """A new ticket with its description as the first public message, files and timeline."""
     tenant = current_tenant()
     if priority not in Priority.values:
-        raise InvalidTransition(f"Unknown priority {priority!r}.")
+        raise InvalidInput(f"Unknown priority {priority!r}.")
     requester_email = requester_email.strip().lower()
     answers = dict(answers or {})
     if organization is None:
@@ -157,12 +158,12 @@ def ticket_reply(
     A requester without an account replies by email: ``author=None`` with ``author_email``.
     """
     if not body.strip():
-        raise InvalidTransition("Write a message first.")
+        raise InvalidInput("Write a message first.")
     ticket = _lock(ticket)
     staff = membership is not None and membership.is_staff_role
     if not staff:
         if not public:
-            raise InvalidTransition("Only agents can write internal notes.")
+            raise NotAllowed("Only agents can write internal notes.")
         if ticket.status == Status.CLOSED:
             return follow_up_create(closed=ticket, author=author, body=body, uploads=uploads)
     elif ticket.status == Status.CLOSED:
@@ -172,7 +173,7 @@ def ticket_reply(
     if staff and submit_as is None and public:
         submit_as = Status.OPEN
     if staff and submit_as is not None and submit_as not in lifecycle.AGENT_SUBMIT_AS:
-        raise InvalidTransition(f"A reply cannot be submitted as {submit_as}.")
+        raise InvalidInput(f"A reply cannot be submitted as {submit_as}.")
     comment = Comment.objects.create(
         ticket=ticket,
         author=author,
@@ -242,7 +243,7 @@ def ticket_set_status(*, ticket: Ticket, actor, status: str) -> Ticket:
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
     if assignee is not None and not is_staff_user(assignee):
-        raise InvalidTransition("Tickets can only be assigned to agents of this helpdesk.")
+        raise InvalidInput("Tickets can only be assigned to agents of this helpdesk.")
     ticket = _lock(ticket)
     lifecycle.assign(ticket, assignee, actor=actor)
     return ticket
@@ -322,12 +323,12 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
     """
     result = {"updated": [], "unchanged": [], "refused": []}
     if field == "status" and value not in BULK_STATUSES:
-        raise InvalidTransition("Bulk status changes are limited to open, pending and solved.")
+        raise InvalidInput("Bulk status changes are limited to open, pending and solved.")
     assignee = None
     if field == "assignee" and value:
         assignee = staff_user(value)
         if assignee is None:
-            raise InvalidTransition("Choose an agent of this helpdesk.")
+            raise InvalidInput("Choose an agent of this helpdesk.")
     for ticket in Ticket.objects.filter(number__in=numbers).order_by("number"):
         try:
             with transaction.atomic():
@@ -343,8 +344,8 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
                 elif field == "assignee":
                     changed = lifecycle.assign(locked, assignee, actor=actor)
                 else:
-                    raise InvalidTransition("Choose what to change.")
-        except InvalidTransition as error:
+                    raise InvalidInput("Choose what to change.")
+        except DomainError as error:
             result["refused"].append((ticket.number, str(error)))
         else:
             result["updated" if changed else "unchanged"].append(ticket.number)
@@ -355,7 +356,7 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
 def macro_apply(*, ticket: Ticket, macro, author, membership: Membership) -> Ticket:
     """Reply with the macro's text and apply its status and priority, as one change."""
     if not membership.is_staff_role:
-        raise InvalidTransition("Only agents can apply macros.")
+        raise NotAllowed("Only agents can apply macros.")
     if macro.priority:
         ticket = _lock(ticket)
         lifecycle.set_priority(ticket, macro.priority, actor=author)
@@ -382,9 +383,9 @@ def saved_view_create(*, owner, name: str, query: str, shared: bool, membership:
 
     name = name.strip()
     if not name:
-        raise InvalidTransition("Give the view a name.")
+        raise InvalidInput("Give the view a name.")
     if shared and not membership.is_manager_or_admin:
-        raise InvalidTransition("Only managers share views with the team.")
+        raise NotAllowed("Only managers share views with the team.")
     return SavedView.objects.create(
         name=name[:80], query=query[:1000], owner=None if shared else owner
     )
@@ -392,5 +393,5 @@ def saved_view_create(*, owner, name: str, query: str, shared: bool, membership:
 
 def saved_view_delete(*, view, user, membership: Membership) -> None:
     if view.owner_id != user.pk and not (view.owner_id is None and membership.is_manager_or_admin):
-        raise InvalidTransition("You can only delete your own views.")
+        raise NotAllowed("You can only delete your own views.")
     view.delete()

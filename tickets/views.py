@@ -1,7 +1,7 @@
 """Ticket pages: the customer portal (submit, my tickets, ticket) and the agent's ticket page.
 
 Views are thin: they validate input with forms, call one service, and turn the lifecycle's
-``InvalidTransition`` into a message on the page.
+domain errors (``core.errors.DomainError``) into a message on the page.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError, InvalidInput, messages_of
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
 from tenants.models import PriorityLevel
@@ -23,7 +24,7 @@ from tenants.selectors import staff_members, staff_user
 from tickets import attachments as files
 from tickets import panels, presence, selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
-from tickets.lifecycle import AGENT_SUBMIT_AS, InvalidTransition, allowed_targets
+from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, Ticket, TicketFormField
 from tickets.priorities import RANK, Priority
 
@@ -70,8 +71,8 @@ def ticket_new(request):
                     uploads=form.uploads(),
                     staged=staged,
                 )
-            except (ValidationError, InvalidTransition) as error:
-                form.add_error(None, error.messages if hasattr(error, "messages") else str(error))
+            except (ValidationError, DomainError) as error:
+                form.add_error(None, messages_of(error))
             else:
                 request.session[SUBMITTED_SESSION_KEY] = {
                     "number": ticket.number,
@@ -149,8 +150,8 @@ def ticket_detail(request, number: int):
                 body=form.cleaned_data["body"],
                 uploads=form.uploads(),
             )
-        except (InvalidTransition, ValidationError) as error:
-            form.add_error(None, getattr(error, "messages", [str(error)]))
+        except (DomainError, ValidationError) as error:
+            form.add_error(None, messages_of(error))
         else:
             if landed.pk != ticket.pk:
                 messages.success(
@@ -214,8 +215,8 @@ def agent_ticket(request, number: int):
                 submit_as=form.cleaned_data["submit_as"] or None,
                 uploads=form.uploads(),
             )
-        except (InvalidTransition, ValidationError) as error:
-            form.add_error(None, getattr(error, "messages", [str(error)]))
+        except (DomainError, ValidationError) as error:
+            form.add_error(None, messages_of(error))
         else:
             messages.success(request, "Saved.")
             return redirect("agent:ticket", number=ticket.number)
@@ -289,7 +290,7 @@ def agent_ticket_macro(request, number: int, macro_id: int):
         services.macro_apply(
             ticket=ticket, macro=macro, author=request.user, membership=request.membership
         )
-    except InvalidTransition as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Applied “{macro.name}”.")
@@ -311,11 +312,11 @@ def agent_ticket_update(request, number: int):
         elif field == "assignee":
             assignee = staff_user(value) if value else None
             if value and assignee is None:
-                raise InvalidTransition("Choose an agent of this helpdesk.")
+                raise InvalidInput("Choose an agent of this helpdesk.")
             services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee)
         else:
-            raise InvalidTransition("Choose priority, status or assignee to change.")
-    except InvalidTransition as error:
+            raise InvalidInput("Choose priority, status or assignee to change.")
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Updated.")

@@ -50,8 +50,29 @@ def test_reply_through_the_api_follows_the_lifecycle(world_a, as_member):
         {"body": "secret", "public": False},
         content_type="application/json",
     )
-    assert note.status_code == 409
-    assert note.json() == {"detail": "Only agents can write internal notes."}
+    # Refusals carry their kind: a permission is 403, a status change the lifecycle refuses 409.
+    assert note.status_code == 403
+    assert note.json() == {"code": "not_allowed", "detail": "Only agents can write internal notes."}
+
+
+def test_a_refused_transition_is_a_409_with_its_code(world_a, as_member):
+    from tickets import lifecycle
+    from tickets.lifecycle import Actor
+    from tickets.models import Ticket
+
+    world_a.reply(world_a.ticket, "agent", "Done", submit_as="solved")
+    with tenant_context(world_a.tenant):
+        closed = Ticket.objects.select_for_update().get(pk=world_a.ticket.pk)
+        lifecycle.transition(closed, "closed", actor_kind=Actor.AUTOMATION)
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    response = agent.post(
+        f"/api/v1/tickets/{closed.number}/replies/",
+        {"body": "One more thing"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+    assert "is closed" in response.json()["detail"]
 
 
 def test_api_errors_are_json(world_a, world_b, as_member):

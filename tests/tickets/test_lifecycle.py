@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.errors import InvalidInput, NotAllowed
 from tenants.context import tenant_context
 from tickets import lifecycle, services
 from tickets.lifecycle import Actor, InvalidTransition
@@ -57,7 +58,7 @@ def test_agent_public_reply_submits_as_open_pending_or_solved(world_a, ticket, s
 
 def test_agent_reply_cannot_submit_as_closed_or_new_and_leaves_nothing_behind(world_a, ticket):
     for target in (S.CLOSED, S.NEW):
-        with pytest.raises(InvalidTransition):
+        with pytest.raises(InvalidInput, match="cannot be submitted as"):
             world_a.reply(ticket, "agent", "x", submit_as=target)
     with tenant_context(world_a.tenant):
         assert Comment.objects.filter(ticket=ticket).count() == 1  # only the description
@@ -100,8 +101,9 @@ def test_customer_reply_to_an_open_ticket_keeps_it_open_without_a_status_event(w
 
 
 def test_customers_cannot_write_internal_notes(world_a, ticket):
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(NotAllowed) as refused:
         world_a.reply(ticket, "customer", "secret", public=False)
+    assert (refused.value.status, refused.value.code) == (403, "not_allowed")
 
 
 def test_internal_note_does_not_change_status_unless_asked(world_a, ticket):
@@ -204,11 +206,11 @@ def test_set_priority_and_assign_write_events_and_refuse_bad_values(world_a, tic
     with tenant_context(world_a.tenant):
         services.ticket_set_priority(ticket=ticket, actor=world_a.users["agent"], priority="high")
         services.ticket_set_priority(ticket=ticket, actor=world_a.users["agent"], priority="high")
-        with pytest.raises(InvalidTransition):
+        with pytest.raises(InvalidInput):
             services.ticket_set_priority(
                 ticket=ticket, actor=world_a.users["agent"], priority="critical"
             )
-        with pytest.raises(InvalidTransition, match="agents"):
+        with pytest.raises(InvalidInput, match="agents"):
             services.ticket_assign(
                 ticket=ticket, actor=world_a.users["agent"], assignee=world_a.users["customer"]
             )
