@@ -1,7 +1,7 @@
 """Demo content for tickets: the policy tenant's form and a desk's worth of conversations."""
 
+from tenants.priorities import Priority
 from tickets.models import TicketFormField
-from tickets.priorities import Priority
 
 F = TicketFormField.FieldType
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from tenants.models import TenantOwned
-from tickets.priorities import Priority
+from tenants.priorities import Priority
 
 
 class EscalationRequest(TenantOwned):

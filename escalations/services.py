@@ -19,12 +19,12 @@ from outbox.services import email_enqueue
 from tenants.business_time import NoBusinessHours, schedule_for
 from tenants.context import current_tenant
 from tenants.models import Membership
+from tenants.priorities import Priority
 from tenants.selectors import is_staff_user
 from tickets import lifecycle
 from tickets import services as ticket_services
 from tickets.lifecycle import Actor
 from tickets.models import Ticket, TicketEvent
-from tickets.priorities import Priority
 from tickets.selectors import visible_tickets
 
 

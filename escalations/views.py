@@ -15,8 +15,8 @@ from escalations import services
 from escalations.models import EscalationAction, EscalationRequest
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
+from tenants.priorities import Priority
 from tenants.selectors import staff_members
-from tickets.priorities import Priority
 from tickets.selectors import ticket_for_viewer
 
 ZONES = sorted(zoneinfo.available_timezones())

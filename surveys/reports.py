@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from surveys.models import SurveyInvitation
 from tenants.context import current_tenant
 from tenants.models import Organization
-from tickets.priorities import Priority
+from tenants.priorities import Priority
 
 GOOD = SurveyInvitation.Rating.GOOD
 BAD = SurveyInvitation.Rating.BAD

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 
 from tenants.context import current_tenant_or_none, in_cross_tenant_context
 from tenants.managers import AllTenantsManager, TenantManager
-from tickets.priorities import Priority
+from tenants.priorities import Priority
 
 # Host labels that can never be a tenant: they name the platform or common infrastructure.
 RESERVED_SLUGS = frozenset({"www", "admin", "api", "static", "media", "mail", "platform", "app"})

@@ -6,6 +6,7 @@ thing while the product does another.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,8 +14,16 @@ from django.utils import timezone
 
 from tenants.business_time import NoBusinessHours, _country_holidays, schedule_for
 from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
-from tickets.models import TicketFormField
-from tickets.priorities import RANK
+from tenants.priorities import RANK
+
+# What apps above this one add to the page, by name (tickets: "form_questions", the labels of the
+# tenant's submission form). Filled in their AppConfig.ready(); this module imports none of them.
+_CONTRIBUTIONS: dict[str, Callable[[], object]] = {}
+
+
+def contribute(name: str, read: Callable[[], object]) -> None:
+    """Add a fact to the policy page: ``read()`` runs in the tenant's context for each page."""
+    _CONTRIBUTIONS[name] = read
 
 
 @dataclass
@@ -28,7 +37,7 @@ class PolicyView:
     solved_close_delay: str
     pending_solve_delay: str
     pending_reminder_before: str
-    form_questions: list[str]
+    contributed: dict[str, object]
 
 
 def duration_words(delta: timedelta) -> str:
@@ -84,5 +93,5 @@ def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:
         solved_close_delay=duration_words(tenant.solved_close_delay),
         pending_solve_delay=duration_words(tenant.pending_solve_delay),
         pending_reminder_before=duration_words(tenant.pending_reminder_before),
-        form_questions=list(TicketFormField.objects.values_list("label", flat=True)),
+        contributed={name: read() for name, read in _CONTRIBUTIONS.items()},
     )

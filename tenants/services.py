@@ -13,9 +13,8 @@ from tenants.models import (
     SlaUnit,
     Tenant,
 )
-from tenants.signals import support_clock_changed
-from tickets.models import TicketCounter
-from tickets.priorities import Priority
+from tenants.priorities import Priority
+from tenants.signals import support_clock_changed, tenant_created
 
 
 def organization_for_email(*, email: str) -> Organization | None:
@@ -89,8 +88,7 @@ def tenant_create(
                 next_update_amount=amount,
                 next_update_unit=unit,
             )
-        # Ticket numbers start at 1; the counter row exists before the first submission races.
-        TicketCounter.objects.create()
+        tenant_created.send(sender=Tenant, tenant=tenant)
     return tenant
 
 

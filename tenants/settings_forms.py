@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tenants.models import BusinessHours, PriorityLevel, SlaUnit, Tenant, TenantHoliday
+from tenants.versions import VERSION_RE
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
@@ -72,8 +73,6 @@ class GeneralSettingsForm(forms.ModelForm):
         return code
 
     def clean_current_app_version(self):
-        from tickets.forms import VERSION_RE
-
         version = self.cleaned_data["current_app_version"].strip()
         if version and not VERSION_RE.match(version):
             raise ValidationError("Use a version number such as 11.4.1.")

@@ -8,8 +8,8 @@ from tenants import services
 from tenants.access import admin_required
 from tenants.context import current_tenant
 from tenants.models import BusinessHours, PriorityLevel, TenantHoliday
+from tenants.priorities import RANK
 from tenants.settings_forms import GeneralSettingsForm, HolidayForm, HoursFormSet, PriorityLevelForm
-from tickets.priorities import RANK
 
 
 def _page(request, template, context, *, invalid=False):

@@ -3,8 +3,8 @@ from django.shortcuts import get_object_or_404, render
 
 from tenants.access import staff_required
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tenants.priorities import RANK
 from tenants.selectors import staff_members
-from tickets.priorities import RANK
 
 
 def portal_home(request):

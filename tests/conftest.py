@@ -10,8 +10,8 @@ from django.test import Client
 from tenants.context import cross_tenant, tenant_context
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.models import Membership, Organization
+from tenants.priorities import Priority
 from tenants.services import tenant_create
-from tickets.priorities import Priority
 
 PASSWORD = "correct-horse-battery-staple"
 

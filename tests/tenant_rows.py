@@ -8,6 +8,7 @@ from outbox.models import OutboxEmail
 from surveys.models import SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, TenantHoliday
+from tenants.priorities import Priority
 from tests.tenant_models import tenant_owned_models
 from tickets.models import (
     Attachment,
@@ -19,7 +20,6 @@ from tickets.models import (
     TicketEvent,
     TicketFormField,
 )
-from tickets.priorities import Priority
 
 
 def _business_hours(world):

@@ -61,12 +61,13 @@ def test_a_ticket_module_importing_a_feature_app_breaks_the_contract(tmp_path):
 
 
 def test_feature_apps_importing_each_other_break_the_contract(tmp_path):
+    """Siblings in a layer ("escalations | surveys") are independent."""
     root = _copy(tmp_path)
     services = root / "surveys" / "services.py"
     services.write_text(services.read_text() + "\nimport escalations.selectors\n")
     result = _lint(root)
     assert result.returncode != 0
-    assert "Feature apps are independent of each other BROKEN" in result.stdout
+    assert "surveys.services -> escalations.selectors" in result.stdout
 
 
 CYCLES_SCRIPT = """
@@ -112,3 +113,12 @@ def test_a_planted_cycle_is_found(tmp_path):
     sla = root / "tickets" / "sla.py"
     sla.write_text(sla.read_text() + "\n\ndef _late():\n    from tickets import tasks\n")
     assert {"tickets.sla", "tickets.tasks"} <= set(_modules_on_cycles(root))
+
+
+def test_the_tenancy_floor_importing_tickets_breaks_the_contract(tmp_path):
+    root = _copy(tmp_path)
+    models = root / "tenants" / "models.py"
+    models.write_text(models.read_text() + "\n\ndef _late():\n    from tickets import models\n")
+    result = _lint(root)
+    assert result.returncode != 0
+    assert "tenants.models -> tickets.models" in result.stdout

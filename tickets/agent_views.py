@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS, local_path, parse_ids
 from tenants.access import manager_required, staff_required
+from tenants.priorities import Priority
 from tickets import queue, services
 from tickets.models import Macro, SavedView
-from tickets.priorities import Priority
 
 
 def _filter_query(request) -> str:

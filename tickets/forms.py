@@ -11,17 +11,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from core.inputs import MAX_BODY_CHARS
+from tenants.priorities import Priority
+from tenants.versions import VERSION_RE
 from tickets import attachments as files
 from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Ticket, TicketFormField
-from tickets.priorities import Priority
 
 FieldType = TicketFormField.FieldType
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,149}$")
 # Device GUIDs are long decimal numbers in the vendor's console; UUIDs are accepted too.
 NUMERIC_GUID_RE = re.compile(r"^\d{10,20}$")
-VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
 
 
 def split_list(value: str) -> list[str]:
@@ -57,19 +57,6 @@ def validate_guid_entries(entries: list[str]) -> None:
             f"These are not computer IDs (GUIDs): {', '.join(bad)}. A GUID is a 10–20 digit "
             "number, or a UUID such as 3f2b8c1e-9d4a-4e57-8f6b-2a1c0d9e7b35."
         )
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".")) if VERSION_RE.match(version) else ()
-
-
-def is_outdated(version: str, current: str) -> bool:
-    """True when ``version`` is older than the tenant's ``current`` one (both dotted numbers)."""
-    mine, theirs = version_tuple(version), version_tuple(current)
-    if not mine or not theirs:
-        return False
-    width = max(len(mine), len(theirs))
-    return mine + (0,) * (width - len(mine)) < theirs + (0,) * (width - len(theirs))
 
 
 class MultipleFileInput(forms.ClearableFileInput):

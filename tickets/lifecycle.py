@@ -161,7 +161,7 @@ def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) ->
 
 
 def set_priority(ticket: Ticket, priority: str, *, actor, actor_kind: str = Actor.AGENT) -> bool:
-    from tickets.priorities import Priority
+    from tenants.priorities import Priority
 
     if priority not in Priority.values:
         raise InvalidInput(f"Unknown priority {priority!r}.")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tenants.context import current_tenant
 from tenants.managers import TenantManager, TenantQuerySet
 from tenants.models import TenantOwned
-from tickets.priorities import RANK, Priority
+from tenants.priorities import RANK, Priority
 
 # Sorts tickets that owe no update (pending) after every due time, in the queue's index.
 QUEUE_NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)

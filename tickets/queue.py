@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from core.inputs import MAX_ID, parse_id
 from tenants.models import Membership, Organization
+from tenants.priorities import Priority
 from tenants.selectors import staff_members
 from tickets.models import QUEUE_NEVER_DUE, Comment, Ticket
-from tickets.priorities import Priority
 from tickets.selectors import subject_or_number
 
 PAGE_SIZE = 50

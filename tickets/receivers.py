@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.signals import email_confirmed
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
 from tenants.context import tenant_context
 from tenants.models import Tenant
-from tenants.signals import support_clock_changed
+from tenants.signals import support_clock_changed, tenant_created
+from tickets.models import TicketCounter
+from tickets.services import tickets_claim_for_user
 from tickets.sla import recompute_all
 from tickets.tasks import recompute_sla
 
 log = logging.getLogger(__name__)
+
+
+@receiver(tenant_created)
+def create_ticket_counter(sender, *, tenant, **kwargs) -> None:
+    """Ticket numbers start at 1: the counter row exists before the first submissions race."""
+    TicketCounter.objects.create()
 
 
 @receiver(support_clock_changed)
@@ -24,3 +34,16 @@ def recompute_due_times(sender, *, tenant_id: int, **kwargs) -> None:
         log.warning("broker unavailable: recomputing tenant %s's due times inline", tenant_id)
         with tenant_context(Tenant.objects.get(pk=tenant_id)):
             recompute_all()
+
+
+@receiver(user_logged_in)
+def claim_tickets_on_sign_in(sender, request, user, **kwargs):
+    """Tickets sent from this person's verified addresses before they had an account."""
+    if request is not None and getattr(request, "tenant", None) is not None:
+        tickets_claim_for_user(user=user)
+
+
+@receiver(email_confirmed)
+def claim_tickets_of_a_newly_verified_address(sender, request, email_address, **kwargs):
+    if request is not None and getattr(request, "tenant", None) is not None:
+        tickets_claim_for_user(user=email_address.user)

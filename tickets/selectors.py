@@ -87,7 +87,7 @@ def overview(now) -> dict:
     from django.db.models.functions import TruncDate
 
     from tenants.context import current_tenant
-    from tickets.priorities import Priority
+    from tenants.priorities import Priority
 
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)

@@ -11,14 +11,14 @@ from django.db import IntegrityError, transaction
 from core.errors import DomainError, InvalidInput, NotAllowed
 from tenants.context import current_tenant
 from tenants.models import Membership
+from tenants.priorities import Priority
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
+from tenants.versions import is_outdated
 from tickets import attachments as files
 from tickets import lifecycle, notifications, sla
-from tickets.forms import is_outdated
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
-from tickets.priorities import Priority
 from tickets.rendering import render
 
 Status = Ticket.Status

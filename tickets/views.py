@@ -20,13 +20,13 @@ from core.errors import DomainError, InvalidInput, messages_of
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
 from tenants.models import PriorityLevel
+from tenants.priorities import RANK, Priority
 from tenants.selectors import staff_members, staff_user
 from tickets import attachments as files
 from tickets import panels, presence, selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, Ticket, TicketFormField
-from tickets.priorities import RANK, Priority
 
 SUBMITTED_SESSION_KEY = "helpdesk_submitted_ticket"
 

@@ -7,7 +7,7 @@ from django.test import Client
 from demo.tenants import DEMO_PASSWORD
 from tenants.context import tenant_context
 from tenants.models import BusinessHours, Membership, PriorityLevel, Tenant
-from tickets.priorities import Priority
+from tenants.priorities import Priority
 
 
 def test_seed_demo_configures_the_policy_tenant_and_a_second_one(db, capsys):

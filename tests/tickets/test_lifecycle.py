@@ -4,10 +4,10 @@ import pytest
 
 from core.errors import InvalidInput, NotAllowed
 from tenants.context import tenant_context
+from tenants.priorities import Priority
 from tickets import lifecycle, services
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import Comment, Ticket, TicketEvent
-from tickets.priorities import Priority
 
 S = Ticket.Status
 

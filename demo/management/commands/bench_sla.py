@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tenants.context import cross_tenant, tenant_context
+from tenants.priorities import Priority
 from tenants.services import tenant_create
 from tickets.models import Ticket
-from tickets.priorities import Priority
 from tickets.sla import SlaPolicy
 
 

@@ -25,11 +25,11 @@ from demo.tenants import (
 from demo.tickets import DEMO_CONVERSATIONS, DEMO_FORM, DEMO_MACROS, SECOND_FORM
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Tenant
+from tenants.priorities import RANK, Priority
 from tenants.services import tenant_create
 from tickets import lifecycle, services, sla
 from tickets.lifecycle import Actor
 from tickets.models import Comment, Macro, Ticket, TicketCounter, TicketEvent, TicketFormField
-from tickets.priorities import RANK, Priority
 from tickets.rendering import render
 
 BATCH = 2000

@@ -1,3 +1,9 @@
+"""The priority vocabulary: four levels, most to least severe, and their queue order.
+
+It belongs with the desk's priority definitions and SLA targets (``PriorityLevel``), below the
+tickets that use it.
+"""
+
 from django.db import models
 
 
