@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from core.wording import duration_words
 from tenants.business_time import NoBusinessHours, _country_holidays, schedule_for
 from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
 from tenants.priorities import RANK
@@ -38,14 +39,6 @@ class PolicyView:
     pending_solve_delay: str
     pending_reminder_before: str
     contributed: dict[str, object]
-
-
-def duration_words(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    if hours % 24 == 0:
-        days = int(hours // 24)
-        return f"{days} day{'s' if days != 1 else ''}"
-    return f"{hours:g} hour{'s' if hours != 1 else ''}"
 
 
 def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from core.wording import duration_words
 from outbox.services import email_enqueue
 from tenants.context import current_tenant
 from tickets.models import Comment, Ticket
@@ -79,7 +80,7 @@ def ticket_solved(
         f"solved:{ticket.solved_at.isoformat()}",
         comment=comment,
         automatic=automatic,
-        closes_after_days=_days(current_tenant().solved_close_delay),
+        closes_after=duration_words(current_tenant().solved_close_delay),
     )
 
 
@@ -97,8 +98,3 @@ def pending_reminder(ticket: Ticket) -> None:
 
 def ticket_closed(ticket: Ticket) -> None:
     _send(ticket, "ticket_closed", "closed")
-
-
-def _days(delta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours / 24:g} days" if hours % 24 == 0 else f"{hours:g} hours"

@@ -32,7 +32,7 @@ def test_template_renders_text_and_html(world_a, template, subject_start):
                 "ticket_url": world_a.tenant.url(f"/tickets/{ticket.number}/"),
                 "solves_at": timezone.now(),
                 "tenant_time_zone": world_a.tenant.time_zone,
-                "closes_after_days": "2 days",
+                "closes_after": "2 days",
             },
         )
     n = ticket.number
