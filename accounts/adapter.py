@@ -1,6 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
+from tenants.context import current_tenant_or_none
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
@@ -14,7 +16,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_login_redirect_url(request)
 
     def get_from_email(self):
-        from tenants.context import current_tenant_or_none
 
         tenant = current_tenant_or_none()
         from_email = super().get_from_email()

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from celery import current_app as celery_app
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
@@ -68,7 +69,6 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
 
 
 def _is_suppressed(recipient: str) -> bool:
-    from django.contrib.auth import get_user_model
 
     return (
         get_user_model()

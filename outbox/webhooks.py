@@ -6,6 +6,7 @@ through the explicit cross-tenant path) and then updated inside its own tenant.
 """
 
 from anymail.signals import tracking
+from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -59,8 +60,6 @@ def record_tracking_event(sender, event, esp_name, **kwargs):
                 email.last_error = (event.description or event.mta_response or "")[:2000]
             email.save(update_fields=["status", "last_error", "updated_at"])
     if event.event_type in FLAGS_ADDRESS:
-        from django.contrib.auth import get_user_model
-
         get_user_model().objects.filter(
             email__iexact=event.recipient or email.recipient, email_bounced_at__isnull=True
         ).update(email_bounced_at=timezone.now())

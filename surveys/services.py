@@ -6,6 +6,7 @@ rating (mail scanners open every link), the answer is recorded by the form's POS
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +65,6 @@ def _skip(ticket: Ticket, reason: str) -> None:
 def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
     """Create the ticket's survey and queue its email (in the closing transaction), or record
     on the timeline why none is sent."""
-    from django.contrib.auth import get_user_model
 
     tenant = current_tenant()
     if not tenant.surveys_enabled:

@@ -22,6 +22,9 @@ from functools import lru_cache
 
 import holidays as holiday_calendars
 
+from tenants.context import tenant_context
+from tenants.models import BusinessHours, TenantHoliday
+
 MAX_DAYS_SCANNED = 3 * 366  # a schedule with no open minute in three years is misconfigured
 
 
@@ -176,8 +179,6 @@ def _intervals_on(schedule: Schedule, day: date) -> list[tuple[datetime, datetim
 
 def schedule_for(tenant) -> Schedule:
     """The tenant's schedule from its settings (one query for hours, one for its holidays)."""
-    from tenants.context import tenant_context
-    from tenants.models import BusinessHours, TenantHoliday
 
     weekly: dict[int, list[tuple[time, time]]] = {}
     with tenant_context(tenant):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import holidays as calendars
 from django.utils import timezone
 
 from core.wording import duration_words
@@ -67,8 +68,6 @@ def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:
         )
     }
     if tenant.holiday_country:
-        import holidays as calendars
-
         for year in {today.year, horizon.year}:
             if _country_holidays(tenant.holiday_country, year):
                 for day, name in calendars.country_holidays(

@@ -12,6 +12,7 @@ from tenants.models import (
     PriorityLevel,
     SlaUnit,
     Tenant,
+    TenantHoliday,
 )
 from tenants.priorities import Priority
 from tenants.signals import support_clock_changed, tenant_created
@@ -122,7 +123,6 @@ def business_hours_replace(*, intervals: list[tuple[int, time, time]]) -> None:
 
 @transaction.atomic
 def holiday_add(*, date, name: str):
-    from tenants.models import TenantHoliday
 
     holiday = TenantHoliday.objects.create(date=date, name=name)
     _sla_inputs_changed()

@@ -2,7 +2,9 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
 from tenants.access import staff_required
+from tenants.context import current_tenant
 from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tenants.policy import policy_for
 from tenants.priorities import RANK
 from tenants.selectors import staff_members
 
@@ -19,8 +21,6 @@ def portal_home(request):
 
 def support_policy(request):
     """The tenant's public support policy, rendered from the settings the product runs on."""
-    from tenants.context import current_tenant
-    from tenants.policy import policy_for
 
     return render(request, "portal/support_policy.html", {"policy": policy_for(current_tenant())})
 

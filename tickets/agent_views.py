@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.validators import MaxLengthValidator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
@@ -15,6 +16,7 @@ from tenants.access import manager_required, staff_required
 from tenants.priorities import Priority
 from tickets import queue, services
 from tickets.models import Macro, SavedView
+from tickets.selectors import overview as figures
 
 
 def _filter_query(request) -> str:
@@ -130,9 +132,6 @@ def macros(request, pk: int | None = None):
 
 @manager_required
 def overview(request):
-    from django.utils import timezone
-
-    from tickets.selectors import overview as figures
 
     return render(request, "agent/overview.html", figures(timezone.now()))
 

@@ -7,6 +7,7 @@ and not yours, 409 when the lifecycle refuses a change.
 
 from __future__ import annotations
 
+from django.http import Http404
 from rest_framework import generics, pagination, permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -147,7 +148,6 @@ class TicketReply(APIView):
 
 
 def _ticket(request, number: int) -> Ticket:
-    from django.http import Http404
 
     try:
         return selectors.ticket_for_viewer(request._request.membership, number)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from tenants.priorities import Priority
 from tickets import sla
 from tickets.models import Ticket, TicketEvent
 
@@ -161,7 +162,6 @@ def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) ->
 
 
 def set_priority(ticket: Ticket, priority: str, *, actor, actor_kind: str = Actor.AGENT) -> bool:
-    from tenants.priorities import Priority
 
     if priority not in Priority.values:
         raise InvalidInput(f"Unknown priority {priority!r}.")

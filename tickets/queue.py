@@ -16,6 +16,7 @@ from django import forms
 from django.core import signing
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Q as _Q
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -24,7 +25,7 @@ from core.inputs import MAX_ID, parse_id
 from tenants.models import Membership, Organization
 from tenants.priorities import Priority
 from tenants.selectors import staff_members
-from tickets.models import QUEUE_NEVER_DUE, Comment, Ticket
+from tickets.models import QUEUE_NEVER_DUE, Comment, SavedView, Ticket
 from tickets.selectors import subject_or_number
 
 PAGE_SIZE = 50
@@ -185,10 +186,6 @@ def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
 
     One bounded count per view: the cost follows the number of views, never the rows.
     """
-    from django.db.models import Q as _Q
-    from django.http import QueryDict
-
-    from tickets.models import SavedView
 
     result = []
     for view in SavedView.objects.filter(_Q(owner=user) | _Q(owner__isnull=True)):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from core.inputs import ticket_number_in
 from tenants.context import current_tenant
 from tenants.models import Membership
-from tickets.models import Attachment, Comment, Ticket
+from tenants.priorities import Priority
+from tickets.models import Attachment, Comment, Ticket, TicketFormField
 
 
 def visible_tickets(membership: Membership) -> QuerySet[Ticket]:
@@ -65,7 +70,6 @@ def attachment_for_viewer(membership: Membership | None, number: int, pk: int) -
 
 def form_answers_display(ticket: Ticket) -> list[tuple[str, str]]:
     """(label, text) for each answered question, in the form's order; lists joined."""
-    from tickets.models import TicketFormField
 
     labels = dict(TicketFormField.objects.values_list("key", "label"))
     order = {key: index for index, key in enumerate(labels)}
@@ -80,14 +84,6 @@ def form_answers_display(ticket: Ticket) -> list[tuple[str, str]]:
 
 def overview(now) -> dict:
     """The manager overview's figures: a handful of aggregate queries, whatever the volume."""
-    from datetime import datetime, time, timedelta
-    from zoneinfo import ZoneInfo
-
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
-
-    from tenants.context import current_tenant
-    from tenants.priorities import Priority
 
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)

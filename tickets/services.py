@@ -6,11 +6,16 @@ are delegated to ``tickets.lifecycle``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.errors import DomainError, InvalidInput, NotAllowed
-from tenants.context import current_tenant
-from tenants.models import Membership
+from tenants.context import current_tenant, tenant_context
+from tenants.models import Membership, Tenant
 from tenants.priorities import Priority
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
@@ -18,7 +23,15 @@ from tenants.versions import is_outdated
 from tickets import attachments as files
 from tickets import lifecycle, notifications, sla
 from tickets.lifecycle import Actor, InvalidTransition
-from tickets.models import Attachment, Comment, Ticket, TicketCounter, TicketEvent, TicketFormField
+from tickets.models import (
+    Attachment,
+    Comment,
+    SavedView,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketFormField,
+)
 from tickets.rendering import render
 
 Status = Ticket.Status
@@ -259,7 +272,6 @@ def ticket_set_priority(*, ticket: Ticket, actor, priority: str) -> Ticket:
 @transaction.atomic
 def tickets_claim_for_user(*, user) -> int:
     """Link tickets submitted from the user's verified addresses before the account existed."""
-    from allauth.account.models import EmailAddress
 
     emails = [
         email.lower()
@@ -290,13 +302,6 @@ def tickets_claim_for_user(*, user) -> int:
 
 def staged_attachments_purge() -> int:
     """Delete staged uploads older than the staging window, tenant by tenant (files too)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from tenants.context import tenant_context
-    from tenants.models import Tenant
 
     cutoff = timezone.now() - timedelta(hours=settings.ATTACHMENT_STAGING_HOURS)
     removed = 0
@@ -379,7 +384,6 @@ def macro_delete(*, macro) -> None:
 
 def saved_view_create(*, owner, name: str, query: str, shared: bool, membership: Membership):
     """Save the current queue filters; only managers and admins share views with the team."""
-    from tickets.models import SavedView
 
     name = name.strip()
     if not name:

@@ -6,6 +6,8 @@ domain errors (``core.errors.DomainError``) into a message on the page.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -256,11 +258,6 @@ def agent_ticket(request, number: int):
 @staff_required
 def agent_ticket_activity(request, number: int):
     """Polled by the ticket page: other viewers, and replies since the page was opened."""
-    from datetime import datetime
-
-    from django.utils import timezone
-
-    from tickets import presence
 
     ticket = selectors.ticket_for_viewer(request.membership, number)
     try:
