@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.wording import duration_words
 from tenants.business_time import NoBusinessHours, _country_holidays, schedule_for
 from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
-from tenants.priorities import RANK
+from tenants.selectors import priority_levels
 
 # What apps above this one add to the page, by name (tickets: "form_questions", the labels of the
 # tenant's submission form). Filled in their AppConfig.ready(); this module imports none of them.
@@ -80,7 +80,7 @@ def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:
         hours_by_day=[(names[day], days[day]) for day in sorted(days)],
         open_now=open_now,
         next_change=next_change,
-        priority_levels=sorted(PriorityLevel.objects.all(), key=lambda lv: RANK[lv.priority]),
+        priority_levels=priority_levels(),
         upcoming_holidays=sorted(holidays.items())[:6],
         solved_close_delay=duration_words(tenant.solved_close_delay),
         pending_solve_delay=duration_words(tenant.pending_solve_delay),

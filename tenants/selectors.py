@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.inputs import parse_id
-from tenants.models import Membership
+from tenants.models import Membership, PriorityLevel
+from tenants.priorities import RANK
 
 
 def staff_members() -> QuerySet[Membership]:
@@ -28,3 +29,8 @@ def staff_user(user_id):
 
 def is_staff_user(user) -> bool:
     return user is not None and staff_members().filter(user=user).exists()
+
+
+def priority_levels() -> list[PriorityLevel]:
+    """The tenant's priority definitions, most severe first."""
+    return sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])

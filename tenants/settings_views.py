@@ -7,8 +7,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tenants import services
 from tenants.access import admin_required
 from tenants.context import current_tenant
-from tenants.models import BusinessHours, PriorityLevel, TenantHoliday
-from tenants.priorities import RANK
+from tenants.models import BusinessHours, TenantHoliday
+from tenants.selectors import priority_levels
 from tenants.settings_forms import GeneralSettingsForm, HolidayForm, HoursFormSet, PriorityLevelForm
 
 
@@ -88,7 +88,7 @@ def holiday_delete(request, pk: int):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def priorities(request):
-    levels = sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
+    levels = priority_levels()
     forms = [
         PriorityLevelForm(request.POST or None, instance=level, prefix=level.priority)
         for level in levels

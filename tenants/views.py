@@ -3,15 +3,14 @@ from django.shortcuts import get_object_or_404, render
 
 from tenants.access import staff_required
 from tenants.context import current_tenant
-from tenants.models import BusinessHours, Membership, Organization, PriorityLevel
+from tenants.models import BusinessHours, Membership, Organization
 from tenants.policy import policy_for
-from tenants.priorities import RANK
-from tenants.selectors import staff_members
+from tenants.selectors import priority_levels, staff_members
 
 
 def portal_home(request):
     """The customer portal's front page: how to get support here, from the tenant's settings."""
-    levels = sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
+    levels = priority_levels()
     return render(
         request,
         "portal/home.html",

@@ -247,10 +247,17 @@ def follow_up_create(*, closed: Ticket, author, body: str, uploads=()) -> Ticket
 def ticket_set_status(*, ticket: Ticket, actor, status: str) -> Ticket:
     """An agent changing status without a reply (workspace controls, bulk actions)."""
     ticket = _lock(ticket)
+    _agent_transition(ticket, status, actor=actor)
+    return ticket
+
+
+def _agent_transition(ticket: Ticket, status: str, *, actor) -> bool:
+    """An agent's status change with its consequence: solving emails the customer, as the
+    policy requires (a reply that solves sends that email itself, with the reply in it)."""
     changed = lifecycle.transition(ticket, status, actor_kind=Actor.AGENT, actor=actor)
     if changed and ticket.status == Status.SOLVED:
         notifications.ticket_solved(ticket)
-    return ticket
+    return changed
 
 
 @transaction.atomic
@@ -339,11 +346,7 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
             with transaction.atomic():
                 locked = _lock(ticket)
                 if field == "status":
-                    changed = lifecycle.transition(
-                        locked, value, actor_kind=Actor.AGENT, actor=actor
-                    )
-                    if changed and locked.status == Status.SOLVED:
-                        notifications.ticket_solved(locked)
+                    changed = _agent_transition(locked, value, actor=actor)
                 elif field == "priority":
                     changed = lifecycle.set_priority(locked, value, actor=actor)
                 elif field == "assignee":

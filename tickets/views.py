@@ -21,9 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError, InvalidInput, messages_of
 from tenants.access import member_required, staff_required
 from tenants.context import current_tenant
-from tenants.models import PriorityLevel
-from tenants.priorities import RANK, Priority
-from tenants.selectors import staff_members, staff_user
+from tenants.priorities import Priority
+from tenants.selectors import priority_levels, staff_members, staff_user
 from tickets import attachments as files
 from tickets import panels, presence, selectors, services
 from tickets.forms import AgentReplyForm, ReplyForm, TicketSubmissionForm
@@ -38,10 +37,6 @@ STATUS_FILTERS = {
     "closed": ("Closed", Q(status=Ticket.Status.CLOSED)),
     "all": ("All", Q()),
 }
-
-
-def _priority_levels():
-    return sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
 
 
 @require_http_methods(["GET", "POST"])
@@ -92,7 +87,7 @@ def ticket_new(request):
     return render(
         request,
         "portal/ticket_new.html",
-        {"form": form, "priority_levels": _priority_levels(), "staged": staged},
+        {"form": form, "priority_levels": priority_levels(), "staged": staged},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -243,7 +238,7 @@ def agent_ticket(request, number: int):
             "status_targets": allowed_targets(ticket, "agent"),
             "follow_ups": list(ticket.follow_ups.order_by("number")),
             "requester_tickets": requester_tickets,
-            "priority_levels": _priority_levels(),
+            "priority_levels": priority_levels(),
             "current_app_version": current_tenant().current_app_version,
             "answers": selectors.form_answers_display(ticket),
             "macros": list(Macro.objects.all()),
