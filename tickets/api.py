@@ -32,7 +32,7 @@ class IsMember(permissions.BasePermission):
     message = "Sign in to this helpdesk first."
 
     def has_permission(self, request, view):
-        return getattr(request._request, "membership", None) is not None
+        return getattr(request, "membership", None) is not None
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -84,7 +84,7 @@ class TicketDetailSerializer(TicketSerializer):
         fields = [*TicketSerializer.Meta.fields, "form_answers", "comments"]
 
     def get_comments(self, ticket) -> list[dict]:
-        membership = self.context["request"]._request.membership
+        membership = self.context["request"].membership
         return CommentSerializer(selectors.conversation(ticket, membership), many=True).data
 
 
@@ -101,7 +101,7 @@ class TicketList(generics.ListAPIView):
     pagination_class = NumberCursor
 
     def get_queryset(self):
-        return selectors.visible_tickets(self.request._request.membership).select_related(
+        return selectors.visible_tickets(self.request.membership).select_related(
             "follow_up_of"
         )
 
@@ -133,7 +133,7 @@ class TicketReply(APIView):
         ticket = _ticket(request, number)
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = request._request.membership
+        membership = request.membership
         landed = services.ticket_reply(
             ticket=ticket,
             author=request.user,
@@ -150,6 +150,6 @@ class TicketReply(APIView):
 def _ticket(request, number: int) -> Ticket:
 
     try:
-        return selectors.ticket_for_viewer(request._request.membership, number)
+        return selectors.ticket_for_viewer(request.membership, number)
     except Http404:
         raise NotFound("No such ticket.") from None
