@@ -4,6 +4,7 @@ from datetime import time
 
 from django.db import transaction
 
+from core.errors import InvalidInput
 from tenants.context import current_tenant, tenant_context
 from tenants.models import (
     BusinessHours,
@@ -41,6 +42,30 @@ def membership_ensure(*, user, role: str = Membership.Role.CUSTOMER) -> Membersh
         )
     return membership
 
+
+# What the tenant admin's settings pages may change.
+SETTINGS_FIELDS = frozenset(
+    {
+        "time_zone",
+        "holiday_country",
+        "current_app_version",
+        "share_tickets_in_organization",
+        "support_email",
+        "surveys_enabled",
+        "solved_close_delay",
+        "pending_solve_delay",
+        "pending_reminder_before",
+        "survey_delay",
+        "survey_link_lifetime",
+        "survey_bad_reasons",
+    }
+)
+SLA_TARGET_FIELDS = (
+    "first_reply_amount",
+    "first_reply_unit",
+    "next_update_amount",
+    "next_update_unit",
+)
 
 DEFAULT_HOURS = [(day, time(8, 0), time(17, 0)) for day in range(5)]
 
@@ -104,11 +129,22 @@ def _sla_inputs_changed() -> None:
 
 
 @transaction.atomic
-def tenant_settings_update(*, form) -> Tenant:
-    """Save the general settings form; due times follow a new time zone or holiday country."""
-    clock_fields = {"time_zone", "holiday_country"}
-    tenant = form.save()
-    if clock_fields & set(form.changed_data):
+def tenant_settings_update(*, tenant: Tenant, settings: dict) -> Tenant:
+    """Apply general settings (field name -> value); due times follow a new time zone or
+    holiday country."""
+    unknown = set(settings) - SETTINGS_FIELDS
+    if unknown:
+        raise InvalidInput(f"Not a tenant setting: {', '.join(sorted(unknown))}.")
+    clock_changed = any(
+        getattr(tenant, name) != settings[name]
+        for name in ("time_zone", "holiday_country")
+        if name in settings
+    )
+    for name, value in settings.items():
+        setattr(tenant, name, value)
+    tenant.full_clean()
+    tenant.save()
+    if clock_changed:
         _sla_inputs_changed()
     return tenant
 
@@ -136,7 +172,16 @@ def holiday_remove(*, holiday) -> None:
 
 
 @transaction.atomic
-def priority_levels_update(*, forms) -> None:
-    for form in forms:
-        form.save()
+def priority_levels_update(*, levels: dict[str, dict]) -> None:
+    """Each priority's definition and SLA targets (priority -> field name -> value)."""
+    allowed = {"summary", "examples", *SLA_TARGET_FIELDS}
+    for priority, values in levels.items():
+        unknown = set(values) - allowed
+        if unknown:
+            raise InvalidInput(f"Not a priority setting: {', '.join(sorted(unknown))}.")
+        level = PriorityLevel.objects.get(priority=priority)
+        for name, value in values.items():
+            setattr(level, name, value)
+        level.full_clean()
+        level.save()
     _sla_inputs_changed()

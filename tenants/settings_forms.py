@@ -85,21 +85,20 @@ class GeneralSettingsForm(forms.ModelForm):
             self.add_error("reminder_hours", "The reminder must come before the automatic solve.")
         return data
 
-    def save(self, commit=True):
-        tenant = super().save(commit=False)
-        tenant.solved_close_delay = timedelta(days=self.cleaned_data["solved_close_days"])
-        tenant.pending_solve_delay = timedelta(days=self.cleaned_data["pending_solve_days"])
-        tenant.pending_reminder_before = timedelta(hours=self.cleaned_data["reminder_hours"])
-        tenant.survey_delay = timedelta(hours=self.cleaned_data["survey_delay_hours"])
-        tenant.survey_link_lifetime = timedelta(days=self.cleaned_data["survey_link_days"])
-        tenant.survey_bad_reasons = [
-            line.strip()[:200]
-            for line in self.cleaned_data["survey_reasons"].splitlines()
-            if line.strip()
-        ]
-        if commit:
-            tenant.save()
-        return tenant
+    def settings(self) -> dict:
+        """The validated values as the tenant stores them (plain data for the service)."""
+        data = self.cleaned_data
+        return {
+            **{name: data[name] for name in self.Meta.fields},
+            "solved_close_delay": timedelta(days=data["solved_close_days"]),
+            "pending_solve_delay": timedelta(days=data["pending_solve_days"]),
+            "pending_reminder_before": timedelta(hours=data["reminder_hours"]),
+            "survey_delay": timedelta(hours=data["survey_delay_hours"]),
+            "survey_link_lifetime": timedelta(days=data["survey_link_days"]),
+            "survey_bad_reasons": [
+                line.strip()[:200] for line in data["survey_reasons"].splitlines() if line.strip()
+            ],
+        }
 
 
 class HoursForm(forms.Form):
@@ -192,11 +191,12 @@ class PriorityLevelForm(forms.ModelForm):
                 self.add_error(name, "Targets must be at least 1.")
         return data
 
-    def save(self, commit=True):
-        level = super().save(commit=False)
-        level.examples = [
-            line.strip() for line in self.cleaned_data["examples_text"].splitlines() if line.strip()
-        ]
-        if commit:
-            level.save()
-        return level
+    def targets(self) -> dict:
+        """The validated definition and targets (plain data for the service)."""
+        data = self.cleaned_data
+        return {
+            **{name: data[name] for name in self.Meta.fields},
+            "examples": [
+                line.strip() for line in data["examples_text"].splitlines() if line.strip()
+            ],
+        }

@@ -27,7 +27,7 @@ def general(request):
     form = GeneralSettingsForm(request.POST or None, instance=current_tenant())
     if request.method == "POST":
         if form.is_valid():
-            services.tenant_settings_update(form=form)
+            services.tenant_settings_update(tenant=current_tenant(), settings=form.settings())
             messages.success(request, "Settings saved.")
             return redirect("agent:settings")
         return _page(request, "settings/general.html", {"form": form}, invalid=True)
@@ -95,7 +95,9 @@ def priorities(request):
     ]
     if request.method == "POST":
         if all(form.is_valid() for form in forms):
-            services.priority_levels_update(forms=forms)
+            services.priority_levels_update(
+                levels={form.instance.priority: form.targets() for form in forms}
+            )
             messages.success(request, "Priorities and SLA targets saved.")
             return redirect("agent:settings_priorities")
         return _page(request, "settings/priorities.html", {"forms": forms}, invalid=True)

@@ -119,7 +119,7 @@ def macros(request, pk: int | None = None):
             messages.success(request, f"Deleted “{macro.name}”.")
             return redirect("agent:macros")
         if form.is_valid():
-            services.macro_save(form=form)
+            services.macro_save(macro=macro, values=form.cleaned_data)
             messages.success(request, "Macro saved.")
             return redirect("agent:macros")
     return render(

@@ -101,9 +101,7 @@ class TicketList(generics.ListAPIView):
     pagination_class = NumberCursor
 
     def get_queryset(self):
-        return selectors.visible_tickets(self.request.membership).select_related(
-            "follow_up_of"
-        )
+        return selectors.visible_tickets(self.request.membership).select_related("follow_up_of")
 
 
 class TicketDetail(APIView):

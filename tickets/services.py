@@ -26,6 +26,7 @@ from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import (
     Attachment,
     Comment,
+    Macro,
     SavedView,
     Ticket,
     TicketCounter,
@@ -377,8 +378,20 @@ def macro_apply(*, ticket: Ticket, macro, author, membership: Membership) -> Tic
     )
 
 
-def macro_save(*, form):
-    return form.save()
+MACRO_FIELDS = frozenset({"name", "body", "submit_as", "priority", "position"})
+
+
+def macro_save(*, macro: Macro | None = None, values: dict) -> Macro:
+    """Create a macro, or change ``macro``, from plain values (field name -> value)."""
+    unknown = set(values) - MACRO_FIELDS
+    if unknown:
+        raise InvalidInput(f"Not a macro field: {', '.join(sorted(unknown))}.")
+    macro = macro or Macro()
+    for name, value in values.items():
+        setattr(macro, name, value)
+    macro.full_clean(exclude=["tenant"])  # stamped by the save, from the current tenant
+    macro.save()
+    return macro
 
 
 def macro_delete(*, macro) -> None:
