@@ -11,7 +11,6 @@ import time
 from datetime import timedelta
 from unittest import mock
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models
 from django.utils import timezone
@@ -20,6 +19,7 @@ from demo.bulk import create_due_tickets
 from outbox.models import OutboxEmail
 from tenants.context import cross_tenant, tenant_context
 from tenants.models import Tenant
+from tenants.registry import tenant_owned_models
 from tenants.services import tenant_create
 from tickets.automations import run_automations
 
@@ -84,22 +84,12 @@ class Command(BaseCommand):
         later (survey invitations were once missed here) is cleaned up without being named.
         """
         with cross_tenant():
-            for model in _delete_order(_tenant_owned_models()):
+            for model in _delete_order(tenant_owned_models()):
                 queryset = model.all_tenants.filter(tenant=tenant)
                 queryset._raw_delete(queryset.db)
             # Nothing references the tenant any more; the ORM delete also covers any table
             # that points at it without being tenant-owned.
             tenant.delete()
-
-
-def _tenant_owned_models() -> list[type[models.Model]]:
-    """Every model with a ``tenant`` foreign key to Tenant (as tests/tenant_models.py finds)."""
-    found = []
-    for model in apps.get_models():
-        field = next((f for f in model._meta.concrete_fields if f.name == "tenant"), None)
-        if isinstance(field, models.ForeignKey) and field.related_model is Tenant:
-            found.append(model)
-    return found
 
 
 def _delete_order(candidates: list[type[models.Model]]) -> list[type[models.Model]]:
