@@ -16,7 +16,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_login_redirect_url(request)
 
     def get_from_email(self):
-
         tenant = current_tenant_or_none()
         from_email = super().get_from_email()
         if tenant is not None:

@@ -69,7 +69,6 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
 
 
 def _is_suppressed(recipient: str) -> bool:
-
     return (
         get_user_model()
         .objects.filter(email__iexact=recipient, email_bounced_at__isnull=False)

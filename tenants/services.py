@@ -159,7 +159,6 @@ def business_hours_replace(*, intervals: list[tuple[int, time, time]]) -> None:
 
 @transaction.atomic
 def holiday_add(*, date, name: str):
-
     holiday = TenantHoliday.objects.create(date=date, name=name)
     _sla_inputs_changed()
     return holiday

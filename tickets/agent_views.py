@@ -132,7 +132,6 @@ def macros(request, pk: int | None = None):
 
 @manager_required
 def overview(request):
-
     return render(request, "agent/overview.html", figures(timezone.now()))
 
 

@@ -146,7 +146,6 @@ class TicketReply(APIView):
 
 
 def _ticket(request, number: int) -> Ticket:
-
     try:
         return selectors.ticket_for_viewer(request.membership, number)
     except Http404:

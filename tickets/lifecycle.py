@@ -162,7 +162,6 @@ def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) ->
 
 
 def set_priority(ticket: Ticket, priority: str, *, actor, actor_kind: str = Actor.AGENT) -> bool:
-
     if priority not in Priority.values:
         raise InvalidInput(f"Unknown priority {priority!r}.")
     if ticket.status == Status.CLOSED:
