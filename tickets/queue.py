@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.core import signing
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet, Value
-from django.db.models import Q as _Q
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -188,7 +187,7 @@ def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
     """
 
     result = []
-    for view in SavedView.objects.filter(_Q(owner=user) | _Q(owner__isnull=True)):
+    for view in SavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True)):
         form = QueueFilterForm(QueryDict(view.query))
         if not form.is_valid():
             continue  # a view whose organization or agent is gone: shown no more
