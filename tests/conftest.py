@@ -1,11 +1,14 @@
 """Shared fixtures: two tenants (A and B) with people in every role, and host-bound clients."""
 
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test import Client
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tenants.context import cross_tenant, tenant_context
 from tenants.middleware import SESSION_TENANT_KEY
@@ -14,6 +17,9 @@ from tenants.priorities import Priority
 from tenants.services import tenant_create
 
 PASSWORD = "correct-horse-battery-staple"
+
+# Hypothesis keeps caches (constants, Unicode tables) under its home: outside the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "helpdesk-hypothesis")
 
 
 def is_postgres() -> bool:

@@ -48,7 +48,8 @@ PLAUSIBLE = {
     "email": "fuzz.person@example.com",
     "number": "2",
     "date": "2026-03-02",
-    "datetime-local": "2026-12-01T10:30",
+    # A week ahead of today, at 10:30: a call time the escalation form accepts on any date.
+    "datetime-local": (datetime.now(tz=UTC) + timedelta(days=7)).strftime("%Y-%m-%dT10:30"),
     "time": "10:30",
     "tel": "+1 555 0100",
     "url": "https://example.com/page",

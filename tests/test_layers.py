@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "helpdesk",
+    "demo",
     "core",
     "accounts",
     "tenants",

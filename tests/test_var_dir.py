@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -70,18 +71,22 @@ def test_celery_beat_starts_with_a_missing_var_dir_and_a_redis_broker(tmp_path):
         text=True,
         start_new_session=True,
     )
+    # Beat that cannot open its schedule exits at once; a healthy one creates the schedule file
+    # and runs until stopped. Wait for either (bounded), never for a fixed time.
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and beat.poll() is None
+        and not list(var_dir.glob("celerybeat-schedule*"))
+    ):
+        time.sleep(0.1)
+    died = beat.poll() is not None
+    os.killpg(beat.pid, signal.SIGTERM)
     try:
-        # Beat that cannot open its schedule exits at once; a healthy one runs until stopped.
-        output, _ = beat.communicate(timeout=6)
-        died = True
+        output, _ = beat.communicate(timeout=30)
     except subprocess.TimeoutExpired:
-        os.killpg(beat.pid, signal.SIGTERM)
-        try:
-            output, _ = beat.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(beat.pid, signal.SIGKILL)
-            output, _ = beat.communicate()
-        died = False
+        os.killpg(beat.pid, signal.SIGKILL)
+        output, _ = beat.communicate()
     assert not died, output[-3000:]
     assert "No such file or directory" not in output, output[-3000:]
     assert list(var_dir.glob("celerybeat-schedule*")), output[-3000:]
