@@ -140,7 +140,18 @@ class BaseHoursFormSet(forms.BaseFormSet):
                     raise ValidationError(f"Intervals on {names[day]} overlap.")
 
 
-HoursFormSet = forms.formset_factory(HoursForm, formset=BaseHoursFormSet, extra=2, can_delete=True)
+# A week holds at most a few intervals a day. Django would otherwise build up to 2,000 forms
+# for a posted TOTAL_FORMS of any size (6 s of one worker, measured by the fuzz test).
+MAX_INTERVALS = 7 * 6
+HoursFormSet = forms.formset_factory(
+    HoursForm,
+    formset=BaseHoursFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_INTERVALS,
+    absolute_max=MAX_INTERVALS,
+    validate_max=True,
+)
 
 
 class HolidayForm(forms.ModelForm):

@@ -240,3 +240,19 @@ def test_with_the_broker_down_the_recompute_runs_inline(demo, monkeypatch):
     monkeypatch.setattr(receivers, "recompute_all", lambda: ran.append(True) or 1)
     support_clock_changed.send(sender=Tenant, tenant_id=demo.pk)
     assert ran == [True]
+
+
+def test_a_posted_form_count_past_any_week_is_refused_without_building_the_forms(
+    admin_client, demo
+):
+    from tenants.settings_forms import MAX_INTERVALS
+
+    data = hours_post([(0, "08:00", "17:00")])
+    data["hours-TOTAL_FORMS"] = "9" * 25
+    response = admin_client.post("/agent/settings/hours/", data)
+    assert response.status_code == 400
+    formset = response.context["formset"]
+    assert len(formset.forms) == MAX_INTERVALS  # capped, not 2,000
+    assert f"Please submit at most {MAX_INTERVALS} forms." in text(response)
+    with tenant_context(demo):
+        assert BusinessHours.objects.count() == 5  # nothing changed
