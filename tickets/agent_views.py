@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.validators import MaxLengthValidator
-from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -138,14 +137,9 @@ def overview(request):
 @staff_required
 @require_POST
 def saved_view_create(request):
-    # Keep only what the queue's filter form accepts, re-encoded: the redirect below and the
-    # stored view never carry raw client text.
-    filters = queue.QueueFilterForm(QueryDict(request.POST.get("query", "")[:1000]))
-    if not filters.is_valid():
-        messages.error(request, "These filters are not valid; fix them before saving the view.")
-        return redirect("agent:home")
-    query = queue.filter_query(filters.cleaned_data)
+    query = ""  # the redirect keeps the filters only once they are known to be valid
     try:
+        query = queue.normalized_query(request.POST.get("query", ""))
         services.saved_view_create(
             owner=request.user,
             name=request.POST.get("name", ""),

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from core.inputs import MAX_ID, parse_id
 from tenants.models import Membership, Organization
 from tenants.priorities import Priority
@@ -54,6 +55,15 @@ class QueueFilterForm(forms.Form):
         if value in ("", "me", "unassigned") or parse_id(value) is not None:
             return value
         raise forms.ValidationError("Choose me, unassigned, anyone or an agent.")
+
+
+def normalized_query(raw: str) -> str:
+    """A saved view's query: only what the filter form accepts, re-encoded, so neither the
+    stored view nor a redirect built from it carries raw client text."""
+    filters = QueueFilterForm(QueryDict(raw[:1000]))
+    if not filters.is_valid():
+        raise InvalidInput("These filters are not valid; fix them before saving the view.")
+    return filter_query(filters.cleaned_data)
 
 
 def filter_query(data: dict) -> str:

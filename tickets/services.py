@@ -21,7 +21,7 @@ from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
 from tenants.versions import is_outdated
 from tickets import attachments as files
-from tickets import lifecycle, notifications, sla
+from tickets import lifecycle, notifications, queue, sla
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import (
     Attachment,
@@ -407,7 +407,7 @@ def saved_view_create(*, owner, name: str, query: str, shared: bool, membership:
     if shared and not membership.is_manager_or_admin:
         raise NotAllowed("Only managers share views with the team.")
     return SavedView.objects.create(
-        name=name[:80], query=query[:1000], owner=None if shared else owner
+        name=name[:80], query=queue.normalized_query(query), owner=None if shared else owner
     )
 
 
