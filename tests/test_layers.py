@@ -24,15 +24,20 @@ PACKAGES = [
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
-def _lint(root: Path) -> subprocess.CompletedProcess:
+def _run_in(root: Path, *command: str) -> subprocess.CompletedProcess:
+    """A command that imports the packages from ``root`` (the real tree or a planted copy)."""
     return subprocess.run(
-        [str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
+        list(command),
         cwd=root,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess:
+    return _run_in(root, str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache")
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -93,14 +98,7 @@ for start in sorted(modules):
 def _modules_on_cycles(root: Path) -> list[str]:
     """Modules that can reach themselves through imports, inside functions included (only
     TYPE_CHECKING imports are left out)."""
-    result = subprocess.run(
-        [sys.executable, "-c", CYCLES_SCRIPT, *PACKAGES],
-        cwd=root,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _run_in(root, sys.executable, "-c", CYCLES_SCRIPT, *PACKAGES)
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
 
