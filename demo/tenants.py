@@ -8,7 +8,7 @@ ours, not the policy's.
 
 from datetime import time, timedelta
 
-from tenants.priorities import Priority
+from desk.priorities import Priority
 
 # Printed by the demo command; the demo accounts exist only in a local demo database.
 DEMO_PASSWORD = "demo-helpdesk-2026"  # noqa: S105

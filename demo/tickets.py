@@ -1,6 +1,6 @@
 """Demo content for tickets: the policy tenant's form and a desk's worth of conversations."""
 
-from tenants.priorities import Priority
+from desk.priorities import Priority
 from tickets.models import TicketFormField
 
 F = TicketFormField.FieldType

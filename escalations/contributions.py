@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from escalations.models import EscalationRequest
+from escalations.models import EscalationEvent, EscalationRequest
 from escalations.selectors import escalation_state
 from tenants.navigation import register_badge
-from tickets import panels
+from tickets import events, panels
 
 
 def open_count_for(request) -> int:
@@ -21,6 +21,7 @@ def _state(ticket, membership) -> dict:
 
 
 def register() -> None:
+    events.register(EscalationEvent.choices, owner="escalations")
     register_badge("escalations", open_count_for)
     # The customer's page: the requests with their decisions, and the link to ask for one.
     panels.register(

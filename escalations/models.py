@@ -1,8 +1,15 @@
 from django.conf import settings
 from django.db import models
 
+from desk.priorities import Priority
 from tenants.models import TenantOwned
-from tenants.priorities import Priority
+
+
+class EscalationEvent(models.TextChoices):
+    """What escalations write on a ticket's timeline (registered in tickets/events.py)."""
+
+    REQUESTED = "escalation_requested", "Escalation requested"
+    DECIDED = "escalation_action", "Escalation decision"
 
 
 class EscalationRequest(TenantOwned):

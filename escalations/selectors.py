@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404
 
 from escalations.models import EscalationAction, EscalationRequest
 from tickets.models import Ticket
@@ -37,4 +39,51 @@ def escalation_state(ticket: Ticket) -> dict:
     return {
         "escalations": escalations,
         "can_escalate": request_blocker(ticket, open_exists=open_exists) is None,
+    }
+
+
+def open_requests() -> list[EscalationRequest]:
+    """The managers' review queue: open requests, oldest first."""
+    return list(
+        EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN)
+        .select_related("ticket", "requested_by", "ticket__assignee")
+        .order_by("created_at")
+    )
+
+
+def request_for_review(pk: int) -> EscalationRequest:
+    """One request with its ticket and decisions (404 for a missing or another tenant's)."""
+    return get_object_or_404(
+        EscalationRequest.objects.select_related("ticket", "requested_by").prefetch_related(
+            Prefetch("actions", queryset=EscalationAction.objects.select_related("actor"))
+        ),
+        pk=pk,
+    )
+
+
+def monthly_report() -> dict:
+    """Requests per month (decided, mean time to the first decision), outcomes, open now."""
+    decided = ExpressionWrapper(
+        F("first_action_at") - F("created_at"), output_field=DurationField()
+    )
+    months = list(
+        EscalationRequest.objects.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(
+            requests=Count("id"),
+            decided=Count("first_action_at"),
+            time_to_decision=Avg(decided),
+        )
+        .order_by("-month")
+    )
+    outcomes = dict(
+        EscalationAction.objects.values_list("kind").annotate(n=Count("id")).order_by("kind")
+    )
+    labels = dict(EscalationAction.Kind.choices)
+    return {
+        "months": months,
+        "outcomes": [(labels[k], n) for k, n in outcomes.items()],
+        "open_count": EscalationRequest.objects.filter(
+            status=EscalationRequest.Status.OPEN
+        ).count(),
     }

@@ -13,18 +13,18 @@ from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone
 
 from core.errors import DomainError
-from escalations.models import EscalationAction, EscalationRequest
+from desk.business_time import NoBusinessHours, schedule_for
+from desk.priorities import Priority
+from escalations.models import EscalationAction, EscalationEvent, EscalationRequest
 from escalations.selectors import request_blocker
 from outbox.services import email_enqueue
-from tenants.business_time import NoBusinessHours, schedule_for
 from tenants.context import current_tenant
 from tenants.models import Membership
-from tenants.priorities import Priority
 from tenants.selectors import is_staff_user
 from tickets import lifecycle
 from tickets import services as ticket_services
 from tickets.lifecycle import Actor
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 from tickets.selectors import visible_tickets
 
 
@@ -156,7 +156,7 @@ def escalation_request(
         ) from None
     lifecycle.record(
         ticket,
-        TicketEvent.Kind.ESCALATION_REQUESTED,
+        EscalationEvent.REQUESTED,
         actor=actor,
         actor_kind=Actor.AGENT if on_behalf else Actor.CUSTOMER,
         after=requested_priority,
@@ -202,7 +202,7 @@ def _record(request, actor, kind: str, data: dict, *, resolve: str | None = None
     request.save(update_fields=fields)
     lifecycle.record(
         request.ticket,
-        TicketEvent.Kind.ESCALATION_ACTION,
+        EscalationEvent.DECIDED,
         actor=actor,
         actor_kind=Actor.AGENT,
         after=kind,

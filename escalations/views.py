@@ -4,18 +4,16 @@ import zoneinfo
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch
-from django.db.models.functions import TruncMonth
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
-from escalations import services
-from escalations.models import EscalationAction, EscalationRequest
+from desk.priorities import Priority
+from escalations import selectors, services
+from escalations.models import EscalationAction
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
-from tenants.priorities import Priority
 from tenants.selectors import staff_members
 from tickets.selectors import ticket_for_viewer
 
@@ -73,11 +71,7 @@ def request_escalation(request, number: int):
 @manager_required
 def review_queue(request):
     now = timezone.now()
-    open_requests = list(
-        EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN)
-        .select_related("ticket", "requested_by", "ticket__assignee")
-        .order_by("created_at")
-    )
+    open_requests = selectors.open_requests()
     return render(request, "escalations/queue.html", {"requests": open_requests, "now": now})
 
 
@@ -126,12 +120,7 @@ class DecisionForm(forms.Form):
 @manager_required
 @require_http_methods(["GET", "POST"])
 def review(request, pk: int):
-    escalation = get_object_or_404(
-        EscalationRequest.objects.select_related("ticket", "requested_by").prefetch_related(
-            Prefetch("actions", queryset=EscalationAction.objects.select_related("actor"))
-        ),
-        pk=pk,
-    )
+    escalation = selectors.request_for_review(pk)
     agents = staff_members()
     form = DecisionForm(request.POST or None, agents=agents)
     tenant_zone = zoneinfo.ZoneInfo(current_tenant().time_zone)
@@ -180,29 +169,4 @@ def review(request, pk: int):
 
 @manager_required
 def report(request):
-    decided = ExpressionWrapper(
-        F("first_action_at") - F("created_at"), output_field=DurationField()
-    )
-    months = list(
-        EscalationRequest.objects.annotate(month=TruncMonth("created_at"))
-        .values("month")
-        .annotate(
-            requests=Count("id"),
-            decided=Count("first_action_at"),
-            time_to_decision=Avg(decided),
-        )
-        .order_by("-month")
-    )
-    outcomes = dict(
-        EscalationAction.objects.values_list("kind").annotate(n=Count("id")).order_by("kind")
-    )
-    labels = dict(EscalationAction.Kind.choices)
-    return render(
-        request,
-        "escalations/report.html",
-        {
-            "months": months,
-            "outcomes": [(labels[k], n) for k, n in outcomes.items()],
-            "open_count": EscalationRequest.objects.filter(status="open").count(),
-        },
-    )
+    return render(request, "escalations/report.html", selectors.monthly_report())

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "accounts",
     "tenants",
+    "desk",  # support settings and business time, between tenancy and tickets
     "tickets",
     "outbox",
     "escalations",

@@ -6,22 +6,22 @@ Every pattern here is walked by the tenant isolation probe (tests/test_isolation
 from django.urls import include, path
 
 import core.converters  # noqa: F401  (registers the "id" path converter)
+from desk import views as desk_views
 from escalations import views as escalation_views
 from helpdesk.views import healthz
 from surveys import views as survey_views
-from tenants import settings_views
 from tenants import views as tenant_views
-from tickets import agent_views
-from tickets import views as ticket_views
+from tickets.agent import views as agent_views
+from tickets.portal import views as portal_views
 
 portal_patterns = (
     [
-        path("", tenant_views.portal_home, name="home"),
-        path("support-policy/", tenant_views.support_policy, name="support_policy"),
-        path("tickets/new/", ticket_views.ticket_new, name="ticket_new"),
-        path("tickets/new/done/", ticket_views.ticket_submitted, name="ticket_submitted"),
-        path("tickets/", ticket_views.my_tickets, name="my_tickets"),
-        path("tickets/<id:number>/", ticket_views.ticket_detail, name="ticket"),
+        path("", desk_views.portal_home, name="home"),
+        path("support-policy/", desk_views.support_policy, name="support_policy"),
+        path("tickets/new/", portal_views.ticket_new, name="ticket_new"),
+        path("tickets/new/done/", portal_views.ticket_submitted, name="ticket_submitted"),
+        path("tickets/", portal_views.my_tickets, name="my_tickets"),
+        path("tickets/<id:number>/", portal_views.ticket_detail, name="ticket"),
         path(
             "tickets/<id:number>/escalate/",
             escalation_views.request_escalation,
@@ -29,7 +29,7 @@ portal_patterns = (
         ),
         path(
             "tickets/<id:number>/attachments/<id:pk>/",
-            ticket_views.attachment_download,
+            portal_views.attachment_download,
             name="attachment",
         ),
     ],
@@ -49,25 +49,25 @@ agent_patterns = (
         path("escalations/report/", escalation_views.report, name="escalation_report"),
         path("escalations/<id:pk>/", escalation_views.review, name="escalation"),
         path("organizations/<id:pk>/", tenant_views.organization_detail, name="organization"),
-        path("settings/", settings_views.general, name="settings"),
-        path("settings/hours/", settings_views.hours, name="settings_hours"),
-        path("settings/holidays/", settings_views.holidays, name="settings_holidays"),
+        path("settings/", desk_views.general, name="settings"),
+        path("settings/hours/", desk_views.hours, name="settings_hours"),
+        path("settings/holidays/", desk_views.holidays, name="settings_holidays"),
         path(
             "settings/holidays/<id:pk>/delete/",
-            settings_views.holiday_delete,
+            desk_views.holiday_delete,
             name="settings_holiday_delete",
         ),
-        path("settings/priorities/", settings_views.priorities, name="settings_priorities"),
-        path("tickets/<id:number>/", ticket_views.agent_ticket, name="ticket"),
-        path("tickets/<id:number>/update/", ticket_views.agent_ticket_update, name="ticket_update"),
+        path("settings/priorities/", desk_views.priorities, name="settings_priorities"),
+        path("tickets/<id:number>/", agent_views.agent_ticket, name="ticket"),
+        path("tickets/<id:number>/update/", agent_views.agent_ticket_update, name="ticket_update"),
         path(
             "tickets/<id:number>/macros/<id:macro_id>/",
-            ticket_views.agent_ticket_macro,
+            agent_views.agent_ticket_macro,
             name="ticket_macro",
         ),
         path(
             "tickets/<id:number>/activity/",
-            ticket_views.agent_ticket_activity,
+            agent_views.agent_ticket_activity,
             name="ticket_activity",
         ),
         path("macros/", agent_views.macros, name="macros"),

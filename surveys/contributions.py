@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from surveys.models import SurveyInvitation
-from tickets import panels
+from surveys.models import SurveyEvent, SurveyInvitation
+from tickets import events, panels
 
 
 def _survey(ticket, membership) -> dict | None:
@@ -12,6 +12,7 @@ def _survey(ticket, membership) -> dict | None:
 
 
 def register() -> None:
+    events.register(SurveyEvent.choices, owner="surveys")
     panels.register(
         panels.Panel("survey", panels.AGENT, panels.SIDE, "surveys/_panel_agent.html", _survey)
     )

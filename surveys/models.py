@@ -4,6 +4,14 @@ from django.db import models
 from tenants.models import TenantOwned
 
 
+class SurveyEvent(models.TextChoices):
+    """What surveys write on a ticket's timeline (registered in tickets/events.py)."""
+
+    SENT = "survey_sent", "Satisfaction survey sent"
+    SKIPPED = "survey_skipped", "Satisfaction survey not sent"
+    ANSWERED = "survey_answered", "Satisfaction rating"
+
+
 class SurveyInvitation(TenantOwned):
     """The one satisfaction survey of a closed ticket, and its answer once given.
 

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncWeek
 
+from desk.priorities import Priority
 from surveys.models import SurveyInvitation
 from tenants.context import current_tenant
 from tenants.models import Organization
-from tenants.priorities import Priority
 
 GOOD = SurveyInvitation.Rating.GOOD
 BAD = SurveyInvitation.Rating.BAD

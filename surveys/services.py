@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from outbox.services import email_enqueue
-from surveys.models import SurveyInvitation, SurveyOptOut
+from surveys.models import SurveyEvent, SurveyInvitation, SurveyOptOut
 from tenants.context import current_tenant
 from tickets import lifecycle
 from tickets.lifecycle import Actor
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 
 SALT = "helpdesk.survey"
 
@@ -56,7 +56,7 @@ def invitation_for_token(token: str) -> tuple[SurveyInvitation, str]:
 def _skip(ticket: Ticket, reason: str) -> None:
     lifecycle.record(
         ticket,
-        TicketEvent.Kind.SURVEY_SKIPPED,
+        SurveyEvent.SKIPPED,
         actor_kind=Actor.AUTOMATION,
         data={"reason": reason},
     )
@@ -109,7 +109,7 @@ def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
     )
     lifecycle.record(
         ticket,
-        TicketEvent.Kind.SURVEY_SENT,
+        SurveyEvent.SENT,
         actor_kind=Actor.AUTOMATION,
         data={"send_at": send_at.isoformat()},
     )
@@ -132,7 +132,7 @@ def survey_answer(
     invitation.save(update_fields=["rating", "reason", "comment", "answered_at", "updated_at"])
     lifecycle.record(
         invitation.ticket,
-        TicketEvent.Kind.SURVEY_ANSWERED,
+        SurveyEvent.ANSWERED,
         actor_kind=Actor.CUSTOMER,
         before=before,
         after=rating,

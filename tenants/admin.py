@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from tenants.models import Membership, Organization, PriorityLevel, Tenant
+from tenants.models import Membership, Organization, Tenant
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -32,9 +32,3 @@ class OrganizationAdmin(TenantOwnedAdmin):
     list_display = ["name", "tenant"]
     list_filter = ["tenant"]
     search_fields = ["name"]
-
-
-@admin.register(PriorityLevel)
-class PriorityLevelAdmin(TenantOwnedAdmin):
-    list_display = ["tenant", "priority", "summary"]
-    list_filter = ["tenant"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from core.inputs import parse_id
-from tenants.models import Membership, PriorityLevel
-from tenants.priorities import RANK
+from tenants.models import Membership, Organization
 
 
 def staff_members() -> QuerySet[Membership]:
@@ -31,6 +30,12 @@ def is_staff_user(user) -> bool:
     return user is not None and staff_members().filter(user=user).exists()
 
 
-def priority_levels() -> list[PriorityLevel]:
-    """The tenant's priority definitions, most severe first."""
-    return sorted(PriorityLevel.objects.all(), key=lambda level: RANK[level.priority])
+def organizations_with_customer_counts() -> QuerySet[Organization]:
+    """The customer organizations by name, each with ``customer_count``."""
+    return Organization.objects.annotate(
+        customer_count=Count("members", filter=Q(members__role=Membership.Role.CUSTOMER))
+    ).order_by("name")
+
+
+def customer_count() -> int:
+    return Membership.objects.filter(role=Membership.Role.CUSTOMER).count()

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from desk.priorities import Priority
+from desk.services import desk_create
 from tenants.context import cross_tenant, tenant_context
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.models import Membership, Organization
-from tenants.priorities import Priority
-from tenants.services import tenant_create
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -79,7 +79,7 @@ class World:
         User = get_user_model()
         marker = uuid.uuid4().hex[:10]
         self.marker = marker
-        self.tenant = tenant_create(
+        self.tenant = desk_create(
             slug=slug,
             name=name,
             priority_levels={Priority.URGENT: (f"{name} urgent definition {marker}", [])},

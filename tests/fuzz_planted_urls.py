@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from django.http import HttpResponseBadRequest
 from django.urls import path
 
+from desk.models import TenantHoliday
 from helpdesk.urls import urlpatterns as real_urlpatterns
-from tenants.models import TenantHoliday
 
 
 def writes_then_refuses(request):

@@ -3,12 +3,13 @@ test fails: that is deliberate, so no table escapes the check."""
 
 from datetime import date, time
 
+from desk.models import BusinessHours, PriorityLevel, TenantHoliday
+from desk.priorities import Priority
 from escalations.models import EscalationAction, EscalationRequest
 from outbox.models import OutboxEmail
 from surveys.models import SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
-from tenants.models import BusinessHours, Membership, Organization, PriorityLevel, TenantHoliday
-from tenants.priorities import Priority
+from tenants.models import Membership, Organization
 from tests.tenant_models import tenant_owned_models
 from tickets.models import (
     Attachment,

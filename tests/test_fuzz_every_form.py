@@ -254,10 +254,10 @@ def fuzz_world(world):
     """Objects for every URL parameter, in the fuzzed tenant itself."""
     from datetime import date
 
+    from desk.models import TenantHoliday
     from escalations.services import escalation_request
     from surveys.models import SurveyInvitation
     from surveys.services import sign
-    from tenants.models import TenantHoliday
     from tickets.automations import run_automations
     from tickets.models import Macro, SavedView, Ticket
 

@@ -104,8 +104,8 @@ def prepare(world_a, world_b):
     """Give B a ticket (with a file and a note) whose number does not exist in A."""
     from datetime import date
 
+    from desk.models import TenantHoliday
     from tenants.context import tenant_context
-    from tenants.models import TenantHoliday
     from tickets.models import Macro, SavedView, Ticket
 
     with tenant_context(world_a.tenant):

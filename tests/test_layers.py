@@ -7,19 +7,13 @@ with one deliberately wrong import, so a contract that could never fail would be
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = [
-    "helpdesk",
-    "demo",
-    "core",
-    "accounts",
-    "tenants",
-    "outbox",
-    "tickets",
-    "escalations",
-    "surveys",
+# Every first-party package, as the contracts list them (a new app is checked once listed there).
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
 ]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -121,3 +115,23 @@ def test_the_tenancy_floor_importing_tickets_breaks_the_contract(tmp_path):
     result = _lint(root)
     assert result.returncode != 0
     assert "tenants.models -> tickets.models" in result.stdout
+
+
+def test_the_tenancy_floor_importing_the_desk_breaks_the_contract(tmp_path):
+    """Tenancy sits below the desk's support settings: it must not know business hours."""
+    root = _copy(tmp_path)
+    services = root / "tenants" / "services.py"
+    services.write_text(services.read_text() + "\nfrom desk.models import BusinessHours\n")
+    result = _lint(root)
+    assert result.returncode != 0
+    assert "tenants.services -> desk.models" in result.stdout
+
+
+def test_the_desk_importing_tickets_breaks_the_contract(tmp_path):
+    """The desk learns about tickets only through its signal and the policy registry."""
+    root = _copy(tmp_path)
+    policy = root / "desk" / "policy.py"
+    policy.write_text(policy.read_text() + "\nfrom tickets.models import TicketFormField\n")
+    result = _lint(root)
+    assert result.returncode != 0
+    assert "desk.policy -> tickets.models" in result.stdout

@@ -5,12 +5,12 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
-        # Connects anymail's inbound signal and tenants' support_clock_changed.
-        from tenants import policy
+        # Connects anymail's inbound signal and the desk's support_clock_changed.
+        from desk import policy
         from tickets import inbound, receivers  # noqa: F401
         from tickets.models import TicketFormField
 
-        # The public policy page lists what the ticket form asks (tenants/ cannot import it).
+        # The public policy page lists what the ticket form asks (desk/ cannot import it).
         policy.contribute(
             "form_questions",
             lambda: list(TicketFormField.objects.values_list("label", flat=True)),

@@ -19,9 +19,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
-from tenants.priorities import Priority
+from desk.priorities import Priority
 from tickets import sla
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Actor, Ticket, TicketEvent
 
 Status = Ticket.Status
 
@@ -31,14 +31,6 @@ class InvalidTransition(Conflict):
     fit to show to a person."""
 
     code = "invalid_transition"
-
-
-class Actor:
-    """Who causes a change: a person (agent or customer) or the automation."""
-
-    AGENT = "agent"
-    CUSTOMER = "customer"
-    AUTOMATION = "automation"
 
 
 # (from, to) -> who may make that change. Nothing else is allowed.
@@ -197,11 +189,7 @@ def record(
     return TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
-        actor_kind=TicketEvent.ActorKind.AUTOMATION
-        if actor_kind == Actor.AUTOMATION
-        else TicketEvent.ActorKind.USER
-        if actor is not None
-        else TicketEvent.ActorKind.SYSTEM,
+        actor_kind=actor_kind,
         kind=kind,
         before=before,
         after=after,

@@ -6,10 +6,11 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from desk.priorities import RANK, Priority
 from tenants.context import current_tenant
 from tenants.managers import TenantManager, TenantQuerySet
 from tenants.models import TenantOwned
-from tenants.priorities import RANK, Priority
+from tickets import events
 
 # Sorts tickets that owe no update (pending) after every due time, in the queue's index.
 QUEUE_NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -255,6 +256,16 @@ class Attachment(TenantOwned):
         return self.comment_id is None or self.comment.is_public
 
 
+class Actor(models.TextChoices):
+    """Who causes a change, in the role they act in: the lifecycle's table (tickets/lifecycle.py)
+    says which role may make which change, and the timeline stores the same value."""
+
+    AGENT = "agent", "Agent"
+    CUSTOMER = "customer", "Customer"
+    AUTOMATION = "automation", "Automation"
+    SYSTEM = "system", "System"  # rows from before roles were stored, whose author was unknown
+
+
 class TicketEventQuerySet(TenantQuerySet):
     def update(self, **kwargs):
         raise TypeError("Ticket events are immutable.")
@@ -267,6 +278,8 @@ class TicketEvent(TenantOwned):
     """One immutable entry on a ticket's timeline: who did what, from what to what, when."""
 
     class Kind(models.TextChoices):
+        """The ticket's own kinds. Apps built on tickets register theirs (tickets/events.py)."""
+
         CREATED = "created", "Created"
         REPLIED = "replied", "Public reply"
         NOTED = "noted", "Internal note"
@@ -275,23 +288,14 @@ class TicketEvent(TenantOwned):
         ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
         REQUESTER_LINKED = "requester_linked", "Requester account linked"
         SLA_BREACHED = "sla_breached", "Update overdue (SLA breached)"
-        SURVEY_SENT = "survey_sent", "Satisfaction survey sent"
-        SURVEY_SKIPPED = "survey_skipped", "Satisfaction survey not sent"
-        SURVEY_ANSWERED = "survey_answered", "Satisfaction rating"
-        ESCALATION_REQUESTED = "escalation_requested", "Escalation requested"
-        ESCALATION_ACTION = "escalation_action", "Escalation decision"
-
-    class ActorKind(models.TextChoices):
-        USER = "user", "Person"
-        AUTOMATION = "automation", "Automation"
-        SYSTEM = "system", "System"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.USER)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor_kind = models.CharField(max_length=16, choices=Actor.choices, default=Actor.AGENT)
+    # No choices: the kinds are registered at start-up by the apps that own them.
+    kind = models.CharField(max_length=events.MAX_KIND_LENGTH)
     before = models.CharField(max_length=200, blank=True)
     after = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -306,15 +310,24 @@ class TicketEvent(TenantOwned):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} on ticket {self.ticket_id}"
+        return f"{self.kind_label} on ticket {self.ticket_id}"
+
+    @property
+    def kind_label(self) -> str:
+        return events.label(self.kind)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise TypeError("Ticket events are immutable.")
+        if not events.is_registered(self.kind):
+            raise ValueError(f"Unregistered ticket event kind {self.kind!r} (tickets/events.py).")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ticket events are immutable.")
+
+
+events.register(TicketEvent.Kind.choices, owner="tickets")
 
 
 class TicketFormField(TenantOwned):

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from core.inputs import MAX_ID, parse_id
+from desk.priorities import Priority
 from tenants.models import Membership, Organization
-from tenants.priorities import Priority
 from tenants.selectors import staff_members
 from tickets.models import QUEUE_NEVER_DUE, Comment, SavedView, Ticket
 from tickets.selectors import subject_or_number

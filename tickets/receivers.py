@@ -8,9 +8,10 @@ from allauth.account.signals import email_confirmed
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from desk.signals import support_clock_changed
 from tenants.context import tenant_context
 from tenants.models import Tenant
-from tenants.signals import support_clock_changed, tenant_created
+from tenants.signals import tenant_created
 from tickets.models import TicketCounter
 from tickets.services import tickets_claim_for_user
 from tickets.sla import recompute_all

@@ -10,10 +10,10 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from core.inputs import ticket_number_in
+from desk.priorities import Priority
 from tenants.context import current_tenant
 from tenants.models import Membership
-from tenants.priorities import Priority
-from tickets.models import Attachment, Comment, Ticket, TicketFormField
+from tickets.models import Attachment, Comment, Macro, Ticket, TicketEvent, TicketFormField
 
 
 def visible_tickets(membership: Membership) -> QuerySet[Ticket]:
@@ -32,6 +32,67 @@ def subject_or_number(text: str) -> Q:
     """Tickets whose subject contains ``text``, or whose number it is (``#42`` or ``42``)."""
     number = ticket_number_in(text)
     return Q(subject__icontains=text) | (Q(number=number) if number is not None else Q(pk__in=[]))
+
+
+# The portal's "My tickets" tabs: (label, condition), in the order shown.
+REQUESTER_STATUS_FILTERS = {
+    "unsolved": ("Open requests", Q(status__in=Ticket.UNSOLVED)),
+    "solved": ("Solved", Q(status=Ticket.Status.SOLVED)),
+    "closed": ("Closed", Q(status=Ticket.Status.CLOSED)),
+    "all": ("All", Q()),
+}
+
+
+def requester_tickets(
+    membership: Membership, *, status: str, organization_wide: bool, query: str
+) -> QuerySet[Ticket]:
+    """A customer's list: their own tickets (or, with ``organization_wide``, all they may see)
+    in one status tab, matching "#number or text", most recently updated first."""
+    tickets = visible_tickets(membership).filter(REQUESTER_STATUS_FILTERS[status][1])
+    if not organization_wide:
+        tickets = tickets.filter(requester=membership.user_id)
+    if query:
+        tickets = tickets.filter(subject_or_number(query))
+    return tickets.select_related("requester").order_by("-updated_at", "-number")
+
+
+def form_questions() -> list[TicketFormField]:
+    """The tenant's submission questions, in form order."""
+    return list(TicketFormField.objects.all())
+
+
+def timeline(ticket: Ticket) -> list[TicketEvent]:
+    """Every event of a ticket, oldest first, with who made it."""
+    return list(ticket.events.select_related("actor").order_by("created_at", "id"))
+
+
+def follow_ups(ticket: Ticket) -> list[Ticket]:
+    return list(ticket.follow_ups.order_by("number"))
+
+
+def other_tickets_of_requester(ticket: Ticket, *, limit: int = 10) -> list[Ticket]:
+    """The requester's other tickets, newest first (for the agent's side column)."""
+    if not ticket.requester_id:
+        return []
+    return list(
+        Ticket.objects.filter(requester=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-number")[:limit]
+    )
+
+
+def replies_since(ticket: Ticket, since, *, excluding_author) -> list[Comment]:
+    """What others added to the ticket after ``since`` (the agent page's live activity)."""
+    return list(
+        ticket.comments.filter(created_at__gt=since)
+        .exclude(author=excluding_author)
+        .select_related("author")
+        .order_by("created_at")
+    )
+
+
+def macros() -> list[Macro]:
+    return list(Macro.objects.all())
 
 
 def ticket_for_viewer(membership: Membership | None, number: int, *, lock=False) -> Ticket:

@@ -14,12 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError, InvalidInput, NotAllowed
+from desk.priorities import Priority
+from desk.versions import is_outdated
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Membership, Tenant
-from tenants.priorities import Priority
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
-from tenants.versions import is_outdated
 from tickets import attachments as files
 from tickets import lifecycle, notifications, queue, sla
 from tickets.lifecycle import Actor, InvalidTransition

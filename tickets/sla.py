@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from tenants.business_time import NoBusinessHours, Schedule, schedule_for
+from desk.business_time import NoBusinessHours, Schedule, schedule_for
+from desk.models import PriorityLevel
 from tenants.context import current_tenant
-from tenants.models import PriorityLevel
 from tickets.models import Ticket
 
 OWES_UPDATE = (Ticket.Status.NEW, Ticket.Status.OPEN)

@@ -6,9 +6,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from demo.tenants import DEMO_TENANT
+from desk.services import desk_create
 from tenants.context import tenant_context
 from tenants.models import Membership
-from tenants.services import tenant_create
 from tests.browser.conftest import ARTIFACTS
 from tickets.models import Macro, Ticket
 from tickets.services import ticket_submit
@@ -19,7 +19,7 @@ PASSWORD = "a-long-browser-password-42"
 @pytest.fixture
 def desk(transactional_db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    tenant = tenant_create(**{**DEMO_TENANT, "slug": "agentdesk"})
+    tenant = desk_create(**{**DEMO_TENANT, "slug": "agentdesk"})
     User = get_user_model()
     people = {}
     with tenant_context(tenant):

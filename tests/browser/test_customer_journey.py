@@ -8,8 +8,8 @@ from PIL import Image
 
 from demo.tenants import DEMO_TENANT
 from demo.tickets import DEMO_FORM
+from desk.services import desk_create
 from tenants.context import tenant_context
-from tenants.services import tenant_create
 from tests.browser.conftest import ARTIFACTS
 from tickets.models import Ticket, TicketFormField
 
@@ -20,7 +20,7 @@ PASSWORD = "a-long-browser-password-42"
 def demo_tenant(transactional_db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     spec = {**DEMO_TENANT, "slug": "journey"}
-    tenant = tenant_create(**spec)
+    tenant = desk_create(**spec)
     with tenant_context(tenant):
         for field in DEMO_FORM:
             TicketFormField.objects.create(**field)

@@ -5,9 +5,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from demo.tenants import DEMO_PASSWORD
+from desk.models import BusinessHours, PriorityLevel
+from desk.priorities import Priority
 from tenants.context import tenant_context
-from tenants.models import BusinessHours, Membership, PriorityLevel, Tenant
-from tenants.priorities import Priority
+from tenants.models import Membership, Tenant
 
 
 def test_seed_demo_configures_the_policy_tenant_and_a_second_one(db, capsys):

@@ -11,12 +11,12 @@ import pytest
 import time_machine
 
 from escalations import services
-from escalations.models import EscalationAction, EscalationRequest
+from escalations.models import EscalationAction, EscalationEvent, EscalationRequest
 from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tests.conftest import snapshot_tenant_rows
 from tickets.automations import run_automations
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 09:00 in Chicago
 CLOSED_AT = T0 + timedelta(days=2)  # the demo policy: solved tickets close after two days
@@ -120,7 +120,7 @@ def test_on_a_closed_ticket_the_manager_can_still_resolve_or_decline(
     with tenant_context(world_a.tenant):
         request = EscalationRequest.objects.get(pk=closed_request.pk)
         action = request.actions.get()
-        event = request.ticket.events.get(kind=TicketEvent.Kind.ESCALATION_ACTION)
+        event = request.ticket.events.get(kind=EscalationEvent.DECIDED)
         decision = OutboxEmail.objects.get(template="escalation_decision")
         ticket = Ticket.objects.get(pk=request.ticket_id)
     assert request.status == status and request.resolved_at == CLOSED_AT + timedelta(minutes=5)

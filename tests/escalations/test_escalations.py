@@ -7,12 +7,12 @@ import pytest
 import time_machine
 
 from escalations import services
-from escalations.models import EscalationAction, EscalationRequest
+from escalations.models import EscalationAction, EscalationEvent, EscalationRequest
 from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tickets import lifecycle
 from tickets.lifecycle import Actor
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 
 CHI = ZoneInfo("America/Chicago")
 
@@ -41,7 +41,7 @@ def test_request_records_event_and_emails_customer_and_managers(world_a):
     request = ask(world_a, best_times="mornings", contact_time_zone="Europe/Paris")
     assert request.is_open and request.requested_by == world_a.users["customer"]
     with tenant_context(world_a.tenant):
-        event = world_a.ticket.events.get(kind=TicketEvent.Kind.ESCALATION_REQUESTED)
+        event = world_a.ticket.events.get(kind=EscalationEvent.REQUESTED)
     assert event.after == "urgent" and event.data["on_behalf"] is False
     assert emails(world_a, "escalation_received") == [world_a.ticket.requester_email]
     assert sorted(emails(world_a, "escalation_new_manager")) == sorted(

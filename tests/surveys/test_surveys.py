@@ -6,10 +6,10 @@ import time_machine
 from django.test import Client
 
 from outbox.models import OutboxEmail
-from surveys.models import SurveyInvitation, SurveyOptOut
+from surveys.models import SurveyEvent, SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
 from tickets.automations import run_automations
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ def test_closing_queues_exactly_one_survey_email(world_a, closed):
     with tenant_context(world_a.tenant):
         invitation = SurveyInvitation.objects.get(ticket=closed)
         assert invitation.agent == world_a.users["agent"]  # assigned when it closed
-        assert closed.events.filter(kind=TicketEvent.Kind.SURVEY_SENT).count() == 1
+        assert closed.events.filter(kind=SurveyEvent.SENT).count() == 1
         from surveys.services import survey_invite
 
         assert survey_invite(ticket=closed) is None  # an overlapping close finds it done
@@ -117,7 +117,7 @@ def test_opted_out_and_bounced_requesters_are_skipped_with_the_reason(world_a, c
     close(world_a, second)
     assert survey_email(world_a, second) == []
     with tenant_context(world_a.tenant):
-        skipped = second.events.get(kind=TicketEvent.Kind.SURVEY_SKIPPED)
+        skipped = second.events.get(kind=SurveyEvent.SKIPPED)
     assert skipped.data == {"reason": "opted_out"}
     bounced_user = world_a.users["manager"]
     bounced_user.email_bounced_at = datetime.now(tz=UTC)

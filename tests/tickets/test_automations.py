@@ -9,7 +9,7 @@ from django.core.management import call_command
 from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tickets.automations import run_automations
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Actor, Ticket, TicketEvent
 from tickets.signals import ticket_closed
 
 S = Ticket.Status
@@ -57,7 +57,7 @@ def test_solved_ticket_closes_exactly_at_two_days_once_with_one_email(world_a, c
     with tenant_context(world_a.tenant):
         closes = ticket.events.filter(kind=TicketEvent.Kind.STATUS_CHANGED, after=S.CLOSED)
         assert closes.count() == 1
-        assert closes.get().actor_kind == TicketEvent.ActorKind.AUTOMATION
+        assert closes.get().actor_kind == Actor.AUTOMATION
 
 
 def test_pending_ticket_is_reminded_then_solved_at_four_days_then_closed_at_six(world_a, clock):

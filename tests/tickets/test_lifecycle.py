@@ -3,8 +3,8 @@
 import pytest
 
 from core.errors import InvalidInput, NotAllowed
+from desk.priorities import Priority
 from tenants.context import tenant_context
-from tenants.priorities import Priority
 from tickets import lifecycle, services
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import Comment, Ticket, TicketEvent

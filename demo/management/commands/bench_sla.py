@@ -14,8 +14,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from desk.priorities import Priority
 from tenants.context import cross_tenant, tenant_context
-from tenants.priorities import Priority
 from tenants.services import tenant_create
 from tickets.models import Ticket
 from tickets.sla import SlaPolicy

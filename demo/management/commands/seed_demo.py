@@ -23,10 +23,10 @@ from demo.tenants import (
     SECOND_TENANT,
 )
 from demo.tickets import DEMO_CONVERSATIONS, DEMO_FORM, DEMO_MACROS, SECOND_FORM
+from desk.priorities import RANK, Priority
+from desk.services import desk_create
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Tenant
-from tenants.priorities import RANK, Priority
-from tenants.services import tenant_create
 from tickets import lifecycle, services, sla
 from tickets.lifecycle import Actor
 from tickets.models import Comment, Macro, Ticket, TicketCounter, TicketEvent, TicketFormField
@@ -80,7 +80,7 @@ class Command(BaseCommand):
         existing = Tenant.objects.filter(slug=spec["slug"]).first()
         if existing is not None:
             return existing
-        return tenant_create(**spec)
+        return desk_create(**spec)
 
     def _people(self, tenant: Tenant) -> None:
         User = get_user_model()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenants.business_time import NoBusinessHours, Schedule
+from desk.business_time import NoBusinessHours, Schedule
 
 CHI = ZoneInfo("America/Chicago")
 

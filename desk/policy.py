@@ -14,9 +14,10 @@ import holidays as calendars
 from django.utils import timezone
 
 from core.wording import duration_words
-from tenants.business_time import NoBusinessHours, _country_holidays, schedule_for
-from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
-from tenants.selectors import priority_levels
+from desk.business_time import NoBusinessHours, _country_holidays, schedule_for
+from desk.models import BusinessHours, PriorityLevel, TenantHoliday
+from desk.selectors import priority_levels
+from tenants.models import Tenant
 
 # What apps above this one add to the page, by name (tickets: "form_questions", the labels of the
 # tenant's submission form). Filled in their AppConfig.ready(); this module imports none of them.

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from core.errors import InvalidInput
-from tenants import services
+from desk import services
+from desk.models import PriorityLevel
 from tenants.context import tenant_context
-from tenants.models import PriorityLevel
 from tickets import services as ticket_services
 
 

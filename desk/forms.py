@@ -10,8 +10,9 @@ import holidays as calendars
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tenants.models import BusinessHours, PriorityLevel, SlaUnit, Tenant, TenantHoliday
-from tenants.versions import VERSION_RE
+from desk.models import BusinessHours, PriorityLevel, SlaUnit, TenantHoliday
+from desk.versions import VERSION_RE
+from tenants.models import Tenant
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 

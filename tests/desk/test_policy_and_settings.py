@@ -9,8 +9,9 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 
+from desk.models import BusinessHours, PriorityLevel, TenantHoliday
 from tenants.context import tenant_context
-from tenants.models import BusinessHours, PriorityLevel, Tenant, TenantHoliday
+from tenants.models import Tenant
 from tickets.models import Ticket
 
 
@@ -213,7 +214,7 @@ def test_priority_targets_are_validated(admin_client, demo):
 def test_a_settings_change_is_announced_after_commit_and_tickets_queue_the_recompute(
     admin_client, demo, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """tenants/ never imports tickets: it sends support_clock_changed; tickets answers."""
+    """desk/ never imports tickets: it sends support_clock_changed; tickets answers."""
     from tickets import receivers
 
     queued = []
@@ -228,8 +229,8 @@ def test_a_settings_change_is_announced_after_commit_and_tickets_queue_the_recom
 
 
 def test_with_the_broker_down_the_recompute_runs_inline(demo, monkeypatch):
+    from desk.signals import support_clock_changed
     from tenants.models import Tenant
-    from tenants.signals import support_clock_changed
     from tickets import receivers
 
     def broker_down(tenant_id):
@@ -245,7 +246,7 @@ def test_with_the_broker_down_the_recompute_runs_inline(demo, monkeypatch):
 def test_a_posted_form_count_past_any_week_is_refused_without_building_the_forms(
     admin_client, demo
 ):
-    from tenants.settings_forms import MAX_INTERVALS
+    from desk.forms import MAX_INTERVALS
 
     data = hours_post([(0, "08:00", "17:00")])
     data["hours-TOTAL_FORMS"] = "9" * 25

@@ -1,15 +1,33 @@
-"""Tenant admin settings pages: general, hours, holidays, priorities and SLA targets."""
+"""The desk's pages: the portal front page and public support policy (from the live settings),
+and the tenant admin's settings: general, hours, holidays, priorities and SLA targets."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants import services
+from desk import selectors, services
+from desk.forms import GeneralSettingsForm, HolidayForm, HoursFormSet, PriorityLevelForm
+from desk.models import TenantHoliday
+from desk.policy import policy_for
+from desk.selectors import priority_levels
 from tenants.access import admin_required
 from tenants.context import current_tenant
-from tenants.models import BusinessHours, TenantHoliday
-from tenants.selectors import priority_levels
-from tenants.settings_forms import GeneralSettingsForm, HolidayForm, HoursFormSet, PriorityLevelForm
+
+
+def portal_home(request):
+    """The customer portal's front page: how to get support here, from the tenant's settings."""
+    levels = priority_levels()
+    return render(
+        request,
+        "portal/home.html",
+        {"hours": selectors.business_hours(), "priority_levels": levels},
+    )
+
+
+def support_policy(request):
+    """The tenant's public support policy, rendered from the settings the product runs on."""
+
+    return render(request, "portal/support_policy.html", {"policy": policy_for(current_tenant())})
 
 
 def _page(request, template, context, *, invalid=False):
@@ -39,7 +57,7 @@ def general(request):
 def hours(request):
     initial = [
         {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
-        for h in BusinessHours.objects.order_by("weekday", "opens")
+        for h in selectors.business_hours()
     ]
     formset = HoursFormSet(request.POST or None, initial=initial, prefix="hours")
     if request.method == "POST":
@@ -71,7 +89,7 @@ def holidays(request):
     return _page(
         request,
         "settings/holidays.html",
-        {"form": form, "holidays": TenantHoliday.objects.order_by("date")},
+        {"form": form, "holidays": selectors.holidays()},
         invalid=invalid,
     )
 

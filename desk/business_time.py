@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import holidays as holiday_calendars
 
+from desk.models import BusinessHours, TenantHoliday
 from tenants.context import tenant_context
-from tenants.models import BusinessHours, TenantHoliday
 
 MAX_DAYS_SCANNED = 3 * 366  # a schedule with no open minute in three years is misconfigured
 
