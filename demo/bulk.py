@@ -6,7 +6,8 @@ from datetime import datetime
 
 from tenants.context import tenant_context
 from tenants.models import Tenant
-from tickets.models import Ticket, TicketCounter
+from tickets.models import Ticket
+from tickets.services import ticket_numbers_reserve
 
 
 def create_due_tickets(
@@ -16,10 +17,7 @@ def create_due_tickets(
     if status not in (Ticket.Status.PENDING, Ticket.Status.SOLVED):
         raise ValueError("Only pending or solved tickets can be due.")
     with tenant_context(tenant):
-        counter = TicketCounter.objects.select_for_update().get()
-        first = counter.last_number + 1
-        counter.last_number += count
-        counter.save(update_fields=["last_number", "updated_at"])
+        first = ticket_numbers_reserve(count)
     for start in range(0, count, batch):
         with tenant_context(tenant):
             Ticket.objects.bulk_create(

@@ -13,6 +13,11 @@ from desk.priorities import Priority
 from tenants.models import TenantOwned
 
 
+def clock_label(value: time, *, closing: bool = False) -> str:
+    """A time of day as HH:MM; a closing time of 00:00 means midnight, the end of the day."""
+    return "24:00" if closing and value == time(0) else f"{value:%H:%M}"
+
+
 class BusinessHours(TenantOwned):
     """One opening interval in the tenant's week, in the tenant's time zone (several per day)."""
 
@@ -47,8 +52,10 @@ class BusinessHours(TenantOwned):
         db_table = "tenants_businesshours"
 
     def __str__(self):
-        closes = "24:00" if self.closes == time(0) else f"{self.closes:%H:%M}"
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{closes}"
+        return (
+            f"{self.get_weekday_display()} {clock_label(self.opens)}–"
+            f"{clock_label(self.closes, closing=True)}"
+        )
 
 
 class TenantHoliday(TenantOwned):

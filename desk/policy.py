@@ -14,8 +14,9 @@ import holidays as calendars
 from django.utils import timezone
 
 from core.wording import duration_words
+from desk import selectors
 from desk.business_time import NoBusinessHours, _country_holidays, schedule_for
-from desk.models import BusinessHours, PriorityLevel, TenantHoliday
+from desk.models import BusinessHours, PriorityLevel, TenantHoliday, clock_label
 from desk.selectors import priority_levels
 from tenants.models import Tenant
 
@@ -47,13 +48,10 @@ def policy_for(tenant: Tenant, now: datetime | None = None) -> PolicyView:
     now = now or timezone.now()
     schedule = schedule_for(tenant)
     days: dict[int, list[str]] = {}
-    for interval in BusinessHours.objects.order_by("weekday", "opens"):
-        closes = (
-            "24:00"
-            if interval.closes.hour == interval.closes.minute == 0
-            else f"{interval.closes:%H:%M}"
+    for interval in selectors.business_hours():
+        days.setdefault(interval.weekday, []).append(
+            f"{clock_label(interval.opens)}–{clock_label(interval.closes, closing=True)}"
         )
-        days.setdefault(interval.weekday, []).append(f"{interval.opens:%H:%M}–{closes}")
     names = BusinessHours.Weekday.labels
     try:
         open_now = schedule.is_open(now)

@@ -38,8 +38,9 @@ from tickets.rendering import render
 Status = Ticket.Status
 
 
-def _next_number() -> int:
-    """The tenant's next ticket number, taken under a row lock held until commit."""
+def ticket_numbers_reserve(count: int = 1) -> int:
+    """The first of ``count`` consecutive ticket numbers of the current tenant, taken under a
+    row lock held until commit (so concurrent submissions never share or skip a number)."""
     counter = TicketCounter.objects.select_for_update().filter().first()
     if counter is None:
         try:
@@ -48,9 +49,10 @@ def _next_number() -> int:
         except IntegrityError:
             pass  # another submission created it first
         counter = TicketCounter.objects.select_for_update().get()
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number", "updated_at"])
-    return counter.last_number
+    return first
 
 
 def _attach(ticket: Ticket, comment: Comment | None, uploads, staged: list[Attachment]) -> None:
@@ -109,7 +111,7 @@ def ticket_submit(
         )
     app_version = str(answers.get(TicketFormField.APP_VERSION_KEY) or "")
     ticket = Ticket.objects.create(
-        number=_next_number(),
+        number=ticket_numbers_reserve(),
         subject=subject.strip(),
         requester_email=requester_email,
         requester=requester,

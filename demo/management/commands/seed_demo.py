@@ -29,8 +29,9 @@ from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Tenant
 from tickets import lifecycle, services, sla
 from tickets.lifecycle import Actor
-from tickets.models import Comment, Macro, Ticket, TicketCounter, TicketEvent, TicketFormField
+from tickets.models import Comment, Macro, Ticket, TicketEvent, TicketFormField
 from tickets.rendering import render
+from tickets.services import ticket_numbers_reserve
 
 BATCH = 2000
 
@@ -223,10 +224,7 @@ class Command(BaseCommand):
                     "pk", flat=True
                 )
             )
-            counter = TicketCounter.objects.select_for_update().get()
-            first = counter.last_number + 1
-            counter.last_number += count
-            counter.save(update_fields=["last_number", "updated_at"])
+            first = ticket_numbers_reserve(count)
         statuses = [("new", 8), ("open", 25), ("pending", 12), ("solved", 10), ("closed", 45)]
         population = [s for s, weight in statuses for _ in range(weight)]
         priorities = [Priority.URGENT] * 5 + [Priority.HIGH] * 15 + [Priority.NORMAL] * 55
