@@ -86,6 +86,7 @@ DEMO_PEOPLE = {
         ("lee@bluebird.example.com", "Lee Bluebird", "customer", "Bluebird Architects"),
     ],
     "globex": [
+        ("admin@globex.example.com", "Glen Globex", "admin", None),
         ("agent@globex.example.com", "Gale Globex", "agent", None),
         ("customer@initech.example.com", "Ira Initech", "customer", "Initech"),
     ],

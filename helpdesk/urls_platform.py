@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from helpdesk.views import healthz, platform_home
+from helpdesk.views import favicon, healthz, platform_home
 
 admin.site.site_header = "Helpdesk platform"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("", platform_home, name="platform-home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 # Email provider webhooks (delivery, bounce, complaint). Served only with a shared secret:

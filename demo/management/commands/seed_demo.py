@@ -12,9 +12,11 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from demo import banner
+from demo.clock import shift_back
 from demo.tenants import (
     DEMO_ORGANIZATIONS,
     DEMO_PASSWORD,
@@ -70,12 +72,7 @@ class Command(BaseCommand):
         if options["tickets"]:
             self._volume(tenants[0], options["tickets"])
         if not options["quiet_logins"]:
-            demo = tenants[0]
-            self.stdout.write(f"Demo helpdesk: {demo.url()}")
-            self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-            for email, _name, role, _org in DEMO_PEOPLE[demo.slug]:
-                self.stdout.write(f"  {role:<9} {email}")
-            self.stdout.write(f"Second tenant: {tenants[1].url()}")
+            self.stdout.write("\n".join(banner.logins(tenants)))
 
     def _tenant(self, spec: dict) -> Tenant:
         existing = Tenant.objects.filter(slug=spec["slug"]).first()
@@ -176,39 +173,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _backdate(ticket: Ticket, when) -> None:
-        """Shift a fresh ticket's whole history back so it starts at ``when``.
-
-        Demo data only: every timestamp moves by the same amount, so the order of events and
-        the status invariants stay true. Events are immutable to the application, hence the
-        plain SQL for them.
-        """
+        """Shift a fresh ticket's whole history back so it starts at ``when``."""
         ticket.refresh_from_db()
-        delta = ticket.created_at - when
-        fields = [
-            "created_at",
-            "updated_at",
-            "status_changed_at",
-            "first_replied_at",
-            "pending_since",
-            "solved_at",
-            "closed_at",
-            "sla_anchor_at",
-        ]
-        Ticket.objects.filter(pk=ticket.pk).update(
-            **{f: getattr(ticket, f) - delta for f in fields if getattr(ticket, f)}
-        )
-        for comment in Comment.objects.filter(ticket=ticket):
-            Comment.objects.filter(pk=comment.pk).update(
-                created_at=comment.created_at - delta, updated_at=comment.updated_at - delta
-            )
-        with connection.cursor() as cursor:
-            for event in TicketEvent.objects.filter(ticket=ticket).values("pk", "created_at"):
-                cursor.execute(
-                    f"UPDATE {TicketEvent._meta.db_table} SET created_at = %s WHERE id = %s",  # noqa: S608
-                    [event["created_at"] - delta, event["pk"]],
-                )
-        ticket.refresh_from_db()
-        sla.refresh(ticket)  # due times follow the shifted history, in business time
+        shift_back(ticket, ticket.created_at - when)
 
     def _volume(self, tenant: Tenant, count: int) -> None:
         rng = random.Random(20261126)  # noqa: S311 (demo data)
