@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncWeek
 
+from core import charts
 from desk.priorities import Priority
 from surveys.models import SurveyInvitation
 from tenants.context import current_tenant
@@ -111,10 +112,12 @@ def csat(start: date, end: date, period: str = "week") -> dict:
         .order_by("bucket")
     }
     periods = []
+    starts = []
     cursor = _period_start(start, period)
     while cursor <= end:
         r = by_period.get(cursor, {"sent": 0, "good": 0, "bad": 0})
         periods.append(Row(_period_label(cursor, period), r["sent"], r["good"], r["bad"]))
+        starts.append(cursor)
         cursor = _next_period(cursor, period)
     latest = list(
         invitations.exclude(rating="")
@@ -122,9 +125,10 @@ def csat(start: date, end: date, period: str = "week") -> dict:
         .select_related("ticket", "agent")
         .order_by("-answered_at")[:10]
     )
+    by_agent = _rows(invitations, "agent_id", lambda pk: agents.get(pk) or "Unassigned")
     return {
         "total": Row("All", total["sent"], total["good"], total["bad"]),
-        "by_agent": _rows(invitations, "agent_id", lambda pk: agents.get(pk) or "Unassigned"),
+        "by_agent": by_agent,
         "by_priority": _rows(
             invitations, "ticket__priority", lambda p: Priority(p).label if p else "—"
         ),
@@ -135,7 +139,53 @@ def csat(start: date, end: date, period: str = "week") -> dict:
         ),
         "by_period": periods,
         "latest": latest,
+        "trend_chart": _trend_chart(starts, periods, period),
+        "agent_chart": _agent_chart(by_agent),
     }
+
+
+# --- Charts (core.charts draws them; the tables keep the exact figures) ---------------------
+
+
+def _percent(value: float | None) -> str:
+    return "no ratings" if value is None else f"{value * 100:.0f}%"
+
+
+def _trend_chart(starts: list[date], rows: list[Row], period: str) -> charts.Chart:
+    word = "month" if period == "month" else "week"
+    return charts.columns(
+        id="csat-trend",
+        title=f"Satisfaction per {word}",
+        data=[
+            charts.Datum(_short_label(day, period), row.score, _percent(row.score), row.label)
+            for day, row in zip(starts, rows, strict=True)
+        ],
+        y_label="Rated good",
+        x_label="Month" if period == "month" else "Week starting",
+        empty_text="No ratings in this period yet.",
+        percent=True,
+        tone="good",
+    )
+
+
+def _agent_chart(rows: list[Row]) -> charts.Chart:
+    return charts.bars(
+        id="csat-agents",
+        title="Satisfaction by agent",
+        category="Agent",
+        axis_label="Rated good",
+        data=[
+            charts.Datum(
+                row.label,
+                row.score,
+                f"{_percent(row.score)} ({row.good} of {row.rated})" if row.rated else "no ratings",
+            )
+            for row in rows
+        ],
+        empty_text="No agent has a rating in this period yet.",
+        percent=True,
+        tone="good",
+    )
 
 
 def _period_start(day: date, period: str) -> date:
@@ -150,3 +200,8 @@ def _next_period(day: date, period: str) -> date:
 
 def _period_label(day: date, period: str) -> str:
     return day.strftime("%B %Y") if period == "month" else f"Week of {day:%b %d, %Y}"
+
+
+def _short_label(day: date, period: str) -> str:
+    """The axis's label: "Mar 2026" for a month, "Mar 2" for the week starting then."""
+    return f"{day:%b} {day.year}" if period == "month" else f"{day:%b} {day.day}"
