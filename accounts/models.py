@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.time_zones import MAX_ZONE_CHARS, validate_time_zone
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -43,6 +45,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Set when mail to this address bounced or was marked as spam: we stop sending to it.
     email_bounced_at = models.DateTimeField(null=True, blank=True)
+    # The zone pages show times in for this person (an IANA name). Blank until they choose one
+    # or their browser reports it on a first visit; pages then use the browser's or the
+    # tenant's zone (accounts.middleware).
+    time_zone = models.CharField(
+        max_length=MAX_ZONE_CHARS, blank=True, default="", validators=[validate_time_zone]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserManager()

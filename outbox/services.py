@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from celery import current_app as celery_app
 from django.conf import settings
@@ -60,11 +61,15 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) from templates/emails/<template>/{subject.txt,body.txt,body.html}.
 
     Only the HTML part is escaped; the subject always fits the outbox column, however long or
-    markup-laden the ticket subject that went into it.
+    markup-laden the ticket subject that went into it. Times are in the tenant's zone: an email
+    reads the same whether a customer's request (with their own zone active) or a worker
+    queued it.
     """
-    subject = fit_subject(_render_plain(f"emails/{template}/subject.txt", context))
-    text = _render_plain(f"emails/{template}/body.txt", context).strip() + "\n"
-    html = render_to_string(f"emails/{template}/body.html", context)
+    tenant = context.get("tenant")
+    with timezone.override(ZoneInfo(tenant.time_zone) if tenant is not None else None):
+        subject = fit_subject(_render_plain(f"emails/{template}/subject.txt", context))
+        text = _render_plain(f"emails/{template}/body.txt", context).strip() + "\n"
+        html = render_to_string(f"emails/{template}/body.html", context)
     return subject, text, html
 
 

@@ -1,0 +1,60 @@
+"""A person's own account on a tenant's host: their profile page, and the small endpoint the
+browser reports its time zone to (static/js/time-zone.js)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import ProfileForm
+from accounts.middleware import remember_browser_zone
+from core.time_zones import MAX_ZONE_CHARS, is_known_zone
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    initial = {"name": user.name, "time_zone": user.time_zone or request.time_zone}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            services.user_profile_update(user=user, **form.cleaned_data)
+            messages.success(request, f"Saved. Times are now shown in {user.time_zone}.")
+            return redirect("profile")
+        return render(request, "account/profile.html", {"form": form}, status=400)
+    return render(request, "account/profile.html", {"form": form})
+
+
+def _refuse(detail: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"code": "invalid_input", "detail": detail}, status=status)
+
+
+@require_POST
+def time_zone_report(request):
+    """The browser's zone (``time_zone``, form-encoded), reported once per browser.
+
+    Remembered in the ``tz`` cookie for everyone, and stored for a signed-in person who has not
+    chosen a zone yet (a chosen one is never overwritten). Only an exact IANA name is taken:
+    browsers report one, so anything else is a 400 that says what was wrong.
+    """
+    values = request.POST.getlist("time_zone")
+    if len(values) != 1:
+        return _refuse("Send exactly one time_zone field, e.g. time_zone=Europe/Paris.")
+    zone = values[0]
+    if len(zone) > MAX_ZONE_CHARS:
+        return _refuse(f"A time zone name has at most {MAX_ZONE_CHARS} characters.")
+    if not zone.isascii() or not zone.isprintable():
+        return _refuse("A time zone name is plain ASCII, e.g. America/Chicago.")
+    if not is_known_zone(zone):
+        return _refuse(f"{zone!r} is not a time zone we know (IANA names, e.g. Europe/Paris).")
+    stored = False
+    if request.user.is_authenticated:
+        stored = services.user_time_zone_prefill(user=request.user, time_zone=zone)
+    response = JsonResponse({"time_zone": zone, "stored": stored})
+    remember_browser_zone(response, zone)
+    return response
