@@ -13,6 +13,9 @@ class AccountAdapter(DefaultAccountAdapter):
         membership = getattr(request, "membership", None)
         if membership is not None and membership.is_staff_role:
             return reverse("agent:home")
+        if membership is None and getattr(request, "tenant", None) is not None:
+            # Signed in on a helpdesk they are not a member of: joining is their next step.
+            return reverse("portal:join")
         return super().get_login_redirect_url(request)
 
     def get_from_email(self):

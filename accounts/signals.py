@@ -1,20 +1,45 @@
+from allauth.account.signals import user_signed_up
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from accounts.middleware import COOKIE as TIME_ZONE_COOKIE
+from accounts.services import user_time_zone_prefill
+from core.time_zones import is_known_zone
 from tenants.middleware import SESSION_TENANT_KEY, session_scope
-from tenants.services import membership_ensure
+from tenants.models import Membership
+from tenants.services import membership_join
 
 
 @receiver(user_logged_in)
 def bind_session_to_host(sender, request, user, **kwargs):
     """A session authenticates only on the host it was created on (see TenantMiddleware).
 
+    Signing in makes no membership: on a host where the person is not a member they are
+    signed in as no one's customer, and the portal offers them to join (accounts.join).
     Connected before the tickets app's receivers (accounts comes first in INSTALLED_APPS), so
-    the membership exists when tickets claims this person's earlier tickets.
+    ``request.membership`` is set when tickets decides whether to claim earlier tickets.
     """
     if request is None:
         return
     tenant = getattr(request, "tenant", None)
     request.session[SESSION_TENANT_KEY] = session_scope(tenant)
     if tenant is not None:
-        request.membership = membership_ensure(user=user)
+        request.membership = (
+            Membership.objects.select_related("organization").filter(user=user).first()
+        )
+
+
+@receiver(user_signed_up)
+def join_the_helpdesk_signed_up_on(sender, request, user, **kwargs):
+    """Creating an account on a helpdesk's portal is asking to be its customer: join it."""
+    if request is not None and getattr(request, "tenant", None) is not None:
+        membership_join(user=user)
+
+
+@receiver(user_logged_in)
+def keep_the_browsers_time_zone(sender, request, user, **kwargs):
+    """Someone who browsed before signing in already told us their zone (the ``tz`` cookie):
+    keep it for them if they have none yet, so their first signed-in page is in it too."""
+    zone = request.COOKIES.get(TIME_ZONE_COOKIE) if request is not None else None
+    if not user.time_zone and is_known_zone(zone):
+        user_time_zone_prefill(user=user, time_zone=zone)

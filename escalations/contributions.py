@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from escalations.models import EscalationEvent, EscalationRequest
-from escalations.selectors import escalation_state
+from escalations.models import EscalationEvent
+from escalations.selectors import escalation_state, tickets_escalated, waiting_count
 from tenants.navigation import register_badge
-from tickets import events, panels
+from tickets import cues, events, panels
 
 
 def open_count_for(request) -> int:
-    """The managers' badge: open escalation requests (0 for everyone else)."""
+    """The managers' badge: requests waiting for a first decision (0 for everyone else). One
+    a manager has acted on is in progress and no longer counts."""
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_manager_or_admin:
         return 0
-    return EscalationRequest.objects.filter(status=EscalationRequest.Status.OPEN).count()
+    return waiting_count()
 
 
 def _state(ticket, membership) -> dict:
@@ -23,6 +24,16 @@ def _state(ticket, membership) -> dict:
 def register() -> None:
     events.register(EscalationEvent.choices, owner="escalations")
     register_badge("escalations", open_count_for)
+    # The queue's rows: a marker on tickets whose escalation is not settled yet.
+    cues.register(
+        cues.Cue(
+            "escalated",
+            "Escalated",
+            "badge-escalated",
+            tickets_escalated,
+            title="An escalation request is waiting for, or being handled by, a manager",
+        )
+    )
     # The customer's page: the requests with their decisions, and the link to ask for one.
     panels.register(
         panels.Panel(

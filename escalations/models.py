@@ -13,12 +13,26 @@ class EscalationEvent(models.TextChoices):
 
 
 class EscalationRequest(TenantOwned):
-    """A customer's (or an agent's, on their behalf) request that a manager looks at a ticket."""
+    """A customer's (or an agent's, on their behalf) request that a manager looks at a ticket.
+
+    The policy's manager reviews the request, evaluates it and determines an action (a direct
+    conversation, a reassignment, a new priority): that first decision ends the wait, so the
+    request leaves the review queue and its badge and is "in progress" while the action is
+    carried out. Resolving or declining settles it::
+
+        open --conversation / reassign / priority--> in_progress (further decisions keep it there)
+        open, in_progress --resolve--> resolved
+        open, in_progress --decline--> declined
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for a manager"
+        IN_PROGRESS = "in_progress", "In progress with a manager"
         RESOLVED = "resolved", "Resolved"
         DECLINED = "declined", "Declined"
+
+    # Not settled yet: at most one per ticket, and managers can still decide on it.
+    ACTIVE_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.CASCADE, related_name="escalations"
@@ -46,19 +60,26 @@ class EscalationRequest(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         constraints = [
-            # One open request per ticket; a new one may follow once it is resolved.
+            # One unsettled request per ticket; a new one may follow once it is resolved or
+            # declined.
             models.UniqueConstraint(
                 fields=["tenant", "ticket"],
-                condition=models.Q(status="open"),
-                name="escalation_one_open_per_ticket",
+                condition=models.Q(status__in=["open", "in_progress"]),
+                name="escalation_one_active_per_ticket",
             ),
         ]
         indexes = [
-            # The managers' review queue: open requests, oldest first.
+            # The managers' review queue (and its badge): waiting requests, oldest first.
             models.Index(
                 fields=["tenant", "created_at"],
                 name="escalation_open_queue",
                 condition=models.Q(status="open"),
+            ),
+            # The queue's second list: requests a manager is handling, oldest first.
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="escalation_in_progress",
+                condition=models.Q(status="in_progress"),
             ),
         ]
 
@@ -66,8 +87,14 @@ class EscalationRequest(TenantOwned):
         return f"Escalation of ticket {self.ticket_id}"
 
     @property
-    def is_open(self) -> bool:
+    def is_waiting(self) -> bool:
+        """No manager has decided anything yet: in the review queue, its review due."""
         return self.status == self.Status.OPEN
+
+    @property
+    def is_active(self) -> bool:
+        """Not settled: managers can still decide on it, and it blocks a new request."""
+        return self.status in self.ACTIVE_STATUSES
 
 
 class EscalationAction(TenantOwned):

@@ -16,7 +16,7 @@ from core.errors import DomainError
 from desk.business_time import NoBusinessHours, schedule_for
 from desk.priorities import Priority
 from escalations.models import EscalationAction, EscalationEvent, EscalationRequest
-from escalations.selectors import request_blocker
+from escalations.selectors import active_request, request_blocker
 from outbox.services import email_enqueue
 from tenants.context import current_tenant
 from tenants.models import Membership
@@ -123,10 +123,7 @@ def escalation_request(
     if not visible_tickets(membership).filter(pk=ticket.pk).exists():
         raise EscalationError("You can only escalate your own tickets.", status=403)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    open_exists = EscalationRequest.objects.filter(
-        ticket=ticket, status=EscalationRequest.Status.OPEN
-    ).exists()
-    blocker = request_blocker(ticket, open_exists=open_exists)
+    blocker = request_blocker(ticket, active=active_request(ticket))
     if blocker:
         raise EscalationError(blocker, status=409)
     if not reason.strip():
@@ -150,9 +147,10 @@ def escalation_request(
                 contact_time_zone=contact_time_zone,
                 review_due_at=_review_due(now),
             )
-    except IntegrityError:  # a concurrent request won the race for the one open slot
+    except IntegrityError:  # a concurrent request won the race for the one unsettled slot
         raise EscalationError(
-            f"An escalation request for ticket #{ticket.number} is already waiting for a manager."
+            f"An escalation request for ticket #{ticket.number} is already waiting for a manager.",
+            status=409,
         ) from None
     lifecycle.record(
         ticket,
@@ -180,7 +178,7 @@ def _decide(
     request = (
         EscalationRequest.objects.select_for_update().select_related("ticket").get(pk=request.pk)
     )
-    if not request.is_open:
+    if not request.is_active:
         raise EscalationError("This escalation request has already been resolved.", status=409)
     ticket = request.ticket
     if kind not in decisions_allowed(ticket):
@@ -191,15 +189,17 @@ def _decide(
 
 
 def _record(request, actor, kind: str, data: dict, *, resolve: str | None = None):
+    """The decision on the request: the first one ends the wait for a manager (out of the review
+    queue and its badge); resolving or declining settles the request."""
     now = timezone.now()
     action = EscalationAction.objects.create(request=request, actor=actor, kind=kind, data=data)
     request.first_action_at = request.first_action_at or now
-    fields = ["first_action_at", "updated_at"]
     if resolve:
         request.status = resolve
         request.resolved_at = now
-        fields += ["status", "resolved_at"]
-    request.save(update_fields=fields)
+    else:
+        request.status = EscalationRequest.Status.IN_PROGRESS
+    request.save(update_fields=["status", "first_action_at", "resolved_at", "updated_at"])
     lifecycle.record(
         request.ticket,
         EscalationEvent.DECIDED,

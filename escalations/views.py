@@ -5,19 +5,19 @@ import zoneinfo
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
+from core.time_zones import TimeZoneField
 from desk.priorities import Priority
 from escalations import selectors, services
 from escalations.models import EscalationAction
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members
-from tickets.selectors import ticket_for_viewer
-
-ZONES = sorted(zoneinfo.available_timezones())
+from tickets.selectors import conversation, ticket_for_viewer
 
 
 class RequestForm(forms.Form):
@@ -36,8 +36,10 @@ class RequestForm(forms.Form):
         error_messages={"invalid": "Enter a phone number with digits, spaces, + ( ) - only."},
     )
     best_times = forms.CharField(required=False, max_length=200, label="Best times to reach you")
-    contact_time_zone = forms.ChoiceField(
-        choices=[("", "—")] + [(z, z) for z in ZONES], required=False, label="Your time zone"
+    contact_time_zone = TimeZoneField(
+        required=False,
+        label="Your time zone",
+        help_text="So that a call is proposed at a time that suits you. Type a city to search.",
     )
 
 
@@ -45,7 +47,23 @@ class RequestForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def request_escalation(request, number: int):
     ticket = ticket_for_viewer(request.membership, number)
-    form = RequestForm(request.POST or None, initial={"requested_priority": ticket.priority})
+    # The contact zone starts as the reader's own; an agent raising it for the customer starts
+    # from the customer's stored zone, if any.
+    zone = request.time_zone
+    if request.membership.is_staff_role:
+        zone = getattr(ticket.requester, "time_zone", "")
+    form = RequestForm(
+        request.POST or None,
+        initial={"requested_priority": ticket.priority, "contact_time_zone": zone},
+    )
+    staff = request.membership.is_staff_role
+    ticket_url = reverse("agent:ticket" if staff else "portal:ticket", args=[ticket.number])
+    blocker = selectors.request_blocker(ticket, active=selectors.active_request(ticket))
+    if blocker and request.method == "GET":
+        # Nothing to fill in: say why, and lead back to the ticket, where a reply adds details.
+        context = {"blocker": blocker, "ticket": ticket, "ticket_url": ticket_url}
+        return render(request, "escalations/request.html", context)
+    status = 400
     if request.method == "POST" and form.is_valid():
         try:
             services.escalation_request(
@@ -54,25 +72,29 @@ def request_escalation(request, number: int):
                 membership=request.membership,
                 **form.cleaned_data,
             )
-        except DomainError as error:
+        except DomainError as error:  # refused (e.g. a request made meanwhile): input kept
             form.add_error(None, str(error))
+            status = error.status
         else:
             messages.success(request, "Your escalation request was sent to a support manager.")
-            target = "agent:ticket" if request.membership.is_staff_role else "portal:ticket"
-            return redirect(target, number=ticket.number)
+            return redirect(ticket_url)
     return render(
         request,
         "escalations/request.html",
-        {"form": form, "ticket": ticket},
-        status=400 if request.method == "POST" else 200,
+        {"form": form, "ticket": ticket, "ticket_url": ticket_url},
+        status=status if request.method == "POST" else 200,
     )
 
 
 @manager_required
 def review_queue(request):
-    now = timezone.now()
-    open_requests = selectors.open_requests()
-    return render(request, "escalations/queue.html", {"requests": open_requests, "now": now})
+    """Waiting requests (the review queue proper), then those a manager is handling."""
+    context = {
+        "requests": selectors.open_requests(),
+        "in_progress": selectors.requests_in_progress(),
+        "now": timezone.now(),
+    }
+    return render(request, "escalations/queue.html", context)
 
 
 class DecisionForm(forms.Form):
@@ -162,6 +184,10 @@ def review(request, pk: int):
             "closed_reply": closed_note and services.closed_ticket_reply(escalation.ticket),
             "now": timezone.now(),
             "tenant_zone": current_tenant().time_zone,
+            # The ticket's conversation, internal notes included (managers are staff).
+            "comments": conversation(escalation.ticket, request.membership),
+            # A refused decision keeps what was typed in its form (a past call time included).
+            "typed": request.POST if request.method == "POST" else {},
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -1,11 +1,20 @@
 """Who may do what inside the current tenant. Views use these; they never compare roles by hand."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from tenants.models import Membership
+
+
+def redirect_to_join(request):
+    """For a person signed in on this host without a membership: the page where they can join
+    (and then come back here). A sign-in page would only send them straight back."""
+    return redirect(f"{reverse('portal:join')}?{urlencode({'next': request.get_full_path()})}")
 
 
 def _require(predicate):
@@ -13,6 +22,8 @@ def _require(predicate):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             membership = getattr(request, "membership", None)
+            if membership is None and request.user.is_authenticated:
+                return redirect_to_join(request)
             if membership is None:
                 return redirect_to_login(request.get_full_path())
             if not predicate(membership):

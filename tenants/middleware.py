@@ -30,8 +30,10 @@ class TenantMiddleware:
     - ``<slug>.<BASE_DOMAIN>``: that tenant, or 404 when unknown or inactive (never a fallback).
     - ``<BASE_DOMAIN>``: the platform host, which serves only the platform URLconf (admin).
     The request runs in one transaction with the tenant set for the ORM and for PostgreSQL
-    row-level security. A signed-in user whose session was not created on this host, or who is
-    not a member of this tenant, is anonymous here.
+    row-level security. A signed-in user whose session was not created on this host is
+    anonymous here. One who signed in here without being a member stays signed in with no
+    membership (``request.membership`` is None): no page that needs one lets them in, and
+    ``tenants.access`` leads them to the explicit "Join" step instead.
     """
 
     def __init__(self, get_response):
@@ -73,7 +75,7 @@ class TenantMiddleware:
                 membership = (
                     Membership.objects.select_related("organization").filter(user=user).first()
                 )
-            if membership is None:
+            else:
                 user = AnonymousUser()
         request.user = user
         request.membership = membership

@@ -1,10 +1,16 @@
 """Every change to tenants, memberships and organizations goes through these functions."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Tenant
 from tenants.signals import tenant_created
+
+# ``member_joined(membership)``: a person has just joined the current tenant as a customer
+# (``membership_join``), inside its transaction. Apps above answer without being imported here:
+# tickets links the tickets sent earlier from the person's verified addresses.
+member_joined = Signal()
 
 
 def organization_for_email(*, email: str) -> Organization | None:
@@ -17,17 +23,28 @@ def organization_for_email(*, email: str) -> Organization | None:
 
 
 @transaction.atomic
-def membership_ensure(*, user, role: str = Membership.Role.CUSTOMER) -> Membership:
-    """The user's membership in the current tenant, created as ``role`` when they have none.
+def membership_join(*, user) -> Membership:
+    """Make the person a customer of the current tenant: the one way a customer joins.
 
-    Signing up or signing in on a tenant's portal makes a person that tenant's customer; an
-    existing membership (say, an agent's) is never downgraded.
+    Joining is explicit: signing up on the tenant's host (the person asked for an account
+    there), or the "Join" step a signed-in non-member takes on its portal. Signing in never
+    joins: an agent of one helpdesk who signs in on another's host is no customer there until
+    they say so. An existing membership (say, an agent's) is returned unchanged, never
+    downgraded; ``member_joined`` is sent only for a new one.
     """
     membership = Membership.objects.select_related("organization").filter(user=user).first()
-    if membership is None:
-        membership = Membership.objects.create(
-            user=user, role=role, organization=organization_for_email(email=user.email)
-        )
+    if membership is not None:
+        return membership
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                user=user,
+                role=Membership.Role.CUSTOMER,
+                organization=organization_for_email(email=user.email),
+            )
+    except IntegrityError:  # the same person joined from another tab at the same moment
+        return Membership.objects.select_related("organization").get(user=user)
+    member_joined.send(sender=Membership, membership=membership)
     return membership
 
 

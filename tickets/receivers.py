@@ -10,7 +10,8 @@ from django.dispatch import receiver
 
 from desk.signals import support_clock_changed
 from tenants.context import tenant_context
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
+from tenants.services import member_joined
 from tenants.signals import tenant_created
 from tickets.models import TicketCounter
 from tickets.services import tickets_claim_for_user
@@ -37,14 +38,26 @@ def recompute_due_times(sender, *, tenant_id: int, **kwargs) -> None:
             recompute_all()
 
 
+# Tickets sent from a person's verified addresses before they had an account become theirs
+# once they are a member of the tenant: when they join, and again when they sign in or verify
+# another address. A mere sign-in on a helpdesk they have not joined claims nothing there.
+
+
+@receiver(member_joined)
+def claim_tickets_on_joining(sender, *, membership, **kwargs):
+    tickets_claim_for_user(user=membership.user)
+
+
 @receiver(user_logged_in)
 def claim_tickets_on_sign_in(sender, request, user, **kwargs):
-    """Tickets sent from this person's verified addresses before they had an account."""
-    if request is not None and getattr(request, "tenant", None) is not None:
+    # request.membership is set by accounts' receiver, connected before this one.
+    if request is not None and getattr(request, "membership", None) is not None:
         tickets_claim_for_user(user=user)
 
 
 @receiver(email_confirmed)
 def claim_tickets_of_a_newly_verified_address(sender, request, email_address, **kwargs):
-    if request is not None and getattr(request, "tenant", None) is not None:
+    if request is None or getattr(request, "tenant", None) is None:
+        return
+    if Membership.objects.filter(user=email_address.user).exists():
         tickets_claim_for_user(user=email_address.user)

@@ -53,16 +53,15 @@ def test_signup_is_closed_on_the_platform_host(db):
     assert response.status_code == 404  # the platform URLconf has no customer accounts
 
 
-def test_signing_in_on_another_tenants_portal_makes_you_its_customer_not_its_agent(
-    world_a, world_b
-):
+def test_signing_in_on_another_tenants_portal_makes_you_nothing_there(world_a, world_b):
+    """Joining is explicit (tests/accounts/test_join.py): a sign-in alone is no membership."""
     agent = world_a.users["agent"]
     client = Client(HTTP_HOST=world_b.host)
     response = client.post("/accounts/login/", {"login": agent.email, "password": PASSWORD})
-    assert response.status_code == 302
-    assert client.get("/agent/").status_code == 403
+    assert response.status_code == 302 and response["Location"] == "/join/"
+    assert client.get("/agent/")["Location"] == "/join/?next=%2Fagent%2F"
     with tenant_context(world_b.tenant):
-        assert Membership.objects.get(user=agent).role == Membership.Role.CUSTOMER
+        assert not Membership.objects.filter(user=agent).exists()
     with tenant_context(world_a.tenant):
         assert Membership.objects.get(user=agent).role == Membership.Role.AGENT
 

@@ -39,7 +39,7 @@ def emails(world, template):
 
 def test_request_records_event_and_emails_customer_and_managers(world_a):
     request = ask(world_a, best_times="mornings", contact_time_zone="Europe/Paris")
-    assert request.is_open and request.requested_by == world_a.users["customer"]
+    assert request.is_waiting and request.requested_by == world_a.users["customer"]
     with tenant_context(world_a.tenant):
         event = world_a.ticket.events.get(kind=EscalationEvent.REQUESTED)
     assert event.after == "urgent" and event.data["on_behalf"] is False
@@ -63,7 +63,7 @@ def test_a_customer_cannot_escalate_someone_elses_ticket(world_a):
 
 def test_closed_tickets_cannot_be_escalated_but_solved_ones_can(world_a):
     world_a.reply(world_a.ticket, "agent", "Done", submit_as="solved")
-    assert ask(world_a).is_open  # solved: allowed
+    assert ask(world_a).is_waiting  # solved: allowed
     other = world_a.submit()
     world_a.reply(other, "agent", "Done", submit_as="solved")
     with tenant_context(world_a.tenant):
@@ -90,7 +90,9 @@ def test_bad_input_is_refused(world_a):
 
 def decide(world, fn, role="manager", **kwargs):
     with tenant_context(world.tenant):
-        request = EscalationRequest.objects.get(ticket=world.ticket, status="open")
+        request = EscalationRequest.objects.get(
+            ticket=world.ticket, status__in=EscalationRequest.ACTIVE_STATUSES
+        )
         return fn(
             request=request, actor=world.users[role], membership=world.memberships[role], **kwargs
         )
@@ -140,7 +142,7 @@ def test_each_decision_writes_its_event_and_email(world_a):
             actor=world_a.users["manager"],
             membership=world_a.memberships["manager"],
         )
-    assert ask(world_a).is_open  # a new request may follow a resolved one
+    assert ask(world_a).is_waiting  # a new request may follow a settled one
 
 
 def test_past_conversation_time_and_non_agent_reassign_are_refused(world_a):

@@ -23,7 +23,12 @@ NUMERIC_GUID_RE = re.compile(r"^\d{10,20}$")
 
 
 def split_list(value: str) -> list[str]:
-    return [item.strip() for item in re.split(r"[,;\s]+", value or "") if item.strip()]
+    """Entries one per line (commas and semicolons separate too); spaces never split one, so
+    "Jane Doe" stays one entry and is judged as written."""
+    parts = (
+        part.strip() for line in (value or "").splitlines() for part in re.split(r"[,;]", line)
+    )
+    return [part for part in parts if part]
 
 
 def validate_email_entries(entries: list[str], *, allow_usernames: bool) -> None:
@@ -101,7 +106,7 @@ def _field_for(definition: TicketFormField) -> forms.Field:
 
 
 class ListField(forms.CharField):
-    """A comma/newline separated list in a textarea, validated entry by entry."""
+    """A list in a textarea, one entry per line (or comma-separated), validated entry by entry."""
 
     def __init__(self, *, validator, **kwargs):
         self.entry_validator = validator
