@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import itertools
-import zoneinfo
 from datetime import time, timedelta
 
 import holidays as calendars
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.time_zones import TimeZoneField
 from desk.models import BusinessHours, PriorityLevel, SlaUnit, TenantHoliday
 from desk.versions import VERSION_RE
 from tenants.models import Tenant
 
-TIME_ZONES = sorted(zoneinfo.available_timezones())
-
 
 class GeneralSettingsForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=[(z, z) for z in TIME_ZONES])
+    time_zone = TimeZoneField(
+        label="Time zone",
+        help_text=(
+            "The zone business hours, holidays and the support policy are in. Start typing a "
+            "city or region (Chicago, Paris, Tokyo) and pick it."
+        ),
+    )
     solved_close_days = forms.IntegerField(
         min_value=1, max_value=90, label="Close solved tickets after (days)"
     )
@@ -50,10 +54,14 @@ class GeneralSettingsForm(forms.ModelForm):
             "holiday_country",
             "current_app_version",
             "share_tickets_in_organization",
+            "assign_on_reply",
             "support_email",
             "surveys_enabled",
         ]
-        labels = {"share_tickets_in_organization": "Customers see their organization's tickets"}
+        labels = {
+            "share_tickets_in_organization": "Customers see their organization's tickets",
+            "assign_on_reply": "An agent who answers an unassigned ticket takes it",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +111,11 @@ class GeneralSettingsForm(forms.ModelForm):
 
 
 class HoursForm(forms.Form):
-    weekday = forms.TypedChoiceField(choices=BusinessHours.Weekday.choices, coerce=int)
+    # A blank first choice: a spare row's select must not default to Monday, or the formset would
+    # take an untouched spare row for a filled one and demand its times.
+    weekday = forms.TypedChoiceField(
+        choices=[("", "—"), *BusinessHours.Weekday.choices], coerce=int, label="Day"
+    )
     opens = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     closes = forms.TimeField(
         widget=forms.TimeInput(attrs={"type": "time"}), help_text="00:00 means midnight."

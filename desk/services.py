@@ -20,6 +20,7 @@ SETTINGS_FIELDS = frozenset(
         "holiday_country",
         "current_app_version",
         "share_tickets_in_organization",
+        "assign_on_reply",
         "support_email",
         "surveys_enabled",
         "solved_close_delay",

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     # Resolves the tenant from the host, opens the request's transaction with the tenant set for
     # the ORM and for PostgreSQL row-level security, and drops users who are not members.
     "tenants.middleware.TenantMiddleware",
+    # The reader's time zone (their own, their browser's, else the tenant's) for every page.
+    "accounts.middleware.ReaderTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # NUL characters in any field or query parameter: a 400 before a view can hit the database.
     "core.middleware.RejectUnstorableInputMiddleware",
@@ -277,6 +279,10 @@ if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
 # Default broker: kombu's filesystem transport, which needs no server (web, worker and beat
 # exchange messages through files under VAR_DIR). CI and production use Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    # The same broker with its host named: otherwise kombu warns "No hostname was supplied"
+    # in every process that connects.
+    CELERY_BROKER_URL = "filesystem://localhost//"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
     ensure_dir(

@@ -6,9 +6,11 @@ Every pattern here is walked by the tenant isolation probe (tests/test_isolation
 from django.urls import include, path
 
 import core.converters  # noqa: F401  (registers the "id" path converter)
+from accounts import join as join_views
+from accounts import views as account_views
 from desk import views as desk_views
 from escalations import views as escalation_views
-from helpdesk.views import healthz
+from helpdesk.views import favicon, healthz
 from surveys import views as survey_views
 from tenants import views as tenant_views
 from tickets.agent import views as agent_views
@@ -18,6 +20,7 @@ portal_patterns = (
     [
         path("", desk_views.portal_home, name="home"),
         path("support-policy/", desk_views.support_policy, name="support_policy"),
+        path("join/", join_views.join, name="join"),
         path("tickets/new/", portal_views.ticket_new, name="ticket_new"),
         path("tickets/new/done/", portal_views.ticket_submitted, name="ticket_submitted"),
         path("tickets/", portal_views.my_tickets, name="my_tickets"),
@@ -72,6 +75,8 @@ agent_patterns = (
         ),
         path("macros/", agent_views.macros, name="macros"),
         path("macros/<id:pk>/", agent_views.macros, name="macro"),
+        # The demo's sent emails (DEBUG only); by name, so nothing imports the demo app.
+        path("demo/", include("demo.urls")),
     ],
     "agent",
 )
@@ -79,8 +84,11 @@ agent_patterns = (
 urlpatterns = [
     path("", include(portal_patterns)),
     path("agent/", include(agent_patterns)),
+    path("accounts/profile/", account_views.profile, name="profile"),
+    path("accounts/time-zone/", account_views.time_zone_report, name="time_zone_report"),
     path("accounts/", include("allauth.urls")),
     path("survey/<str:token>/", survey_views.answer, name="survey"),
     path("api/v1/", include("helpdesk.api_urls")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

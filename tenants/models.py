@@ -62,6 +62,8 @@ class Tenant(models.Model):
     survey_bad_reasons = models.JSONField(
         default=list, blank=True, help_text="Reasons a customer may pick with a bad rating."
     )
+    # An agent who answers an unassigned ticket becomes its assignee.
+    assign_on_reply = models.BooleanField(default=True)
     # Customers of one organization see each other's tickets (on their portal and lists).
     share_tickets_in_organization = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

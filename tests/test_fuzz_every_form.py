@@ -262,6 +262,9 @@ def fuzz_world(world):
     from tickets.models import Macro, SavedView, Ticket
 
     world.only_ticket = world.ticket
+    # Escalated on a ticket of its own: while a request is unsettled its ticket's request page
+    # offers no form, and the fuzz must still find that form on world.ticket.
+    escalated = world.submit(subject="A ticket with an escalation request")
     closing = world.submit(subject="A ticket that will close")
     world.reply(closing, "agent", "Fixed", submit_as=Ticket.Status.SOLVED)
     with time_machine.travel(datetime.now(tz=UTC) + timedelta(days=3)):
@@ -270,7 +273,7 @@ def fuzz_world(world):
         world.only_attachment = world.attachment
         world.holiday = TenantHoliday.objects.create(date=date(2027, 1, 4), name="Fuzz holiday")
         world.escalation = escalation_request(
-            ticket=world.ticket,
+            ticket=escalated,
             actor=world.users["customer"],
             membership=world.memberships["customer"],
             reason="Please look at this",
@@ -584,6 +587,7 @@ def test_discovery_reaches_every_url_and_finds_the_forms(fuzzed_world):
     assert ("anonymous", reverse("portal:ticket_new")) in posted
     assert ("agent", url_for("agent:ticket", fuzzed_world)) in posted
     assert ("admin", reverse("agent:settings_hours")) in posted
+    assert ("customer", url_for("portal:ticket_escalate", fuzzed_world)) in posted
     assert {t.role for t in targets} == set(ROLES)
     bulk = next(t for t in targets if t.role == "agent" and t.url == reverse("agent:bulk"))
     action = next(f for f in bulk.fields if f.name == "action")

@@ -42,7 +42,18 @@ OBJECT_URLS = {
     "portal:ticket_escalate": lambda b: {"number": b.only_ticket.number},
     "api:ticket": lambda b: {"number": b.only_ticket.number},
     "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
+    "agent:demo_email": lambda b: {"pk": _email_of(b)},
 }
+
+
+def _email_of(world) -> int:
+    """The outbox email of ``world``'s probed ticket (its confirmation): the demo mailbox."""
+    from outbox.models import OutboxEmail
+    from tenants.context import tenant_context
+
+    with tenant_context(world.tenant):
+        return OutboxEmail.objects.filter(ticket=world.only_ticket).values_list("pk", flat=True)[0]
+
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
 NON_OBJECT_URLS = {

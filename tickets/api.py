@@ -29,10 +29,16 @@ def handle_exception(exc, context):
 
 
 class IsMember(permissions.BasePermission):
-    message = "Sign in to this helpdesk first."
-
     def has_permission(self, request, view):
-        return getattr(request, "membership", None) is not None
+        if getattr(request, "membership", None) is not None:
+            return True
+        # A signed-in person who has not joined this helpdesk is told so, not to sign in.
+        self.message = (
+            "Join this helpdesk first (on its portal)."
+            if request.user.is_authenticated
+            else "Sign in to this helpdesk first."
+        )
+        return False
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -86,6 +86,8 @@ class Ticket(TenantOwned):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
     first_replied_at = models.DateTimeField(null=True, blank=True)
+    # Who wrote the last public message, "customer" or "agent" (the queue's "customer replied").
+    last_public_reply_by = models.CharField(max_length=16, blank=True)
     # SLA: the agent owes an update by next_update_due_at, counted in business time from the
     # anchor (the last public agent reply, or when the ticket last became new/open). None for
     # pending, solved and closed tickets. sla_breached_due_at remembers which due time already
@@ -130,6 +132,8 @@ class Ticket(TenantOwned):
             models.Index(fields=["tenant", "organization", "-created_at"], name="ticket_org"),
             # Agent lists by status and priority.
             models.Index(fields=["tenant", "status", "priority"], name="ticket_status_priority"),
+            # The queue sorted by age, newest or oldest first, and its keyset pages.
+            models.Index(fields=["tenant", "created_at", "id"], name="ticket_created"),
             # The automation's "what is due": small partial indexes over only the rows that
             # can become due, however many closed tickets the table holds.
             models.Index(
@@ -141,6 +145,13 @@ class Ticket(TenantOwned):
                 fields=["tenant", "solved_at"],
                 name="ticket_solved_due",
                 condition=models.Q(status="solved"),
+            ),
+            # The overview's "solved per day" (solved and closed tickets alike): its range on
+            # solved_at is a leakproof comparison, so it stays an index condition under RLS.
+            models.Index(
+                fields=["tenant", "solved_at"],
+                name="ticket_solved_at",
+                condition=models.Q(solved_at__isnull=False),
             ),
             # Queue order by next update due, and the periodic breach check.
             models.Index(
@@ -163,6 +174,15 @@ class Ticket(TenantOwned):
 
     def __str__(self):
         return f"#{self.number} {self.subject}"
+
+    @property
+    def customer_replied(self) -> bool:
+        """The customer wrote after an agent's answer, and nobody has answered that yet."""
+        return (
+            self.last_public_reply_by == "customer"
+            and self.first_replied_at is not None
+            and self.status in self.UNSOLVED
+        )
 
     def save(self, *args, **kwargs):
         self.priority_rank = RANK[self.priority]

@@ -31,6 +31,8 @@ from tickets.selectors import subject_or_number
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status]
+# The orders an index serves (ticket_queue_order; ticket_created both ways).
+SORTS = {"priority": "Priority, then due", "newest": "Newest first", "oldest": "Oldest first"}
 
 
 class QueueFilterForm(forms.Form):
@@ -42,6 +44,7 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(required=False)
     outdated = forms.BooleanField(required=False, label="Unsupported app version")
     q = forms.CharField(required=False, max_length=200, label="Search")
+    sort = forms.ChoiceField(choices=[("", "Priority, then due"), *SORTS.items()], required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,6 +67,14 @@ def normalized_query(raw: str) -> str:
     if not filters.is_valid():
         raise InvalidInput("These filters are not valid; fix them before saving the view.")
     return filter_query(filters.cleaned_data)
+
+
+def current_query(params: QueryDict) -> str | None:
+    """A request's queue filters, normalised as saved views store them (None if not valid)."""
+    params = params.copy()
+    params.pop("after", None)
+    form = QueueFilterForm(params)
+    return filter_query(form.cleaned_data) if form.is_valid() else None
 
 
 def filter_query(data: dict) -> str:
@@ -113,6 +124,11 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
         text = data["q"].strip()
         in_comments = Comment.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
         tickets = tickets.filter(subject_or_number(text) | Exists(in_comments))
+    match data.get("sort") or "priority":
+        case "newest":
+            return tickets.order_by("-created_at", "-id")
+        case "oldest":
+            return tickets.order_by("created_at", "id")
     return tickets.alias(queue_due=sort_key_expression()).order_by(
         "priority_rank", "queue_due", "created_at", "id"
     )
@@ -125,19 +141,28 @@ class InvalidCursor(ValueError):
     """A page link that we did not issue, or that was altered."""
 
 
-def encode_cursor(ticket: Ticket) -> str:
+def encode_cursor(ticket: Ticket, sort: str = "priority") -> str:
     """The last row's sort key, signed: a cursor is a value we issued, never one we parse from
     whatever a client typed (a crafted due time could overflow the database's range)."""
-    due = ticket.next_update_due_at or QUEUE_NEVER_DUE
-    key = [ticket.priority_rank, due.isoformat(), ticket.created_at.isoformat(), ticket.pk]
+    if sort in ("newest", "oldest"):
+        key = [sort, ticket.created_at.isoformat(), ticket.pk]
+    else:
+        due = ticket.next_update_due_at or QUEUE_NEVER_DUE
+        key = [ticket.priority_rank, due.isoformat(), ticket.created_at.isoformat(), ticket.pk]
     return signing.dumps(key, salt=CURSOR_SALT, compress=False)
 
 
-def decode_cursor(token: str) -> tuple[int, datetime, datetime, int]:
-    """The sort key in a cursor we issued; ``InvalidCursor`` for anything else."""
+def decode_cursor(token: str, sort: str = "priority") -> tuple:
+    """The sort key in a cursor we issued for this sort; ``InvalidCursor`` for anything else."""
     try:
-        rank, due, created, pk = signing.loads(token[:500], salt=CURSOR_SALT)
-        key = (
+        key = signing.loads(token[:500], salt=CURSOR_SALT)
+        if sort in ("newest", "oldest"):
+            issued_for, created, pk = key
+            if issued_for != sort:
+                raise ValueError("a cursor of another order")
+            return (datetime.fromisoformat(created).astimezone(UTC), int(pk))
+        rank, due, created, pk = key
+        return (
             int(rank),
             datetime.fromisoformat(due).astimezone(UTC),
             datetime.fromisoformat(created).astimezone(UTC),
@@ -145,13 +170,22 @@ def decode_cursor(token: str) -> tuple[int, datetime, datetime, int]:
         )
     except (signing.BadSignature, ValueError, TypeError, OverflowError) as error:
         raise InvalidCursor("This page link is damaged or out of date.") from error
-    return key
 
 
-def after(tickets: QuerySet[Ticket], key: tuple[int, datetime, datetime, int]) -> QuerySet[Ticket]:
-    """Rows after ``key`` in queue order, by one row-value comparison on the full sort key."""
-    rank, due, created, pk = key
+def after(tickets: QuerySet[Ticket], key: tuple, sort: str = "priority") -> QuerySet[Ticket]:
+    """Rows after ``key`` in this order, by one row-value comparison on the full sort key."""
     adapt = connection.ops.adapt_datetimefield_value  # as the backend stores datetimes
+    if sort in ("newest", "oldest"):
+        created, pk = key
+        # The plain timestamp bound is leakproof, so under RLS the index scan starts there.
+        if sort == "newest":
+            bounded = tickets.filter(created_at__lte=created)
+            where = "(tickets_ticket.created_at, tickets_ticket.id) < (%s, %s)"
+        else:
+            bounded = tickets.filter(created_at__gte=created)
+            where = "(tickets_ticket.created_at, tickets_ticket.id) > (%s, %s)"
+        return bounded.extra(where=[where], params=[adapt(created), pk])  # noqa: S610 (fixed SQL)
+    rank, due, created, pk = key
     # Under row-level security PostgreSQL applies only leakproof operators before the policy,
     # and a row comparison is not one: alone it is a filter over every earlier row. The plain
     # integer bound is leakproof, so the index scan starts at the right priority.
@@ -172,12 +206,15 @@ class Page:
     count_capped: bool
 
 
-def page(tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE) -> Page:
+def page(
+    tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE, sort: str = ""
+) -> Page:
     """One page after ``cursor`` (the first without one); ``InvalidCursor`` for a bad one."""
-    key = decode_cursor(cursor) if cursor else None
-    window = after(tickets, key) if key else tickets
+    sort = sort or "priority"
+    key = decode_cursor(cursor, sort) if cursor else None
+    window = after(tickets, key, sort) if key else tickets
     rows = list(window.select_related("requester", "assignee", "organization")[: size + 1])
-    next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
+    next_cursor = encode_cursor(rows[size - 1], sort) if len(rows) > size else None
     count = tickets.order_by()[: COUNT_CAP + 1].count()
     return Page(
         tickets=rows[:size],
@@ -189,25 +226,49 @@ def page(tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE
 
 VIEW_COUNT_CAP = 1000
 
+# (key, label, filters): the views every agent has, in the order the workspace lists them.
+BUILT_IN_VIEWS = (
+    ("unsolved", "All unsolved", ""),
+    ("mine", "My tickets", "assignee=me"),
+    ("unassigned", "Unassigned", "assignee=unassigned"),
+    ("overdue", "Overdue", "overdue=on"),
+)
+
+
+def saved_views(user, *, can_share: bool) -> list[dict]:
+    """The user's personal views and the team's shared ones, with whether they may delete it."""
+    return [
+        {"view": view, "can_delete": view.owner_id == user.pk or can_share}
+        for view in SavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True))
+    ]
+
 
 def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
-    """The user's personal views and the team's shared ones, each with a live (capped) count.
+    """The saved views, each with a live (capped) count.
 
     One bounded count per view: the cost follows the number of views, never the rows.
     """
-
     result = []
-    for view in SavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True)):
-        form = QueueFilterForm(QueryDict(view.query))
+    for item in saved_views(user, can_share=can_share):
+        form = QueueFilterForm(QueryDict(item["view"].query))
         if not form.is_valid():
             continue  # a view whose organization or agent is gone: shown no more
-        count = filtered(form.cleaned_data, user).order_by()[: VIEW_COUNT_CAP + 1].count()
-        result.append(
-            {
-                "view": view,
-                "count": min(count, VIEW_COUNT_CAP),
-                "capped": count > VIEW_COUNT_CAP,
-                "can_delete": view.owner_id == user.pk or can_share,
-            }
-        )
+        result.append({**item, **bounded_count(filtered(form.cleaned_data, user))})
     return result
+
+
+def view_title(query: str, views: list[dict]) -> str:
+    """What the queue shows, named: a built-in or saved view's name for its exact filters."""
+    for _key, label, filters in BUILT_IN_VIEWS:
+        if query == filters:
+            return label
+    for item in views:
+        if item["view"].query == query:
+            return item["view"].name
+    return "Search results" if "q=" in query else "Filtered tickets"
+
+
+def bounded_count(tickets: QuerySet[Ticket], cap: int = VIEW_COUNT_CAP) -> dict:
+    """``{"count": n, "capped": n > cap}``, counting at most ``cap + 1`` rows."""
+    count = tickets.order_by()[: cap + 1].count()
+    return {"count": min(count, cap), "capped": count > cap}

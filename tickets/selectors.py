@@ -9,7 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
 
-from core.inputs import ticket_number_in
+from core import charts
+from core.inputs import parse_id, ticket_number_in
 from desk.priorities import Priority
 from tenants.context import current_tenant
 from tenants.models import Membership
@@ -95,6 +96,12 @@ def macros() -> list[Macro]:
     return list(Macro.objects.all())
 
 
+def macro(macro_id) -> Macro | None:
+    """One macro of this tenant by id (any string accepted), or None."""
+    pk = parse_id(macro_id)
+    return Macro.objects.filter(pk=pk).first() if pk is not None else None
+
+
 def ticket_for_viewer(membership: Membership | None, number: int, *, lock=False) -> Ticket:
     """The ticket, or 404 alike for "no such number" and "not yours" (ids leak nothing)."""
     if membership is None:
@@ -143,27 +150,42 @@ def form_answers_display(ticket: Ticket) -> list[tuple[str, str]]:
     return rows
 
 
+OVERVIEW_DAYS = 14  # the overview's trend: tickets created and solved per day
+OVERVIEW_ASSIGNEES = 10  # bars in the "unsolved per assignee" chart (the table has them all)
+
+
+def _per_day(tickets: QuerySet[Ticket], field: str, since: datetime, zone) -> dict:
+    """{local date: tickets whose ``field`` falls on it}, counted by the database."""
+    return dict(
+        tickets.filter(**{f"{field}__gte": since})
+        .annotate(day=TruncDate(field, tzinfo=zone))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
 def overview(now) -> dict:
-    """The manager overview's figures: a handful of aggregate queries, whatever the volume."""
+    """The manager overview's figures and charts: a fixed handful of aggregate queries,
+    whatever the volume (tests/agent/test_overview.py counts them).
+
+    "Solved" per day counts tickets by ``solved_at``, so a ticket reopened since no longer counts.
+    """
 
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     unsolved = Ticket.objects.filter(status__in=Ticket.UNSOLVED)
-    backlog = {
-        (row["status"], row["priority"]): row["n"]
-        for row in unsolved.values("status", "priority").annotate(n=Count("id"))
-    }
+    # One scan of the unsolved tickets gives the backlog and how much of it is overdue.
+    groups = list(
+        unsolved.values("status", "priority").annotate(
+            n=Count("id"), late=Count("id", filter=Q(next_update_due_at__lt=now))
+        )
+    )
+    backlog = {(row["status"], row["priority"]): row["n"] for row in groups}
     statuses = list(Ticket.UNSOLVED)
     counts = {p: [backlog.get((s, p), 0) for s in statuses] for p in Priority.values}
-    biggest_row = max([*(sum(c) for c in counts.values()), 1])
     rows = [
-        {
-            "label": Priority(p).label,
-            "key": p,
-            "counts": c,
-            "total": sum(c),
-            "width": round(100 * sum(c) / biggest_row),
-        }
+        {"label": Priority(p).label, "key": p, "counts": c, "total": sum(c)}
         for p, c in counts.items()
     ]
     per_agent = list(
@@ -172,25 +194,66 @@ def overview(now) -> dict:
         .order_by("-n", "assignee__email")
     )
     today = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
-    week_start = today - timedelta(days=6)
-    daily = dict(
-        Ticket.objects.filter(created_at__gte=week_start)
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values_list("day")
-        .annotate(n=Count("id"))
-    )
-    days = [(week_start + timedelta(days=i)).date() for i in range(7)]
+    since = today - timedelta(days=OVERVIEW_DAYS - 1)
+    created = _per_day(Ticket.objects.all(), "created_at", since, zone)
+    solved = _per_day(Ticket.objects.all(), "solved_at", since, zone)
+    days = [(since + timedelta(days=i)).date() for i in range(OVERVIEW_DAYS)]
     overdue = unsolved.filter(next_update_due_at__lt=now)
     return {
         "statuses": [Ticket.Status(s).label for s in statuses],
         "backlog_rows": rows,
         "backlog_total": sum(backlog.values()),
         "per_agent": per_agent,
-        "per_agent_max": max([row["n"] for row in per_agent] or [1]),
-        "overdue_count": overdue.count(),
+        "overdue_count": sum(row["late"] for row in groups),
         "overdue": list(overdue.select_related("assignee").order_by("next_update_due_at")[:10]),
         "oldest": list(unsolved.select_related("assignee").order_by("created_at")[:5]),
-        "new_today": daily.get(days[-1], 0),
-        "daily": [(day, daily.get(day, 0)) for day in days],
-        "daily_max": max([*daily.values(), 1]),
+        "new_today": created.get(days[-1], 0),
+        "solved_today": solved.get(days[-1], 0),
+        "daily": [(day, created.get(day, 0), solved.get(day, 0)) for day in days],
+        "trend_chart": _trend_chart(days, created, solved),
+        "backlog_chart": charts.bars(
+            id="overview-backlog",
+            title="Unsolved tickets by priority",
+            category="Priority",
+            axis_label="Unsolved tickets",
+            data=[charts.Datum(r["label"], r["total"], tone=r["key"]) for r in rows],
+            empty_text="Nothing unsolved: the backlog is empty.",
+        ),
+        "assignee_chart": charts.bars(
+            id="overview-assignees",
+            title="Unsolved tickets per assignee",
+            category="Assignee",
+            axis_label="Unsolved tickets",
+            data=[
+                charts.Datum(
+                    row["assignee__name"] or row["assignee__email"] or "Unassigned", row["n"]
+                )
+                for row in per_agent[:OVERVIEW_ASSIGNEES]
+            ],
+            empty_text="Nothing unsolved.",
+        ),
     }
+
+
+def _trend_chart(days, created: dict, solved: dict) -> charts.Chart:
+    labels = [f"{day:%b} {day.day}" for day in days]
+    return charts.lines(
+        id="overview-trend",
+        title=f"Tickets created and solved, last {len(days)} days",
+        labels=labels,
+        details=[f"{day:%a}, {day:%b} {day.day}" for day in days],
+        series=[
+            charts.Series(
+                "Created",
+                [charts.Datum(lb, created.get(d, 0)) for lb, d in zip(labels, days, strict=True)],
+            ),
+            charts.Series(
+                "Solved",
+                [charts.Datum(lb, solved.get(d, 0)) for lb, d in zip(labels, days, strict=True)],
+                tone="2",
+            ),
+        ],
+        y_label="Tickets per day",
+        x_label="Day",
+        empty_text=f"No tickets were created or solved in the last {len(days)} days.",
+    )

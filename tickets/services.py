@@ -210,9 +210,23 @@ def ticket_reply(
         actor_kind=actor_kind,
         data=data,
     )
+    replied = ["last_public_reply_by"] if public else []
+    if public:
+        ticket.last_public_reply_by = actor_kind
     if staff and public and ticket.first_replied_at is None:
         ticket.first_replied_at = comment.created_at
-        ticket.save(update_fields=["first_replied_at", "updated_at"])
+        replied.append("first_replied_at")
+    if (
+        staff
+        and public
+        and author is not None
+        and not ticket.assignee_id
+        and current_tenant().assign_on_reply
+    ):
+        # Whoever answers an unassigned ticket takes it (a tenant setting, on by default).
+        lifecycle.assign(ticket, author, actor=author, actor_kind=actor_kind)
+    if replied:
+        ticket.save(update_fields=[*replied, "updated_at"])
     target = submit_as if staff else Status.OPEN
     changed = False
     if target is not None:

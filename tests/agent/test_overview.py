@@ -26,7 +26,8 @@ def test_overview_figures_for_managers_only(world_a, as_member):
             response = client.get("/agent/overview/")
         page = response.content.decode()
     assert response.status_code == 200
-    assert len(queries) < 20
+    # A fixed number of queries: the figures, plus the workspace navigation's bounded counts.
+    assert len(queries) < 30
     ctx = response.context
     assert ctx["backlog_total"] == 4  # three here + the world's own ticket (real "now")
     urgent_row = next(row for row in ctx["backlog_rows"] if row["key"] == "urgent")

@@ -19,6 +19,10 @@ MONDAY = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
 def desk(world_a):
     """Eight tickets whose queue order is known by construction (see the expected lists)."""
     w = world_a
+    # The tenant setting that assigns a ticket to whoever answers it is off here, so the
+    # assignee filters see exactly the assignments made below.
+    w.tenant.assign_on_reply = False
+    w.tenant.save(update_fields=["assign_on_reply"])
     made = {}
     with time_machine.travel(MONDAY, tick=False) as clock:
 
@@ -37,7 +41,7 @@ def desk(world_a):
         new("org_other", 70, priority="normal", role=None, email="x@elsewhere.example")
         clock.move_to(MONDAY + timedelta(minutes=80))
         # ... until this reply at 10:20 moves urgent_late's next update to 12:20: the older
-        # ticket now sorts after the younger one, by due time. (A reply does not assign.)
+        # ticket now sorts after the younger one, by due time.
         w.reply(made["urgent_late"], "agent", "On it", submit_as=S.OPEN)
         w.reply(made["pending"], "agent", "Need logs", submit_as=S.PENDING)
         w.reply(made["solved"], "agent", "Fixed", submit_as=S.SOLVED)

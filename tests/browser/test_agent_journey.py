@@ -1,5 +1,6 @@
-"""An agent takes the newest Urgent ticket, asks for logs with a macro, later solves it;
-the customer's portal shows each state."""
+"""An agent filters the queue live and saves that view, takes the newest Urgent ticket, asks
+for logs with a macro (filled into the reply, edited, then sent), later solves it; the
+customer's portal shows each state."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -63,16 +64,39 @@ def test_agent_takes_urgent_ticket_asks_for_logs_then_solves(live_server, desk, 
     customer.set_default_timeout(15000)
 
     sign_in(agent, base, people["agent"].email)
-    agent.get_by_role("heading", name="Queue").wait_for()
+    agent.get_by_role("heading", name="All unsolved").wait_for()
     agent.get_by_label("Urgent").check()  # htmx swaps the table in place
     agent.wait_for_function("!document.body.innerText.includes('Low question')")
     agent.screenshot(path=str(ARTIFACTS / "agent-1-queue.png"), full_page=True)
+    # Save the live-filtered queue as a view: it keeps the Urgent filter (defect 3).
+    agent.locator("summary", has_text="Save view").click()
+    agent.get_by_label("Name").fill("Urgent only")
+    agent.get_by_role("button", name="Save these filters").click()
+    agent.get_by_text("View saved.").wait_for()
+    agent.get_by_role("link", name="All unsolved").click()
+    agent.get_by_text("Low question").wait_for()
+    agent.locator("#workspace-nav").get_by_role("link", name="Urgent only").click()
+    agent.get_by_role("heading", name="Urgent only").wait_for()
+    rows = agent.locator("[data-queue-row]")
+    assert rows.count() == 2
+    assert "Low question" not in agent.locator("#queue").inner_text()
     agent.get_by_role("link", name="Newest urgent: account expired").click()
     agent.get_by_label("Assignee").select_option(label="Agent")
     agent.locator("form:has(#assignee-select) button").click()
     agent.get_by_text("Updated.").wait_for()
-    agent.get_by_role("button", name="We need your logs → Pending").click()
-    agent.get_by_text("Applied “We need your logs”.").wait_for()
+    # A macro fills the reply box; nothing is sent until the agent presses Send.
+    agent.locator("summary", has_text="Insert macro").click()
+    agent.get_by_role("link", name="We need your logs").click()
+    agent.get_by_text("Filled in from the macro").wait_for()
+    message = agent.get_by_label("Message")
+    assert message.input_value().startswith("Please attach the app's logs")
+    assert agent.get_by_label("Submit as").input_value() == "pending"
+    with tenant_context(tenant):
+        assert Ticket.objects.get(number=3).comments.count() == 1  # only the customer's
+    message.fill(message.input_value() + " The restore log is enough.")
+    agent.screenshot(path=str(ARTIFACTS / "agent-2-macro-filled.png"), full_page=True)
+    agent.get_by_role("button", name="Send", exact=True).click()
+    agent.get_by_text("Sent.").wait_for()
     agent.screenshot(path=str(ARTIFACTS / "agent-2-pending.png"), full_page=True)
 
     sign_in(customer, base, people["customer"].email)
@@ -80,11 +104,12 @@ def test_agent_takes_urgent_ticket_asks_for_logs_then_solves(live_server, desk, 
     customer.get_by_text("We are waiting for information from you").wait_for()
     assert customer.locator(".ticket-meta .status").inner_text() == "Pending"
     customer.get_by_text("Please attach the app's logs").wait_for()
+    customer.get_by_text("The restore log is enough.").wait_for()
 
     agent.get_by_label("Message").fill("Renewed your subscription; backups run again.")
     agent.get_by_label("Submit as").select_option("solved")
-    agent.get_by_role("button", name="Submit", exact=True).click()
-    agent.get_by_text("Saved.").wait_for()
+    agent.get_by_role("button", name="Send", exact=True).click()
+    agent.get_by_text("Sent.").wait_for()
 
     customer.reload()
     customer.get_by_text("We believe this is solved").wait_for()

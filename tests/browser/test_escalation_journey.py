@@ -51,13 +51,16 @@ def test_escalation_from_request_to_outcome(live_server, transactional_db, brows
     customer.get_by_label("Urgent").check()
     customer.get_by_label("Phone number (optional)").fill("+1 612 555 0199")
     customer.get_by_label("Best times to reach you").fill("weekdays after 10:00")
+    # Pre-filled with the browser's zone; this customer is in Chicago.
+    customer.locator("#id_contact_time_zone").fill("America/Chicago")
     customer.get_by_role("button", name="Send escalation request").click()
     customer.get_by_text("Escalation: Waiting for a manager").wait_for()
 
     manager = customer.context.browser.new_context().new_page()
     manager.set_default_timeout(15000)
     sign_in(manager, base, people["manager"].email)
-    manager.get_by_role("link", name="Escalations 1").click()
+    nav = manager.locator("#workspace-nav")
+    nav.get_by_role("link", name="Escalations 1 waiting").click()
     manager.get_by_text("Payroll files are missing").wait_for()
     manager.get_by_role("link", name="ago").first.click()
     manager.get_by_label("Agent", exact=True).select_option(label="Ravi")
@@ -66,10 +69,16 @@ def test_escalation_from_request_to_outcome(live_server, transactional_db, brows
     )
     manager.get_by_role("button", name="Reassign the ticket").click()
     manager.get_by_text("Decision recorded and sent to the customer.").wait_for()
+    # A manager's first decision ends the wait: out of "waiting", and the badge drops.
+    assert nav.get_by_role("link", name="Escalations").inner_text().strip() == "Escalations"
+    manager.get_by_text("In progress with a manager").first.wait_for()
     manager.get_by_label("When (America/Chicago)").fill("2030-03-05T10:30")
     manager.get_by_role("button", name="Schedule the conversation").click()
     manager.get_by_text("Decision recorded and sent to the customer.").wait_for()
     manager.screenshot(path=str(ARTIFACTS / "escalation-manager.png"), full_page=True)
+    nav.get_by_role("link", name="Escalations").click()
+    manager.get_by_text("Nothing is waiting").wait_for()
+    assert "#1 Restore keeps failing" in manager.locator("#progress-heading + table").inner_text()
 
     customer.reload()
     customer.get_by_text("Reassigned to another agent: Ravi").wait_for()

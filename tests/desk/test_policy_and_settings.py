@@ -129,7 +129,7 @@ def test_general_settings_save_and_reject_bad_values(admin_client, demo):
         ({"solved_close_days": "0"}, "greater than or equal to 1"),
         ({"reminder_hours": "96"}, "The reminder must come before the automatic solve."),
         ({"holiday_country": "XX"}, "XX is not a supported country code"),
-        ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
+        ({"time_zone": "Mars/Olympus"}, "Mars/Olympus” is not a time zone we know"),
         ({"current_app_version": "latest"}, "Use a version number such as 11.4.1."),
     ]:
         response = admin_client.post("/agent/settings/", general(**bad))
@@ -257,3 +257,15 @@ def test_a_posted_form_count_past_any_week_is_refused_without_building_the_forms
     assert f"Please submit at most {MAX_INTERVALS} forms." in text(response)
     with tenant_context(demo):
         assert BusinessHours.objects.count() == 5  # nothing changed
+
+
+def test_the_assign_on_reply_setting_is_on_by_default_and_can_be_turned_off(admin_client, demo):
+    assert demo.assign_on_reply is True
+    page = admin_client.get("/agent/settings/").content.decode()
+    assert "An agent who answers an unassigned ticket takes it" in page
+    assert admin_client.post("/agent/settings/", general()).status_code == 302
+    demo.refresh_from_db()
+    assert demo.assign_on_reply is False  # an unticked box
+    assert admin_client.post("/agent/settings/", general(assign_on_reply="on")).status_code == 302
+    demo.refresh_from_db()
+    assert demo.assign_on_reply is True

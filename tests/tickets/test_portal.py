@@ -183,7 +183,7 @@ def test_agent_sees_the_unsupported_version_flag(world_a, as_member):
         "Unsupported app version"
         not in agent.get(f"/agent/tickets/{current.number}/").content.decode()
     )
-    assert "old version" in agent.get("/agent/").content.decode()
+    assert "Old version" in agent.get("/agent/").content.decode()
 
 
 def test_agent_controls_change_priority_assignee_and_status(world_a, as_member):
@@ -223,3 +223,17 @@ def test_a_reply_can_carry_files_and_rejects_disguised_ones(world_a, as_member):
     with tenant_context(world_a.tenant):
         attachment = world_a.ticket.attachments.get(original_name="reply.log")
         assert attachment.comment.body == "see log" and attachment.content_type == "text/plain"
+
+
+def test_the_customer_sees_the_answers_they_gave_on_their_ticket(world_a, as_member):
+    ticket = world_a.submit(
+        subject="Answers shown", answers={"app_version": "11.4.1", "os": "<b>Windows</b> 11"}
+    )
+    page = (
+        as_member(world_a.users["customer"], world_a.tenant)
+        .get(f"/tickets/{ticket.number}/")
+        .content.decode()
+    )
+    assert "What you told us" in page
+    assert "11.4.1" in page
+    assert "&lt;b&gt;Windows&lt;/b&gt; 11" in page and "<b>Windows</b>" not in page

@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 
 from core.inputs import MAX_BODY_CHARS
+from desk.priorities import Priority
 from tickets.forms import ReplyForm
 from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Macro, Ticket
@@ -27,6 +28,20 @@ class AgentReplyForm(ReplyForm):
         choices=[(s, Ticket.Status(s).label) for s in AGENT_SUBMIT_AS],
         required=False,
     )
+    priority = forms.ChoiceField(
+        label="Priority",
+        choices=[("", "Keep as it is"), *Priority.choices],
+        required=False,
+        help_text="A macro may set it; change it here before sending.",
+    )
+
+    def fill_from(self, macro: Macro) -> None:
+        """Start the reply from a macro: its text, status and priority, ready to edit."""
+        self.initial.update(
+            {"public": "1", "body": macro.body, "submit_as": macro.submit_as or "open"}
+        )
+        if macro.priority:
+            self.initial["priority"] = macro.priority
 
 
 class MacroForm(forms.ModelForm):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +25,10 @@ from desk.selectors import priority_levels
 from tenants.access import manager_required, staff_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members, staff_user
-from tickets import panels, presence, queue, selectors, services
+from tickets import cues, panels, presence, queue, selectors, services
 from tickets.agent.forms import AgentReplyForm, MacroForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
-from tickets.models import Macro, SavedView
+from tickets.models import Macro, SavedView, Ticket
 from tickets.selectors import overview as figures
 
 # --- The queue ---------------------------------------------------------------------------------
@@ -41,49 +42,79 @@ def _filter_query(request) -> str:
     return params.urlencode()
 
 
+def _sort_links(request) -> dict[str, str]:
+    """The query string for each order, keeping the filters (a new order starts at page one)."""
+    links = {}
+    for sort in queue.SORTS:
+        params = request.GET.copy()
+        params.pop("after", None)
+        params.pop("sort", None)
+        if sort != "priority":
+            params["sort"] = sort
+        links[sort] = params.urlencode()
+    return links
+
+
 @staff_required
 def queue_view(request):
     form = queue.QueueFilterForm(request.GET or None)
     valid = form.is_valid() or not request.GET
     data = form.cleaned_data if form.is_valid() else {}
     tickets = queue.filtered(data, request.user)
+    sort = data.get("sort") or ""
     try:
-        page = queue.page(tickets, request.GET.get("after"))
+        page = queue.page(tickets, request.GET.get("after"), sort=sort)
     except queue.InvalidCursor as error:
         # Show the first page with the reason, and say so with the status.
         form.add_error(None, str(error))
         valid = False
-        page = queue.page(tickets, None)
+        page = queue.page(tickets, None, sort=sort)
+    row_cues = cues.for_tickets(page.tickets)
+    for ticket in page.tickets:
+        ticket.cues = row_cues[ticket.pk]
+    partial = bool(request.headers.get("HX-Request"))
     context = {
         "form": form,
         "page": page,
-        "saved_views": queue.saved_views_with_counts(
-            request.user, can_share=request.membership.is_manager_or_admin
-        ),
         "filters": _filter_query(request),
         "agents": queue.agents(),
         "priorities": Priority.choices,
         "bulk_statuses": services.BULK_STATUSES,
+        # A live filter change swaps the table alone; the "Save view" form's filters follow it.
+        "oob": partial,
+        "sort": sort or "priority",
+        "sort_links": _sort_links(request),
     }
-    # htmx asks for the table alone (filter changes, the periodic refresh).
-    template = (
-        "agent/_queue_table.html" if request.headers.get("HX-Request") else "agent/queue.html"
-    )
+    if not partial:
+        views = queue.saved_views(request.user, can_share=request.membership.is_manager_or_admin)
+        context["saved_views_here"] = views
+        context["view_title"] = queue.view_title(queue.current_query(request.GET) or "", views)
+        context["active_filters"] = len(
+            {name for name in request.GET if name not in ("after", "page") and request.GET[name]}
+        )
+    template = "agent/_queue_table.html" if partial else "agent/queue.html"
     return render(request, template, context, status=200 if valid else 400)
 
 
 @staff_required
 @require_POST
 def bulk_update(request):
-    numbers = parse_ids(request.POST.getlist("ticket"))
     back = local_path(request.POST.get("next", ""), prefix="/agent/", default="/agent/")
+    take = request.POST.get("take")
+    if take is not None:
+        # A row's "Take" button: that one ticket, assigned to whoever pressed it.
+        numbers = parse_ids([take])
+        action = f"assignee:{request.user.pk}"
+    else:
+        numbers = parse_ids(request.POST.getlist("ticket"))
+        action = request.POST.get("action", "")
     if not numbers:
         messages.error(
             request,
             "Select at least one ticket." if numbers == [] else "Select tickets from the list.",
         )
         return redirect(back)
-    field, _, value = request.POST.get("action", "").partition(":")
+    field, _, value = action.partition(":")
     try:
         result = services.tickets_bulk_update(
             actor=request.user, numbers=numbers, field=field, value=value
@@ -174,21 +205,34 @@ def agent_ticket(request, number: int):
         request.FILES or None,
         initial={"submit_as": ticket.status if ticket.status in AGENT_SUBMIT_AS else "open"},
     )
+    macro = None
+    if request.method == "GET" and "macro" in request.GET:
+        # A macro fills the reply box; the agent edits it and sends it themselves.
+        macro = selectors.macro(request.GET["macro"])
+        if macro is None:
+            messages.error(request, "That macro no longer exists.")
+        else:
+            form.fill_from(macro)
     if request.method == "POST" and form.is_valid():
         try:
-            services.ticket_reply(
-                ticket=ticket,
-                author=request.user,
-                membership=membership,
-                body=form.cleaned_data["body"],
-                public=form.cleaned_data["public"],
-                submit_as=form.cleaned_data["submit_as"] or None,
-                uploads=form.uploads(),
-            )
+            with transaction.atomic():  # the reply and its priority go together, or not at all
+                services.ticket_reply(
+                    ticket=ticket,
+                    author=request.user,
+                    membership=membership,
+                    body=form.cleaned_data["body"],
+                    public=form.cleaned_data["public"],
+                    submit_as=form.cleaned_data["submit_as"] or None,
+                    uploads=form.uploads(),
+                )
+                if form.cleaned_data["priority"]:
+                    services.ticket_set_priority(
+                        ticket=ticket, actor=request.user, priority=form.cleaned_data["priority"]
+                    )
         except (DomainError, ValidationError) as error:
             form.add_error(None, messages_of(error))
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, "Sent." if form.cleaned_data["public"] else "Note added.")
             return redirect("agent:ticket", number=ticket.number)
     agents = staff_members()
     return render(
@@ -201,13 +245,16 @@ def agent_ticket(request, number: int):
             "form": form,
             "agents": agents,
             "priorities": Priority.choices,
-            "status_targets": allowed_targets(ticket, "agent"),
+            "status_targets": [
+                (target, Ticket.Status(target).label) for target in allowed_targets(ticket, "agent")
+            ],
             "follow_ups": selectors.follow_ups(ticket),
             "requester_tickets": selectors.other_tickets_of_requester(ticket),
             "priority_levels": priority_levels(),
             "current_app_version": current_tenant().current_app_version,
             "answers": selectors.form_answers_display(ticket),
             "macros": selectors.macros(),
+            "macro": macro,
             "panels": panels.for_page(panels.AGENT, ticket, membership),
             "opened_at": timezone.now().isoformat(),
             "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
@@ -237,17 +284,12 @@ def agent_ticket_activity(request, number: int):
 @staff_required
 @require_POST
 def agent_ticket_macro(request, number: int, macro_id: int):
+    """Kept for forms posted by an older page: a macro now fills the reply box instead of
+    sending, so this leads there."""
     ticket = selectors.ticket_for_viewer(request.membership, number)
     macro = get_object_or_404(Macro.objects, pk=macro_id)
-    try:
-        services.macro_apply(
-            ticket=ticket, macro=macro, author=request.user, membership=request.membership
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"Applied “{macro.name}”.")
-    return redirect("agent:ticket", number=ticket.number)
+    url = reverse("agent:ticket", kwargs={"number": ticket.number})
+    return redirect(f"{url}?macro={macro.pk}#reply")
 
 
 @staff_required
@@ -261,6 +303,9 @@ def agent_ticket_update(request, number: int):
         if field == "priority":
             services.ticket_set_priority(ticket=ticket, actor=request.user, priority=value)
         elif field == "status":
+            if value == ticket.status:
+                messages.info(request, f"The ticket is already {ticket.get_status_display()}.")
+                return redirect(reverse("agent:ticket", kwargs={"number": ticket.number}))
             services.ticket_set_status(ticket=ticket, actor=request.user, status=value)
         elif field == "assignee":
             assignee = staff_user(value) if value else None

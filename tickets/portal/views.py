@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError, messages_of
 from desk.selectors import priority_levels
-from tenants.access import member_required
+from tenants.access import member_required, redirect_to_join
 from tenants.context import current_tenant
 from tickets import attachments as files
 from tickets import panels, selectors, services
@@ -29,6 +29,10 @@ SUBMITTED_SESSION_KEY = "helpdesk_submitted_ticket"
 def ticket_new(request):
     """Submit a ticket, signed in or with just an email address."""
     membership = request.membership
+    if membership is None and request.user.is_authenticated and request.method == "GET":
+        # Signed in here without having joined: joining comes first (or signing out to submit
+        # as a guest). A form already filled in is still taken, as a guest's, losing nothing.
+        return redirect_to_join(request)
     definitions = selectors.form_questions()
     signed_in = membership is not None
     key = files.staging_key_from(request.POST.get("staging_key", "")) if request.POST else ""
@@ -152,7 +156,8 @@ def ticket_detail(request, number: int):
             "ticket": ticket,
             "comments": selectors.conversation(ticket, membership),
             "form": form,
-            "follow_ups": list(ticket.follow_ups.order_by("number")),
+            "follow_ups": selectors.follow_ups(ticket),
+            "answers": selectors.form_answers_display(ticket),
             "panels": panels.for_page(panels.PORTAL, ticket, membership),
         },
         status=400 if request.method == "POST" else 200,

@@ -1,0 +1,198 @@
+"""The agent workspace shell and the everyday controls on its queue and ticket pages."""
+
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.context import tenant_context
+from tickets.models import SavedView, Ticket
+
+S = Ticket.Status
+
+
+def test_the_status_control_shows_the_status_the_ticket_has(world_a, as_member):
+    """Defect 2: the select listed only the allowed targets, so an Open ticket showed
+    "Pending" as if it were its status."""
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    world_a.reply(world_a.ticket, "agent", "Looking", submit_as=S.OPEN)
+    page = agent.get(f"/agent/tickets/{world_a.ticket.number}/").content.decode()
+    select = re.search(r'<select id="status-select".*?</select>', page, re.DOTALL).group(0)
+    options = re.findall(r'<option value="(\w+)"( selected)?>', select)
+    assert options[0] == ("open", " selected")
+    assert [value for value, selected in options if selected] == ["open"]
+    assert {"pending", "solved"} <= {value for value, _ in options}
+    # Submitting the current status changes nothing and says so.
+    response = agent.post(
+        f"/agent/tickets/{world_a.ticket.number}/update/",
+        {"field": "status", "value": "open"},
+        follow=True,
+    )
+    assert "already Open" in response.content.decode()
+    assert world_a.refresh(world_a.ticket).status == S.OPEN
+
+
+def test_a_view_saved_after_live_filtering_keeps_those_filters(world_a, as_member):
+    """Defect 3: the live (htmx) filter swapped the table only, and "Save view" kept the
+    page's first query string. The swapped table now carries the form's filters with it."""
+    for priority in ("urgent", "low", "low"):
+        world_a.submit(priority=priority)
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    first = agent.get("/agent/").content.decode()
+    assert re.search(r'id="save-view-query" value=""', first)
+    partial = agent.get("/agent/?priority=low", HTTP_HX_REQUEST="true").content.decode()
+    hidden = re.search(r'<input type="hidden" name="query" id="save-view-query"[^>]*>', partial)
+    assert hidden and 'value="priority=low"' in hidden.group(0)
+    assert 'hx-swap-oob="true"' in hidden.group(0)
+    agent.post("/agent/views/", {"name": "Low ones", "query": "priority=low"})
+    with tenant_context(world_a.tenant):
+        view = SavedView.objects.get(name="Low ones")
+    assert view.query == "priority=low"
+    page = agent.get(f"/agent/?{view.query}").content.decode()
+    assert "<h1>Low ones</h1>" in page
+    assert page.count("data-queue-row") == 2
+
+
+def test_replying_to_an_unassigned_ticket_assigns_it_unless_the_tenant_turned_it_off(
+    world_a, world_b
+):
+    world_a.reply(world_a.ticket, "agent", "On it")
+    assert world_a.refresh(world_a.ticket).assignee_id == world_a.users["agent"].pk
+    # An internal note does not take the ticket; neither does a reply where it is turned off.
+    world_b.reply(world_b.ticket, "agent", "note", public=False)
+    assert world_b.refresh(world_b.ticket).assignee_id is None
+    world_b.tenant.assign_on_reply = False
+    world_b.tenant.save(update_fields=["assign_on_reply"])
+    world_b.reply(world_b.ticket, "agent", "Public, but the setting is off")
+    assert world_b.refresh(world_b.ticket).assignee_id is None
+
+
+def test_customer_replied_cue_after_an_agent_answer(world_a, as_member):
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    cue = "Customer replied"
+    assert cue not in agent.get("/agent/").content.decode()  # a new ticket is not a reply
+    world_a.reply(world_a.ticket, "agent", "Can you send logs?", submit_as=S.PENDING)
+    assert cue not in agent.get("/agent/?status=pending").content.decode()
+    world_a.reply(world_a.ticket, "customer", "Here they are")
+    assert cue in agent.get("/agent/").content.decode()
+    world_a.reply(world_a.ticket, "agent", "Thanks, looking")
+    assert cue not in agent.get("/agent/").content.decode()
+
+
+def test_take_assigns_one_row_to_whoever_pressed_it(world_a, as_member):
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    page = agent.get("/agent/").content.decode()
+    assert f'name="take" value="{world_a.ticket.number}"' in page
+    response = agent.post(
+        "/agent/bulk/", {"take": str(world_a.ticket.number), "next": "/agent/"}, follow=True
+    )
+    assert "1 updated." in response.content.decode()
+    assert world_a.refresh(world_a.ticket).assignee_id == world_a.users["agent"].pk
+    for hostile in ("", "x", "\u0661", "9" * 40):
+        refused = agent.post("/agent/bulk/", {"take": hostile}, follow=True)
+        assert refused.status_code == 200 and "Select" in refused.content.decode()
+
+
+def test_the_shell_lists_views_with_counts_and_sections_by_role(world_a, as_member):
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    manager = as_member(world_a.users["manager"], world_a.tenant)
+    admin = as_member(world_a.users["admin"], world_a.tenant)
+    page = agent.get(f"/agent/tickets/{world_a.ticket.number}/").content.decode()
+    nav = re.search(r'<aside class="sidebar".*?</aside>', page, re.DOTALL).group(0)
+    for label in ("All unsolved", "My tickets", "Unassigned", "Overdue", "People"):
+        assert f'<span class="label">{label}</span>' in nav
+    assert "Escalations" not in nav and "Settings" not in nav
+    manager_nav = manager.get("/agent/").content.decode()
+    assert '<span class="label">Escalations</span>' in manager_nav
+    assert '<span class="label">Settings</span>' not in manager_nav
+    assert '<span class="label">Settings</span>' in admin.get("/agent/").content.decode()
+    # The current view is marked.
+    assert re.search(
+        r'aria-current="page"><span class="label">Unassigned',
+        agent.get("/agent/?assignee=unassigned").content.decode(),
+    )
+
+
+def _page_queries(client, url):
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_shell_query_count_does_not_grow_with_tickets_or_rows(world_a, world_b, as_member):
+    for i in range(30):
+        world_b.submit(subject=f"more {i}")
+    counts = []
+    for world in (world_a, world_b):
+        client = as_member(world.users["agent"], world.tenant)
+        counts.append(
+            (
+                _page_queries(client, "/agent/"),
+                _page_queries(client, f"/agent/tickets/{world.ticket.number}/"),
+                _page_queries(client, "/agent/people/"),
+            )
+        )
+    assert counts[0] == counts[1]
+
+
+def _numbers(page):
+    return [int(n) for n in re.findall(r'name="ticket" value="(\d+)"', page)]
+
+
+def test_sorting_by_age_pages_through_every_ticket_once(world_a, as_member, monkeypatch):
+    from tickets import queue
+
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
+    for i in range(4):
+        world_a.submit(subject=f"age {i}")
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    for sort, expected in (("newest", [5, 4, 3, 2, 1]), ("oldest", [1, 2, 3, 4, 5])):
+        seen, url = [], f"/agent/?sort={sort}"
+        while url:
+            response = agent.get(url)
+            assert response.status_code == 200
+            page = response.content.decode()
+            seen += _numbers(page)
+            found = re.search(r'href="\?([^"]*after=[^"]+)" rel="next"', page)
+            url = "/agent/?" + found.group(1).replace("&amp;", "&") if found else None
+        assert seen == expected, sort
+    header = agent.get("/agent/?sort=newest").content.decode()
+    assert 'aria-sort="descending"' in header
+
+
+def test_a_cursor_of_another_order_or_a_bad_sort_is_a_clear_400(world_a, as_member):
+    from tickets import queue
+
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    with tenant_context(world_a.tenant):
+        cursor = queue.encode_cursor(world_a.ticket, "newest")
+    response = agent.get(f"/agent/?sort=oldest&after={cursor}")
+    assert response.status_code == 400
+    assert "This page link is damaged or out of date." in response.content.decode()
+    for hostile in ("sideways", "\u0661", "x" * 5000):
+        assert agent.get("/agent/", {"sort": hostile}).status_code == 400
+
+
+def test_an_escalated_ticket_is_marked_in_the_queue_until_settled(world_a, as_member):
+    from escalations.services import escalation_decline, escalation_request
+
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    assert ">Escalated</span>" not in agent.get("/agent/").content.decode()
+    with tenant_context(world_a.tenant):
+        request = escalation_request(
+            ticket=world_a.ticket,
+            actor=world_a.users["customer"],
+            membership=world_a.memberships["customer"],
+            reason="Blocked",
+            requested_priority="urgent",
+        )
+    assert ">Escalated</span>" in agent.get("/agent/").content.decode()
+    with tenant_context(world_a.tenant):
+        escalation_decline(
+            request=request,
+            actor=world_a.users["manager"],
+            membership=world_a.memberships["manager"],
+            reason="Handled in the ticket",
+        )
+    assert ">Escalated</span>" not in agent.get("/agent/").content.decode()
