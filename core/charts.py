@@ -236,6 +236,18 @@ def _has_data(values: Sequence[float | None], percent: bool) -> bool:
     return any(v is not None and (percent or v > 0) for v in values)
 
 
+def _one_series(id, title, empty_text, head, data, percent) -> tuple[Chart, list[float]]:
+    """A one-series chart's start: its figures table, and its ticks (none when it is empty)."""
+    chart = Chart(id=_check_id(id), title=title, desc="", empty_text=empty_text)
+    chart.table_head = head
+    chart.table_rows = [(d.name, [d.shown]) for d in data]
+    if not _has_data([d.value for d in data], percent):
+        chart.empty = True
+        chart.desc = empty_text
+        return chart, []
+    return chart, nice_ticks(max(d.value or 0 for d in data), percent=percent)
+
+
 # --- Builders -------------------------------------------------------------------------------
 
 
@@ -251,14 +263,9 @@ def bars(
     tone: str = "1",
 ) -> Chart:
     """Horizontal bars, one per ``category`` ("Priority"), in the order given."""
-    chart = Chart(id=_check_id(id), title=title, desc="", empty_text=empty_text)
-    chart.table_head = [category, axis_label]
-    chart.table_rows = [(d.name, [d.shown]) for d in data]
-    if not _has_data([d.value for d in data], percent):
-        chart.empty = True
-        chart.desc = empty_text
+    chart, ticks = _one_series(id, title, empty_text, [category, axis_label], data, percent)
+    if chart.empty:
         return chart
-    ticks = nice_ticks(max(d.value or 0 for d in data), percent=percent)
     top = ticks[-1]
     rows_end = len(data) * BAR_ROW
     for tick in ticks:
@@ -353,14 +360,9 @@ def columns(
     tone: str = "1",
 ) -> Chart:
     """One series over time as columns, oldest first; percentages are fractions of one."""
-    chart = Chart(id=_check_id(id), title=title, desc="", empty_text=empty_text)
-    chart.table_head = [x_label, y_label]
-    chart.table_rows = [(d.name, [d.shown]) for d in data]
-    if not _has_data([d.value for d in data], percent):
-        chart.empty = True
-        chart.desc = empty_text
+    chart, ticks = _one_series(id, title, empty_text, [x_label, y_label], data, percent)
+    if chart.empty:
         return chart
-    ticks = nice_ticks(max(d.value or 0 for d in data), percent=percent)
     top = ticks[-1]
     _frame(chart, [d.label for d in data], ticks, percent, y_label, x_label)
     n = len(data)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from core import charts
+from core.wording import elapsed_words
 from escalations.models import EscalationAction, EscalationRequest
 from tenants.context import current_tenant
 from tickets.models import Ticket
@@ -116,19 +117,6 @@ def request_for_review(pk: int) -> EscalationRequest:
         ),
         pk=pk,
     )
-
-
-def elapsed_words(delta: timedelta) -> str:
-    """A measured duration as people say it, to the minute and in its two largest units:
-    "under a minute", "2 minutes", "3 hours, 5 minutes", "1 day, 4 hours". (Settings such as
-    "2 days" read through core.wording.duration_words, which keeps every unit exact.)"""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return "under a minute"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    units = [(n, unit) for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
-    return ", ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units[:2])
 
 
 def monthly_report() -> dict:

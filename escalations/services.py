@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone
 
 from core.errors import DomainError
+from core.time_zones import is_known_zone
 from desk.business_time import NoBusinessHours, schedule_for
 from desk.priorities import Priority
 from escalations.models import EscalationAction, EscalationEvent, EscalationRequest
@@ -130,7 +131,7 @@ def escalation_request(
         raise EscalationError("Tell us why this ticket needs a manager's attention.")
     if requested_priority not in Priority.values:
         raise EscalationError("Choose the priority you need.")
-    if contact_time_zone and contact_time_zone not in zoneinfo.available_timezones():
+    if contact_time_zone and not is_known_zone(contact_time_zone):
         raise EscalationError(f"{contact_time_zone} is not a time zone we know.")
     on_behalf = membership.is_staff_role
     now = timezone.now()

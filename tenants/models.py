@@ -1,4 +1,3 @@
-import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -7,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.time_zones import is_known_zone
 from tenants.context import current_tenant_or_none, in_cross_tenant_context
 from tenants.managers import AllTenantsManager, TenantManager
 
@@ -20,7 +20,7 @@ slug_validator = RegexValidator(
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if not is_known_zone(value):
         raise ValidationError(f"{value!r} is not a known time zone (e.g. America/Chicago).")
 
 

@@ -215,7 +215,7 @@ def test_the_report_reads_the_time_to_a_first_decision_in_words(world_a, request
     ],
 )
 def test_elapsed_durations_read_in_their_two_largest_units(delta, words):
-    from escalations.selectors import elapsed_words
+    from core.wording import elapsed_words
 
     assert elapsed_words(delta) == words
 
