@@ -196,3 +196,26 @@ def test_an_escalated_ticket_is_marked_in_the_queue_until_settled(world_a, as_me
             reason="Handled in the ticket",
         )
     assert ">Escalated</span>" not in agent.get("/agent/").content.decode()
+
+
+def test_a_refused_reply_says_so_above_the_form_and_keeps_the_text(world_a, as_member):
+    """Defect 6: the error was at the bottom of a long page with focus left at the top. The
+    summary now opens the reply box (the page scrolls and moves focus to it) and the typed
+    text stays."""
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+    typed = "Half-written answer " * 10
+    response = agent.post(
+        f"/agent/tickets/{world_a.ticket.number}/",
+        {"public": "1", "body": typed, "submit_as": "closed"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    form = re.search(r'<section class="card reply-box" id="reply".*?</section>', page, re.DOTALL)
+    summary = re.search(
+        r'<div class="message message-error" role="alert" tabindex="-1"'
+        r" data-error-summary>",
+        form.group(0),
+    )
+    assert summary and form.group(0).index("data-error-summary") < form.group(0).index("<textarea")
+    assert "Your reply was not sent." in page and typed.strip() in page
+    assert f'action="/agent/tickets/{world_a.ticket.number}/#reply"' in page
