@@ -31,7 +31,7 @@ def test_queue_keyboard_shortcuts(live_server, transactional_db, browser_page, s
     page.locator("#id_login").fill(user.email)
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
-    page.get_by_role("heading", name="Queue").wait_for()
+    page.get_by_role("heading", name="All unsolved").wait_for()
     page.keyboard.press("?")
     assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
     page.keyboard.press("Escape")
