@@ -165,6 +165,7 @@ def ticket_reply(
     uploads=(),
     author_email: str = "",
     via: str = "web",
+    priority: str | None = None,
 ) -> Ticket:
     """Add a reply or note. Returns the ticket the reply landed on (a follow-up for closed ones).
 
@@ -172,6 +173,7 @@ def ticket_reply(
     Agent: a public reply is submitted as open/pending/solved (default open); a note changes
     the status only when ``submit_as`` is given. Nothing changes on a closed ticket.
     A requester without an account replies by email: ``author=None`` with ``author_email``.
+    An agent may set the priority with the reply (a macro's, say): both happen, or neither.
     """
     if not body.strip():
         raise InvalidInput("Write a message first.")
@@ -190,6 +192,8 @@ def ticket_reply(
         submit_as = Status.OPEN
     if staff and submit_as is not None and submit_as not in lifecycle.AGENT_SUBMIT_AS:
         raise InvalidInput(f"A reply cannot be submitted as {submit_as}.")
+    if priority and not staff:
+        raise NotAllowed("Only agents set a ticket's priority.")
     comment = Comment.objects.create(
         ticket=ticket,
         author=author,
@@ -239,6 +243,8 @@ def ticket_reply(
         notifications.agent_replied(ticket, comment)
     elif staff and changed and ticket.status == Status.SOLVED:
         notifications.ticket_solved(ticket)
+    if priority:
+        lifecycle.set_priority(ticket, priority, actor=author)
     return ticket
 
 

@@ -124,3 +124,30 @@ def test_a_closed_ticket_offers_no_reply_box_and_the_old_macro_link_changes_noth
     assert (ticket.status, ticket.priority) == ("closed", "normal")
     with tenant_context(world_a.tenant):
         assert TicketEvent.objects.filter(ticket=locked).count() == events_before
+
+
+def test_a_reply_and_its_priority_go_together_or_not_at_all(world_a):
+    from core.errors import InvalidInput, NotAllowed
+    from tickets.services import ticket_reply
+
+    with tenant_context(world_a.tenant):
+        comments = world_a.ticket.comments.count()
+        with pytest.raises(InvalidInput):
+            ticket_reply(
+                ticket=world_a.ticket,
+                author=world_a.users["agent"],
+                membership=world_a.memberships["agent"],
+                body="With a bad priority",
+                priority="sky-high",
+            )
+        with pytest.raises(NotAllowed):
+            ticket_reply(
+                ticket=world_a.ticket,
+                author=world_a.users["customer"],
+                membership=world_a.memberships["customer"],
+                body="Customers do not set priorities",
+                priority="urgent",
+            )
+        assert world_a.ticket.comments.count() == comments
+    ticket = world_a.refresh(world_a.ticket)
+    assert (ticket.status, ticket.priority) == (Ticket.Status.NEW, "normal")

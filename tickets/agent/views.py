@@ -12,7 +12,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -215,20 +214,16 @@ def agent_ticket(request, number: int):
             form.fill_from(macro)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():  # the reply and its priority go together, or not at all
-                services.ticket_reply(
-                    ticket=ticket,
-                    author=request.user,
-                    membership=membership,
-                    body=form.cleaned_data["body"],
-                    public=form.cleaned_data["public"],
-                    submit_as=form.cleaned_data["submit_as"] or None,
-                    uploads=form.uploads(),
-                )
-                if form.cleaned_data["priority"]:
-                    services.ticket_set_priority(
-                        ticket=ticket, actor=request.user, priority=form.cleaned_data["priority"]
-                    )
+            services.ticket_reply(
+                ticket=ticket,
+                author=request.user,
+                membership=membership,
+                body=form.cleaned_data["body"],
+                public=form.cleaned_data["public"],
+                submit_as=form.cleaned_data["submit_as"] or None,
+                uploads=form.uploads(),
+                priority=form.cleaned_data["priority"] or None,
+            )
         except (DomainError, ValidationError) as error:
             form.add_error(None, messages_of(error))
         else:
