@@ -7,4 +7,6 @@ RUN pip install --no-cache-dir . \
 RUN useradd --create-home helpdesk && mkdir -p /app/var /app/media && chown -R helpdesk /app/var /app/media
 USER helpdesk
 EXPOSE 8000
-CMD ["gunicorn", "helpdesk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Pages and live chat (websockets) from one ASGI server; with REDIS_URL set, workers share the
+# channel layer, so more than one is fine.
+CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--ws-max-size", "65536", "--proxy-headers", "--no-server-header"]

@@ -18,8 +18,21 @@ class IdConverter:
         return str(value)
 
 
+class TokenConverter:
+    """Random public ids (a chat's): URL-safe base64 characters, at most 32 of them."""
+
+    regex = "[A-Za-z0-9_-]{1,32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 def register() -> None:
     register_converter(IdConverter, "id")
+    register_converter(TokenConverter, "token")
 
 
 register()

@@ -30,6 +30,12 @@ def contribute(name: str, read: Callable[[], object]) -> None:
     _CONTRIBUTIONS[name] = read
 
 
+def contribution(name: str) -> object | None:
+    """One contributed fact for a page other than the policy page (the portal home)."""
+    read = _CONTRIBUTIONS.get(name)
+    return read() if read is not None else None
+
+
 @dataclass
 class PolicyView:
     tenant: Tenant

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from desk import selectors, services
 from desk.forms import GeneralSettingsForm, HolidayForm, HoursFormSet, PriorityLevelForm
 from desk.models import TenantHoliday
-from desk.policy import policy_for
+from desk.policy import contribution, policy_for
 from desk.selectors import priority_levels
 from tenants.access import admin_required
 from tenants.context import current_tenant
@@ -20,7 +20,12 @@ def portal_home(request):
     return render(
         request,
         "portal/home.html",
-        {"hours": selectors.business_hours(), "priority_levels": levels},
+        {
+            "hours": selectors.business_hours(),
+            "priority_levels": levels,
+            # Live chat's offer (open now, next opening), when the chat app contributes one.
+            "chat": contribution("chat"),
+        },
     )
 
 

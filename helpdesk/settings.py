@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "outbox",
     "escalations",
     "surveys",
+    "chat",  # live chat over websockets (Channels), transcripts that become tickets
     "demo",  # seed_demo and the bench_* commands: the top layer, imported by nothing
 ]
 
@@ -138,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "chat.context_processors.chat_agent",
             ],
         },
     },
@@ -173,6 +175,23 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Live chat (Django Channels) ------------------------------------------------------------
+# With REDIS_URL every web process shares one channel layer; without it (the embedded default,
+# one web process) the in-memory layer serves.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "helpdesk-chat"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# A waiting chat nobody takes within this becomes a missed chat (the customer is offered the
+# ticket form); a chat in progress with no message for this long is ended.
+CHAT_MISSED_AFTER_MINUTES = env_int("CHAT_MISSED_AFTER_MINUTES", default=10)
+CHAT_IDLE_END_MINUTES = env_int("CHAT_IDLE_END_MINUTES", default=30)
 
 # --- Accounts (django-allauth, email login) -------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -322,6 +341,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.purge_staged_attachments",
         "schedule": crontab(minute=40),
     },
+    # Every minute: waiting chats nobody took become missed; silent chats in progress end.
+    "sweep-chats": {"task": "chat.tasks.sweep_chats", "schedule": 60},
     # Daily at 03:17 UTC: remove expired sessions so the session table does not grow forever.
     "clear-expired-sessions": {
         "task": "helpdesk.tasks.clear_expired_sessions",

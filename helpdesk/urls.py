@@ -8,6 +8,7 @@ from django.urls import include, path
 import core.converters  # noqa: F401  (registers the "id" path converter)
 from accounts import join as join_views
 from accounts import views as account_views
+from chat import urls as chat_urls
 from desk import views as desk_views
 from escalations import views as escalation_views
 from helpdesk.views import favicon, healthz
@@ -73,6 +74,7 @@ agent_patterns = (
             agent_views.agent_ticket_activity,
             name="ticket_activity",
         ),
+        path("chats/", include(chat_urls.agent_patterns)),
         path("macros/", agent_views.macros, name="macros"),
         path("macros/<id:pk>/", agent_views.macros, name="macro"),
         # The demo's sent emails (DEBUG only); by name, so nothing imports the demo app.
@@ -84,6 +86,7 @@ agent_patterns = (
 urlpatterns = [
     path("", include(portal_patterns)),
     path("agent/", include(agent_patterns)),
+    path("chat/", include(chat_urls.portal_patterns)),
     path("accounts/profile/", account_views.profile, name="profile"),
     path("accounts/time-zone/", account_views.time_zone_report, name="time_zone_report"),
     path("accounts/", include("allauth.urls")),

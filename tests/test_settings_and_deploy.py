@@ -50,7 +50,7 @@ def test_docker_compose_declares_the_stack_with_the_same_variables():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(services)
-    assert "gunicorn" in services["web"]["command"]
+    assert "uvicorn helpdesk.asgi:application" in services["web"]["command"]
     assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
     settings_source = (ROOT / "helpdesk" / "settings.py").read_text()
@@ -70,6 +70,6 @@ def test_procfile_runs_web_worker_and_beat():
         line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
     )
     assert set(lines) == {"web", "worker", "beat"}
-    assert "gunicorn" in lines["web"] and "$PORT" in lines["web"]
+    assert "uvicorn helpdesk.asgi:application" in lines["web"] and "$PORT" in lines["web"]
     assert "celery -A helpdesk worker" in lines["worker"]
     assert "celery -A helpdesk beat" in lines["beat"]

@@ -48,6 +48,7 @@ class Ticket(TenantOwned):
         EMAIL = "email", "Email"
         AGENT = "agent", "Agent"
         FOLLOW_UP = "follow_up", "Follow-up"
+        CHAT = "chat", "Chat"
 
     UNSOLVED = (Status.NEW, Status.OPEN, Status.PENDING)
 

@@ -163,6 +163,7 @@ def ticket_reply(
     public: bool = True,
     submit_as: str | None = None,
     uploads=(),
+    staged: list[Attachment] | None = None,
     author_email: str = "",
     via: str = "web",
     priority: str | None = None,
@@ -174,6 +175,7 @@ def ticket_reply(
     the status only when ``submit_as`` is given. Nothing changes on a closed ticket.
     A requester without an account replies by email: ``author=None`` with ``author_email``.
     An agent may set the priority with the reply (a macro's, say): both happen, or neither.
+    ``staged`` are files already stored without a ticket (a chat's) that move onto the reply.
     """
     if not body.strip():
         raise InvalidInput("Write a message first.")
@@ -202,7 +204,7 @@ def ticket_reply(
         body=body,
         body_html=render(body),
     )
-    _attach(ticket, comment, uploads, [])
+    _attach(ticket, comment, uploads, staged or [])
     actor_kind = Actor.AGENT if staff else Actor.CUSTOMER
     data = {"comment": comment.pk}
     if via != "web":

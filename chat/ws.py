@@ -1,0 +1,103 @@
+"""The websocket side of tenancy: the same host rule as HTTP, and the same-origin rule.
+
+``TenantHostMiddleware`` resolves the tenant from the Host header exactly as
+``tenants.middleware.TenantMiddleware`` does (``<slug>.<BASE_DOMAIN>``, active tenants only) and
+puts it in the scope; any other host is refused at the handshake. A browser's Origin must name
+the same host, so a page of another site (or another tenant) cannot open a socket with the
+visitor's cookies. Who the user is comes from the session, and counts only when the session
+was signed in on this very host (``SESSION_TENANT_KEY``), as for HTTP.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+
+from tenants.context import tenant_context
+from tenants.middleware import SESSION_TENANT_KEY, tenant_slug_from_host
+from tenants.models import Membership, Tenant
+
+# The session key under which a browser's chat identity is kept (visitors need no account).
+VISITOR_KEY = "_chat_visitor"
+
+
+def _header(scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def host_of(scope) -> str:
+    return _header(scope, b"host").rsplit(":", 1)[0].lower()
+
+
+def same_origin(scope) -> bool:
+    origin = _header(scope, b"origin")
+    if not origin:
+        return True  # not a browser: no ambient cookies of another site can ride along
+    try:
+        parsed = urlparse(origin)
+    except ValueError:
+        return False
+    return (parsed.hostname or "").lower() == host_of(scope)
+
+
+@database_sync_to_async
+def _tenant_for(slug: str) -> Tenant | None:
+    return Tenant.objects.filter(slug=slug, is_active=True).first()
+
+
+class TenantHostMiddleware:
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        host = host_of(scope)
+        slug = tenant_slug_from_host(host) if host != settings.BASE_DOMAIN else None
+        tenant = await _tenant_for(slug) if slug and same_origin(scope) else None
+        if tenant is None:
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.inner({**scope, "tenant": tenant}, receive, send)
+
+
+class Visitor:
+    """Who is on the other end of a socket: the user (anonymous unless signed in on this host),
+    their membership here (looked up afresh for every frame) and the browser's visitor key."""
+
+    def __init__(self, tenant: Tenant, user, visitor_key: str):
+        self.tenant = tenant
+        self.user = user
+        self.visitor_key = visitor_key
+
+    def membership(self) -> Membership | None:
+        """The user's membership now (call inside the tenant's context)."""
+        if not self.user.is_authenticated:
+            return None
+        return Membership.objects.filter(user=self.user).first()
+
+
+@database_sync_to_async
+def _session_keys(session) -> tuple[object, object]:
+    return session.get(SESSION_TENANT_KEY), session.get(VISITOR_KEY)
+
+
+async def visitor_of(scope) -> Visitor:
+    tenant = scope["tenant"]
+    session = scope.get("session")
+    if session is None:
+        return Visitor(tenant, AnonymousUser(), "")
+    signed_on, visitor_key = await _session_keys(session)
+    user = await get_user(scope) if signed_on == tenant.pk else AnonymousUser()
+    return Visitor(tenant, user, visitor_key if isinstance(visitor_key, str) else "")
+
+
+def in_tenant(visitor: Visitor, work, *args):
+    """Run ``work(*args)`` in the visitor's tenant (transaction, ORM filter, RLS)."""
+    with tenant_context(visitor.tenant):
+        return work(*args)
