@@ -7,6 +7,7 @@ warnings; the favicon; a clock command run from another shell whose emails link 
 port; then Ctrl-C stops every process it started and the run left no untracked file behind.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -17,9 +18,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from demo.tenants import DEMO_PASSWORD, DEMO_PEOPLE
 
@@ -49,16 +52,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(port: int, host: str, path: str = "/") -> tuple[int, str, dict]:
+def _get(port: int, host: str, path: str = "/") -> tuple[int, str, Message]:
+    """Status, body and headers (looked up case-insensitively: uvicorn sends lower case)."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", headers={"Host": f"{host}:{port}"}
     )
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=10) as response:
-            return response.status, response.read().decode(), dict(response.headers)
+            return response.status, response.read().decode(), response.headers
     except urllib.error.HTTPError as error:  # a 3xx the handler did not follow, or a 4xx
-        return error.code, "", dict(error.headers)
+        return error.code, "", error.headers
 
 
 def _clone_with_working_tree(clone: Path) -> None:
@@ -182,7 +186,7 @@ def test_demo_command_from_a_clean_clone_serves_the_demo_tenant(tmp_path):
     try:
         wait_for(lambda: "Ctrl-C stops" in output(), STARTUP_BUDGET, "no logins were printed")
         out = output()
-        for ready in ("Listening at:", "celery@", " ready.", "beat: Starting"):
+        for ready in ("Uvicorn running on", "celery@", " ready.", "beat: Starting"):
             assert ready in out, f"{ready!r} missing: not all of web/worker/beat came up"
         # The logins come once, after the processes' start-up output, for every tenant.
         assert out.index("The demo helpdesk is up.") > out.index(" ready.")
@@ -203,6 +207,14 @@ def test_demo_command_from_a_clean_clone_serves_the_demo_tenant(tmp_path):
         status, svg, headers = _get(port, "demo.localhost", "/static/favicon.svg")
         assert status == 200 and headers["Content-Type"].startswith("image/svg+xml")
         assert svg.startswith("<svg ")
+        # The same server speaks websockets (live chat): the agents' socket answers a visitor
+        # with no session by an error frame and closes, rather than refusing the upgrade.
+        loopback = socket.create_connection(("127.0.0.1", port), timeout=10)
+        with ws_connect(
+            f"ws://demo.localhost:{port}/ws/agent/", sock=loopback, open_timeout=10
+        ) as agent_socket:
+            frame = json.loads(agent_socket.recv(timeout=10))
+        assert frame["type"] == "error" and frame["code"] == "not_allowed"
 
         # From another shell (no SITE_PORT): close a solved ticket; the worker sends its emails,
         # whose links carry the demo's port.
