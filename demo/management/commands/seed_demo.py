@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import banner
+from demo.chats import seed_past_chats
 from demo.clock import shift_back
 from demo.tenants import (
     DEMO_ORGANIZATIONS,
@@ -69,6 +70,8 @@ class Command(BaseCommand):
                             )
                     if not Ticket.objects.exists() and tenant.slug == DEMO_TENANT["slug"]:
                         self._conversations()
+                    if tenant.slug == DEMO_TENANT["slug"]:
+                        seed_past_chats()
         if options["tickets"]:
             self._volume(tenants[0], options["tickets"])
         if not options["quiet_logins"]:
