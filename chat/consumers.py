@@ -29,13 +29,11 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import connection
 
 from chat import broadcast, selectors, services
 from chat.models import Chat
-from chat.ws import Visitor, in_tenant, visitor_of
+from chat.ws import Visitor, db, in_tenant, visitor_of
 from core.errors import DomainError
 from core.inputs import parse_id
 
@@ -48,14 +46,6 @@ RATE_MAX_FRAMES = 40  # typing frames included; a person types far slower
 # Close codes (4000-4999 are the application's): the client stops reconnecting on these.
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
-
-
-def _db(func):
-    # PostgreSQL: any worker thread, so chats do not queue behind one another's database calls.
-    # SQLite (the embedded default) has one writer anyway: one thread for all calls avoids
-    # "database is locked" between connections.
-    sqlite = connection.vendor == "sqlite"
-    return database_sync_to_async(func, thread_sensitive=sqlite)
 
 
 class _Frames(AsyncWebsocketConsumer):
@@ -116,7 +106,7 @@ class ChatConsumer(_Frames):
         token = self.scope["url_route"]["kwargs"]["token"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         after = parse_id((query.get("after") or ["0"])[0])
-        opened = await _db(self._open)(token)
+        opened = await db(self._open)(token)
         if opened is None:
             # Unknown token, another tenant's chat, or not this person's: one answer for all.
             await self.send_error("not_found", "There is no such chat here.")
@@ -231,7 +221,7 @@ class ChatConsumer(_Frames):
 
     async def _send_backlog(self) -> None:
         while True:
-            batch = await _db(self._backlog)(self.last_sent)
+            batch = await db(self._backlog)(self.last_sent)
             for payload in batch:
                 if payload["id"] > self.last_sent:
                     await self.send_json(payload)
@@ -240,7 +230,7 @@ class ChatConsumer(_Frames):
                 return
 
     async def _send_state(self) -> None:
-        state = await _db(self._state)()
+        state = await db(self._state)()
         if state is None:
             await self._cut_off()
             return
@@ -261,7 +251,7 @@ class ChatConsumer(_Frames):
             return
         kind = frame["type"]
         if kind == "message":
-            payload = await _db(self._post)(frame.get("body"), frame.get("client_id"))
+            payload = await db(self._post)(frame.get("body"), frame.get("client_id"))
             if payload is None:
                 await self._cut_off()
                 return
@@ -269,7 +259,7 @@ class ChatConsumer(_Frames):
             # too (the id check keeps one copy) acknowledges it without waiting for the layer.
             await self._deliver(payload)
         elif kind == "typing":
-            name = await _db(self._typing_name)()
+            name = await db(self._typing_name)()
             if name is None:
                 await self._cut_off()
             elif name:
@@ -317,7 +307,7 @@ class AgentConsumer(_Frames):
     async def connect(self):
         await self.accept()
         self.visitor = await visitor_of(self.scope)
-        hello = await _db(self._hello)()
+        hello = await db(self._hello)()
         if hello is None:
             await self.send_error(
                 "not_allowed", "The chat workspace is for this helpdesk's agents."
@@ -373,7 +363,7 @@ class AgentConsumer(_Frames):
         if not self.groups_joined:
             return
         if frame["type"] == "ping":
-            if not await _db(self._seen)():
+            if not await db(self._seen)():
                 await self.send_error("not_allowed", "You are no longer an agent here.")
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
@@ -382,7 +372,7 @@ class AgentConsumer(_Frames):
             await self.send_error("bad_frame", "This socket only takes pings.")
 
     async def agent_notice(self, event):
-        waiting = await _db(self._waiting)()
+        waiting = await db(self._waiting)()
         if waiting is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return

@@ -4,7 +4,7 @@
 from django.urls import path
 
 import core.converters  # noqa: F401  (registers the id and token converters)
-from chat import views
+from chat import report_views, views
 
 portal_patterns = (
     [
@@ -21,6 +21,7 @@ portal_patterns = (
 agent_patterns = [
     path("", views.console, name="chats"),
     path("availability/", views.availability, name="chat_availability"),
+    path("report/", report_views.report, name="chat_report"),
     path("<token:token>/", views.agent_chat, name="chat"),
     path("<token:token>/accept/", views.accept, name="chat_accept"),
     path("<token:token>/transfer/", views.transfer, name="chat_transfer"),

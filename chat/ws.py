@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.db import close_old_connections, connection
 
 from tenants.context import tenant_context
 from tenants.middleware import SESSION_TENANT_KEY, tenant_slug_from_host
@@ -48,7 +49,25 @@ def same_origin(scope) -> bool:
     return (parsed.hostname or "").lower() == host_of(scope)
 
 
-@database_sync_to_async
+def db(func):
+    """``func`` in a thread, its connection closed after it unless CONN_MAX_AGE keeps it.
+
+    PostgreSQL: any worker thread, so chats do not queue behind one another's database calls.
+    SQLite (the embedded default) has one writer anyway: one thread for all calls avoids
+    "database is locked" between connections. The connection is tidied inside the call itself:
+    the call runs in a copy of the caller's context, where DatabaseSyncToAsync's own tidying
+    (outside that copy) does not see the connection it opened.
+    """
+
+    def run(*args):
+        try:
+            return func(*args)
+        finally:
+            close_old_connections()
+
+    return database_sync_to_async(run, thread_sensitive=connection.vendor == "sqlite")
+
+
 def _tenant_for(slug: str) -> Tenant | None:
     return Tenant.objects.filter(slug=slug, is_active=True).first()
 
@@ -60,7 +79,7 @@ class TenantHostMiddleware:
     async def __call__(self, scope, receive, send):
         host = host_of(scope)
         slug = tenant_slug_from_host(host) if host != settings.BASE_DOMAIN else None
-        tenant = await _tenant_for(slug) if slug and same_origin(scope) else None
+        tenant = await db(_tenant_for)(slug) if slug and same_origin(scope) else None
         if tenant is None:
             return await WebsocketDenier()(scope, receive, send)
         return await self.inner({**scope, "tenant": tenant}, receive, send)
@@ -82,9 +101,19 @@ class Visitor:
         return Membership.objects.filter(user=self.user).first()
 
 
-@database_sync_to_async
-def _session_keys(session) -> tuple[object, object]:
-    return session.get(SESSION_TENANT_KEY), session.get(VISITOR_KEY)
+class _SessionOnly:
+    """What ``django.contrib.auth.get_user`` reads from a request: its session."""
+
+    def __init__(self, session):
+        self.session = session
+
+
+def _who(session, tenant: Tenant) -> tuple[object, object]:
+    """The user (anonymous unless the session was signed in on this tenant's host) and the
+    browser's chat visitor key, from the websocket's session."""
+    signed_here = session.get(SESSION_TENANT_KEY) == tenant.pk
+    user = get_user(_SessionOnly(session)) if signed_here else AnonymousUser()
+    return user, session.get(VISITOR_KEY)
 
 
 async def visitor_of(scope) -> Visitor:
@@ -92,8 +121,7 @@ async def visitor_of(scope) -> Visitor:
     session = scope.get("session")
     if session is None:
         return Visitor(tenant, AnonymousUser(), "")
-    signed_on, visitor_key = await _session_keys(session)
-    user = await get_user(scope) if signed_on == tenant.pk else AnonymousUser()
+    user, visitor_key = await db(_who)(session, tenant)
     return Visitor(tenant, user, visitor_key if isinstance(visitor_key, str) else "")
 
 

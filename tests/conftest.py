@@ -58,6 +58,21 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_channel_layer_prefix():
+    """Each test run talks on its own channel-layer prefix: two runs sharing one Redis (a
+    developer's and CI's, or parallel runs) number their tenants alike, and would otherwise
+    hear each other's chat groups."""
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    config = settings.CHANNEL_LAYERS["default"].setdefault("CONFIG", {})
+    if "prefix" in config:
+        config["prefix"] = f"{config['prefix']}-test-{uuid.uuid4().hex[:8]}"
+        channel_layers.backends.clear()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):
     # Slow password hashing is a production property, not something every test should pay for.
