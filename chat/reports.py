@@ -46,19 +46,21 @@ COUNTS = {
 
 
 def duration_text(delta: timedelta | None) -> str:
-    """A wait or handle time, short enough for a table cell: "45 s", "2 min 5 s", "1 h 4 min";
+    """A wait or handle time, short enough for a table cell or a figure card, as precise as
+    it matters: "45 s", "2 min 5 s", from 10 minutes on to the minute ("14 min", "1 h 4 min");
     "—" when there is none."""
     if delta is None:
         return "—"
     seconds = max(0, round(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        minutes, seconds = divmod(seconds, 60)
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    hours, seconds = divmod(seconds, 3600)
-    minutes = seconds // 60
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if seconds < 600:
+        big, small = divmod(seconds, 60)
+        units = ("min", "s")
+    else:
+        big, small = divmod(round(seconds / 60), 60)
+        units = ("h", "min")
+    shown = [(n, unit) for n, unit in zip((big, small), units, strict=True) if n]
+    # A number and its unit never part at the end of a line (a narrow table cell).
+    return " ".join(f"{n}\N{NO-BREAK SPACE}{unit}" for n, unit in shown or [(0, units[1])])
 
 
 def percent_text(part: int, whole: int) -> str:
@@ -105,6 +107,10 @@ class HourRow(Counts):
     hour: int = 0
     wait_median: timedelta | None = None
     handle_median: timedelta | None = None
+
+    @property
+    def start(self) -> str:
+        return f"{self.hour:02d}:00"
 
     @property
     def label(self) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from chat import broadcast, selectors
@@ -200,24 +200,49 @@ def message_post(
     return message, True
 
 
+# A file is downloaded under its own name: one a browser or the desktop would open as a page or
+# run is refused even when its content is plain text (the text check alone lets a web page in).
+_OPENED_AS_PAGE_OR_RUN = (
+    *(".htm", ".html", ".xhtml", ".shtml", ".svg", ".svgz", ".mht", ".mhtml", ".hta"),
+    *(".js", ".vbs", ".bat", ".cmd", ".ps1", ".exe", ".scr", ".msi", ".lnk", ".jar"),
+)
+_PAGE_STARTS = (b"<!doctype html", b"<html", b"<svg", b"<script", b"<?xml")
+
+
+def _refuse_page_or_program(upload, content_type: str) -> None:
+    name = files.safe_name(upload.name)
+    page = name.lower().endswith(_OPENED_AS_PAGE_OR_RUN)
+    if not page and content_type == "text/plain":
+        upload.seek(0)
+        head = upload.read(1024)
+        upload.seek(0)
+        page = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(_PAGE_STARTS)
+    if page:
+        raise ValidationError(
+            f"“{name}” is a web page or a program, which chat does not carry: send a screenshot "
+            "(PNG, JPEG or WebP) or a text log instead."
+        )
+
+
 def _sniff_any(upload) -> str:
     try:
-        return files.sniff(upload, files.FileKind.IMAGES).content_type
+        content_type = files.sniff(upload, files.FileKind.IMAGES).content_type
     except ValidationError:
-        pass
-    try:
-        return files.sniff(upload, files.FileKind.LOGS).content_type
-    except ValidationError:
-        raise ValidationError(
-            f"“{files.safe_name(upload.name)}” is not a PNG, JPEG or WebP image, a text log or "
-            "a zip archive (its content was checked, not its name)."
-        ) from None
+        try:
+            content_type = files.sniff(upload, files.FileKind.LOGS).content_type
+        except ValidationError:
+            raise ValidationError(
+                f"“{files.safe_name(upload.name)}” is not a PNG, JPEG or WebP image, a text log "
+                "or a zip archive (its content was checked, not its name)."
+            ) from None
+    _refuse_page_or_program(upload, content_type)
+    return content_type
 
 
 @transaction.atomic
 def file_post(*, chat: Chat, who: Participant, upload) -> ChatMessage:
     """A file in the chat, checked by the ticket attachment rules (type by content, size per
-    file, total per ticket: the chat may become one)."""
+    file, total per ticket: the chat may become one), and never a web page or a program."""
     chat = _lock(chat)
     _check_can_write(chat, who)
     files.check_size(upload)
@@ -498,9 +523,8 @@ SEEN_WRITE_EVERY = timedelta(seconds=20)
 def availability_seen(*, user, now: datetime | None = None) -> None:
     """A workspace of ``user`` is connected: keep them counted (one write per 20 s at most)."""
     now = now or timezone.now()
-    updated = AgentAvailability.objects.filter(
-        user=user, seen_at__lt=now - SEEN_WRITE_EVERY
-    ).update(seen_at=now)
+    stale = Q(seen_at__lt=now - SEEN_WRITE_EVERY) | Q(seen_at__isnull=True)
+    updated = AgentAvailability.objects.filter(stale, user=user).update(seen_at=now)
     if not updated:
         AgentAvailability.objects.get_or_create(user=user, defaults={"seen_at": now})
 

@@ -13,7 +13,8 @@
   var token = root.dataset.token;
   var role = root.dataset.role;
   var lastId = parseInt(root.dataset.lastId || "0", 10) || 0;
-  var log = root.querySelector("[data-chat-log]");
+  var log = root.querySelector("[data-chat-log]"); // the scrolling region
+  var lines = log.querySelector("[data-chat-lines]") || log; // the list of messages in it
   var typingLine = root.querySelector("[data-chat-typing]");
   var connection = root.querySelector("[data-chat-connection]");
   var composer = root.querySelector("[data-chat-composer]");
@@ -26,6 +27,11 @@
   var typingTimer = null;
   var lastTypingSent = 0;
   var baseTitle = document.title;
+  var leaving = false;
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) leaving = true;
+  });
+  window.addEventListener("pageshow", function () { leaving = false; });
 
   function csrf() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -41,7 +47,8 @@
 
   function timeLabel(iso) {
     var date = new Date(iso);
-    return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    // 24-hour "09:41", like the times the page itself prints.
+    return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
   function formatSize(bytes) {
@@ -88,9 +95,21 @@
     return li;
   }
 
+  // Follow the conversation while the reader is at its end; someone scrolled up to read an
+  // earlier message is not pulled down by each new one (their own messages still scroll).
+  var following = true;
+
   function scrollDown() {
     log.scrollTop = log.scrollHeight;
+    following = true;
   }
+
+  log.addEventListener("scroll", function () {
+    following = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  });
+  window.addEventListener("resize", function () {
+    if (following) log.scrollTop = log.scrollHeight;
+  });
 
   function addMessage(m) {
     if (m.id <= lastId) return; // already shown: a resumed stream never duplicates
@@ -99,8 +118,8 @@
       pending.get(m.client_id).el.remove();
       pending.delete(m.client_id);
     }
-    log.appendChild(bubble(m, false));
-    scrollDown();
+    lines.appendChild(bubble(m, false));
+    if (following || m.author === role) scrollDown();
     if (m.author !== role && m.author !== "system") {
       typingLine.textContent = "";
       if (document.hidden) document.title = "New message · " + baseTitle;
@@ -120,6 +139,24 @@
     errorLine.hidden = !text;
   }
 
+  // What the person was typing survives the redraw (an agent joining reloads the page).
+  var draftKey = "chat-draft-" + token;
+
+  function keepDraft() {
+    var box = composer && composer.querySelector("textarea");
+    try {
+      if (box && box.value.trim()) sessionStorage.setItem(draftKey, box.value);
+    } catch (e) { /* storage may be off: the draft is lost, as before */ }
+  }
+
+  function restoreDraft(box) {
+    try {
+      var draft = sessionStorage.getItem(draftKey);
+      sessionStorage.removeItem(draftKey);
+      if (draft && !box.value) box.value = draft;
+    } catch (e) { /* nothing kept */ }
+  }
+
   function renderState(state) {
     var changed =
       state.status !== root.dataset.status ||
@@ -127,7 +164,12 @@
       (role === "agent" && (state.agent || "") !== root.dataset.agent);
     if (changed) {
       // The page's actions depend on the state: redraw it (the conversation resumes by id).
-      window.location.reload();
+      // Not while a form of this page is being sent: that answer is the fresh page already,
+      // and a reload now would cancel it and lose its confirmation ("Ticket #12 created").
+      if (!leaving) {
+        keepDraft();
+        window.location.reload();
+      }
       return;
     }
     if (headline && state.status === "waiting" && state.queue_position) {
@@ -186,6 +228,7 @@
   if (composer) {
     var textarea = composer.querySelector("textarea");
     var fileInput = composer.querySelector("[data-chat-file]");
+    restoreDraft(textarea);
 
     composer.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -198,7 +241,7 @@
       showError("");
       var clientId = newClientId();
       var el = bubble({ author: role, name: "", body: body }, true);
-      log.appendChild(el);
+      lines.appendChild(el);
       scrollDown();
       pending.set(clientId, { body: body, el: el });
       textarea.value = "";

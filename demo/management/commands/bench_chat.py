@@ -3,19 +3,25 @@ agent's websocket open, both sides writing at a steady rate; prints how long a m
 to reach the other side, how long the sender waits for its own echo, throughput and errors.
 
     manage.py bench_chat [--chats 200] [--seconds 30] [--rate 0.5] [--workers 1]
-                         [--chats-per-agent 10] [--url http://127.0.0.1:8000] [--keep]
+                         [--chats-per-agent 10] [--workspaces] [--url http://127.0.0.1:8000]
+                         [--drain 5] [--keep]
 
 A throwaway tenant (open around the clock) gets N/10 agents and N chats, started and taken
 through chat.services, and a stored session for every customer browser and every agent. By
 default the command then starts ``uvicorn helpdesk.asgi:application`` as the Procfile does, on
-a free loopback port with this environment plus CONN_MAX_AGE=60 (keep each worker thread's
+a free loopback port with this environment plus CONN_MAX_AGE=60 (each worker thread keeps its
 database connection; an exported CONN_MAX_AGE wins); ``--url`` uses a server already running
-on the same database and channel layer instead. All 2N sockets live in one asyncio loop here.
+on the same database and channel layer instead, ``--in-process`` one in a thread of this
+process (the tests: their database may live in memory). All sockets live in one asyncio loop
+here. Besides messages, each socket pings as the pages do (every 25 s); ``--workspaces`` also
+opens each agent's workspace socket (/ws/agent/), which hears of every customer message.
 
 Delivery latency: a message frame received by the other side minus the moment it was sent;
 ack latency: the sender's own copy. Errors: failed connects, error frames, closes nobody
-asked for, messages never delivered or echoed (after --drain seconds), duplicate, out-of-order
-or skipped ids. The bench tenant, its users and their sessions are deleted unless --keep.
+asked for, messages never delivered or echoed and pings never answered (after --drain
+seconds), duplicate, out-of-order or skipped ids, tracebacks in the server's log. CPU use while
+sending is shown per process (Linux), other programs' included: they skew the figures. The
+bench tenant, its users and their sessions are deleted unless --keep.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from django.contrib.auth import (
 )
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -69,6 +76,7 @@ ASGI_APP = "helpdesk.asgi:application"
 CONNECT_CONCURRENCY = 50  # handshakes in flight at once (a page load storm, not a SYN flood)
 STARTUP_TIMEOUT = 60
 READY_TIMEOUT = 30  # handshake until the chat's state frame
+PING_SECONDS = {"customer": 25, "agent": 25, "workspace": 30}  # chat.js, chat-agent.js
 BODY = "Still stuck on the restore: the progress bar stops at {n}% and the log says nothing."
 
 
@@ -101,6 +109,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Serve from a thread of this process instead (tests: an in-memory database).",
         )
+        parser.add_argument(
+            "--workspaces",
+            action="store_true",
+            help="Also open each agent's workspace socket (/ws/agent/), as agent pages do.",
+        )
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark tenant.")
 
     def handle(self, *args, **options):
@@ -113,6 +126,9 @@ class Command(BaseCommand):
                 "The in-memory channel layer works within one process: use --workers 1, or set "
                 "REDIS_URL so every worker shares the Redis layer."
             )
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError("The database lacks migrations: run manage.py migrate first.")
         _raise_open_files_limit(4 * chats + 100)
         started = time.perf_counter()
         fixture = _Fixture.create(chats, options["chats_per_agent"])
@@ -120,18 +136,25 @@ class Command(BaseCommand):
             f"set up {chats} chats with {len(fixture.agents)} agents in tenant "
             f"{fixture.tenant.slug} in {time.perf_counter() - started:.1f}s"
         )
-        server = None
         try:
             server = _Server.for_options(options, fixture.tenant)
-            server.start()
-            load = _Load(fixture, server, rate=rate, seconds=seconds, drain=options["drain"])
-            asyncio.run(load.run())
-        finally:
-            if server is not None:
+            try:
+                server.start()
+                load = _Load(
+                    fixture,
+                    server,
+                    rate=rate,
+                    seconds=seconds,
+                    drain=options["drain"],
+                    workspaces=options["workspaces"],
+                )
+                asyncio.run(load.run())
+            finally:
                 server.stop()
+            self._report(fixture, server, load, options)
+        finally:
             if not options["keep"]:
                 fixture.drop()
-        self._report(fixture, server, load, options)
 
     # --- the summary ----------------------------------------------------------------------
 
@@ -143,16 +166,18 @@ class Command(BaseCommand):
         hosts = layer.get("CONFIG", {}).get("hosts") or []
         out("")
         out(f"server:        {server.describe()}")
+        if settings.DEBUG:
+            out("               DEBUG is on (every query is logged); production runs DEBUG=0")
         out(f"database:      {connection.vendor} ({Path(str(db['NAME'])).name}{where})")
         out(
             f"channel layer: {layer['BACKEND'].rsplit('.', 1)[-1]}"
             + (f" ({', '.join(_redact(h) for h in hosts)})" if hosts else "")
             + (" (this process's settings)" if options["url"] else "")
         )
-        connected = load.connected
+        sockets = len(load.all_sides)
         out(
             f"chats:         {len(fixture.chats)} in progress, {len(fixture.agents)} agents, "
-            f"{connected} of {2 * len(fixture.chats)} sockets open in {load.connect_seconds:.1f}s "
+            f"{load.connected} of {sockets} sockets open in {load.connect_seconds:.1f}s "
             f"(handshake to first state frame p50 {_pct(load.connect_ms, 50):.0f} ms, "
             f"p95 {_pct(load.connect_ms, 95):.0f} ms)"
         )
@@ -162,11 +187,13 @@ class Command(BaseCommand):
         )
         out(
             f"messages:      {len(load.sent)} sent, {len(load.delivered)} delivered, "
-            f"{len(load.acked)} acknowledged"
+            f"{len(load.acked)} acknowledged; pings (as the pages send them): "
+            f"{load.pings} sent, {load.pongs} answered"
+            + (f"; {load.notices} workspace notices" if load.workspaces else "")
         )
         out(
             f"throughput:    {load.throughput:,.1f} messages/s delivered "
-            f"({3 * load.throughput:,.0f} frames/s through the server)"
+            f"({load.frame_rate:,.0f} frames/s in and out of the server)"
         )
         out(
             "delivery (ms): "
@@ -206,6 +233,7 @@ class _Fixture:
         self.agents = agents
         self.chats = chats  # (token, customer session key, agent session key)
         self.session_keys: list[str] = []
+        self.agent_sessions: list[str] = []
 
     @classmethod
     def create(cls, count: int, per_agent: int) -> _Fixture:
@@ -217,37 +245,44 @@ class _Fixture:
             hours=[(day, clock(0), clock(0)) for day in range(7)],
             holiday_country="",
         )
+        fixture = cls(tenant, [], [])
+        try:
+            fixture._populate(count, per_agent)
+        except BaseException:
+            fixture.drop()  # what was made so far
+            raise
+        return fixture
+
+    def _populate(self, count: int, per_agent: int) -> None:
         store = import_module(settings.SESSION_ENGINE).SessionStore
         user_model = get_user_model()
-        agents, agent_sessions, chats = [], [], []
+        slug = self.tenant.slug
         # Nobody listens yet: announcing every start and take to the channel layer is moot.
         with mock.patch("chat.broadcast._send"):
-            with tenant_context(tenant):
+            with tenant_context(self.tenant):
                 for index in range(math.ceil(count / per_agent)):
                     agent = user_model.objects.create_user(
                         email=f"agent{index}@{slug}.example.com", name=f"Agent {index}"
                     )
+                    self.agents.append(agent)
                     Membership.objects.create(user=agent, role=Membership.Role.AGENT)
                     chat_services.availability_set(user=agent, available=True)
-                    agents.append(agent)
-                    agent_sessions.append(_session(store, tenant=tenant, user=agent))
+                    self.agent_sessions.append(_session(store, tenant=self.tenant, user=agent))
+                    self.session_keys.append(self.agent_sessions[-1])
             for index in range(count):
                 visitor_key = secrets.token_urlsafe(24)
-                agent = index % len(agents)
-                with tenant_context(tenant):
+                agent = index % len(self.agents)
+                with tenant_context(self.tenant):
                     chat = chat_services.chat_start(
                         name=f"Customer {index}",
                         email=f"customer{index}@{slug}.example.net",
                         topic=f"Restore stuck ({index})",
                         visitor_key=visitor_key,
                     )
-                    chat_services.chat_accept(chat=chat, agent=agents[agent])
-                chats.append(
-                    (chat.token, _session(store, visitor_key=visitor_key), agent_sessions[agent])
-                )
-        fixture = cls(tenant, agents, chats)
-        fixture.session_keys = [*agent_sessions, *(c for _t, c, _a in chats)]
-        return fixture
+                    chat_services.chat_accept(chat=chat, agent=self.agents[agent])
+                customer = _session(store, visitor_key=visitor_key)
+                self.session_keys.append(customer)
+                self.chats.append((chat.token, customer, self.agent_sessions[agent]))
 
     def drop(self) -> None:
         """The tenant's rows (straight DELETEs, as bench_automations does), then its users and
@@ -260,8 +295,10 @@ class _Fixture:
                 queryset = model.all_tenants.filter(tenant=self.tenant)
                 queryset._raw_delete(queryset.db)
             self.tenant.delete()
-            user_ids = [agent.pk for agent in self.agents]
-            get_user_model().objects.filter(pk__in=user_ids).delete()
+            # Nothing of theirs is left but the accounts (no other tenant knows them). A row that
+            # still pointed at one would fail the commit, not go unnoticed.
+            users = get_user_model().objects.filter(pk__in=[agent.pk for agent in self.agents])
+            users._raw_delete(users.db)
 
 
 def _session(store, *, tenant=None, user=None, visitor_key: str = "") -> str:
@@ -370,7 +407,7 @@ class _Server:
         self.thread.start()
 
     def _wait_healthy(self) -> None:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
         scheme = "https" if self.secure else "http"
         request = urllib.request.Request(  # noqa: S310 (our own server)
             f"{scheme}://{self.host}:{self.port}/healthz",
@@ -384,6 +421,9 @@ class _Server:
                 with opener.open(request, timeout=2) as response:
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError as error:
+                if error.code < 500:
+                    return  # it answers (DEBUG off: /healthz redirects to https)
             except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.2)
@@ -437,18 +477,27 @@ class _Server:
         return f"{self.env_note} " + shlex.join(shown + self.command[1:])
 
     def pids(self) -> set[int]:
-        """The server's process and its workers (empty when it is not ours or not separate)."""
-        if self.process is None:
-            return set()
-        return _descendants(self.process.pid)
+        """The server's process and its workers: started here, or (--url) listening on a
+        loopback port of this machine. Empty when it runs in this process or elsewhere."""
+        if self.process is not None:
+            return _descendants(self.process.pid)
+        if self.mode == "url" and self.host in ("127.0.0.1", "localhost"):
+            listener = _listening_pid(self.port)
+            return _descendants(listener) if listener else set()
+        return set()
 
-    def websocket_uri(self, token: str) -> str:
+    def websocket_uri(self, path: str) -> str:
         scheme = "wss" if self.secure else "ws"
-        return f"{scheme}://{self.tenant.host}:{self.port}/ws/chat/{token}/"
+        return f"{scheme}://{self.tenant.host}:{self.port}{path}"
 
     @property
     def origin(self) -> str:
         return f"{'https' if self.secure else 'http'}://{self.tenant.host}:{self.port}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def _free_port() -> int:
@@ -461,10 +510,11 @@ def _free_port() -> int:
 
 
 class _Side:
-    """One browser on one chat: the customer or the agent."""
+    """One browser socket: a chat's customer or agent, or (role "workspace") an agent's
+    workspace page."""
 
-    def __init__(self, chat: int, role: str, token: str, session_key: str):
-        self.chat, self.role, self.token, self.session_key = chat, role, token, session_key
+    def __init__(self, chat: int, role: str, path: str, session_key: str):
+        self.chat, self.role, self.path, self.session_key = chat, role, path, session_key
         self.ws = None
         self.receiver: asyncio.Task | None = None
         self.ready: asyncio.Event | None = None
@@ -474,13 +524,22 @@ class _Side:
 
 
 class _Load:
-    def __init__(self, fixture: _Fixture, server: _Server, *, rate, seconds, drain):
+    def __init__(self, fixture: _Fixture, server: _Server, *, rate, seconds, drain, workspaces):
         self.fixture, self.server = fixture, server
         self.rate, self.seconds, self.drain = rate, seconds, drain
         self.sides: list[tuple[_Side, _Side]] = [
-            (_Side(i, "customer", token, customer), _Side(i, "agent", token, agent))
+            (
+                _Side(i, "customer", f"/ws/chat/{token}/", customer),
+                _Side(i, "agent", f"/ws/chat/{token}/", agent),
+            )
             for i, (token, customer, agent) in enumerate(fixture.chats)
         ]
+        self.workspaces = [
+            _Side(-1, "workspace", "/ws/agent/", key)
+            for key in (fixture.agent_sessions if workspaces else [])
+        ]
+        self.all_sides = [side for pair in self.sides for side in pair] + self.workspaces
+        self.pings = self.pongs = self.notices = 0
         self.sent: dict[str, tuple[float, str]] = {}  # client_id -> (send time, sender's role)
         self.delivered: dict[str, float] = {}
         self.acked: dict[str, float] = {}
@@ -493,12 +552,13 @@ class _Load:
         self.connect_seconds = 0.0
         self.offered = 0.0
         self.throughput = 0.0
+        self.frame_rate = 0.0
         self.cpu = ""
 
     async def run(self) -> None:
         started = time.perf_counter()
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        await asyncio.gather(*(self._open(side, gate) for pair in self.sides for side in pair))
+        await asyncio.gather(*(self._open(side, gate) for side in self.all_sides))
         self.connect_seconds = time.perf_counter() - started
         pairs = [(c, a) for c, a in self.sides if c.ws is not None and a.ws is not None]
         self.offered = 2 * len(pairs) * self.rate
@@ -509,15 +569,24 @@ class _Load:
         end = start + self.seconds
         rng = random.Random(7)  # noqa: S311 (spreading the sends, not secrecy)
         await asyncio.gather(
-            *(self._send(side, start, end, rng.random()) for pair in pairs for side in pair)
+            *(self._send(side, start, end, rng.random()) for pair in pairs for side in pair),
+            *(
+                self._ping(side, start, end, rng.random())
+                for side in self.all_sides
+                if side.ws is not None
+            ),
         )
-        self.cpu = _cpu_report(cpu_before, _cpu_sample(self.server.pids()))
+        self.cpu = _cpu_report(
+            cpu_before, _cpu_sample(self.server.pids()), with_server=self.server.mode == "thread"
+        )
         deadline = time.perf_counter() + self.drain
         while time.perf_counter() < deadline and self._outstanding():
             await asyncio.sleep(0.05)
         if self.delivered:
-            last = max(self.delivered.values())
-            self.throughput = len(self.delivered) / max(last - start, 1e-9)
+            window = max(max(self.delivered.values()) - start, 1e-9)
+            self.throughput = len(self.delivered) / window
+            frames = len(self.sent) + len(self.delivered) + len(self.acked)
+            self.frame_rate = (frames + self.pings + self.pongs + self.notices) / window
         stop_lag.set()
         await lag
         missing = sum(1 for cid in self.sent if cid not in self.delivered)
@@ -526,10 +595,16 @@ class _Load:
             self.errors["never delivered"] += missing
         if unacked:
             self.errors["never acknowledged"] += unacked
-        await asyncio.gather(*(self._close(side) for pair in self.sides for side in pair))
+        if self.pongs < self.pings:
+            self.errors["ping never answered"] += self.pings - self.pongs
+        await asyncio.gather(*(self._close(side) for side in self.all_sides))
 
     def _outstanding(self) -> bool:
-        return len(self.delivered) < len(self.sent) or len(self.acked) < len(self.sent)
+        return (
+            len(self.delivered) < len(self.sent)
+            or len(self.acked) < len(self.sent)
+            or self.pongs < self.pings
+        )
 
     async def _open(self, side: _Side, gate: asyncio.Semaphore) -> None:
         side.ready = asyncio.Event()
@@ -537,7 +612,7 @@ class _Load:
             began = time.perf_counter()
             try:
                 side.ws = await connect(
-                    self.server.websocket_uri(side.token),
+                    self.server.websocket_uri(side.path),
                     host=self.server.host,  # the TCP destination; the URI gives the Host header
                     port=self.server.port,
                     origin=self.server.origin,
@@ -572,8 +647,12 @@ class _Load:
                     continue
                 if kind == "message":
                     self._on_message(side, frame, now)
-                elif kind == "state":
+                elif kind in ("state", "hello"):  # a chat's first state; a workspace's hello
                     side.ready.set()
+                elif kind == "pong":
+                    self.pongs += 1
+                elif kind == "notice":
+                    self.notices += 1
                 elif kind == "error":
                     self.errors[f"error frame {frame.get('code')}"] += 1
         except ConnectionClosed as closed:
@@ -629,6 +708,21 @@ class _Load:
                 self.errors["send on a closed socket"] += 1
                 return
             at += interval  # a fixed schedule: a slow server does not slow the senders down
+
+    async def _ping(self, side: _Side, start: float, end: float, phase: float) -> None:
+        """Pings as chat.js and chat-agent.js send them: each re-checks access on the server."""
+        every = PING_SECONDS[side.role]
+        at = start + phase * every
+        while at < end:
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                await side.ws.send('{"type":"ping"}')
+            except ConnectionClosed:
+                return  # counted by the receiver
+            self.pings += 1
+            at += every
 
     async def _close(self, side: _Side) -> None:
         if side.ws is None:
@@ -711,41 +805,89 @@ def _descendants(root: int) -> set[int]:
     return tree
 
 
+def _listening_pid(port: int) -> int | None:
+    """The process (the oldest, for a server whose workers share the socket) that listens on
+    ``port`` of this machine, from /proc; None when it is not visible from here."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    owners = []
+    for entry in Path("/proc").iterdir() if inodes else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                owners.append(int(entry.name))
+        except OSError:
+            continue
+    return min(owners) if owners else None
+
+
 def _cpu_sample(server_pids: set[int]) -> dict | None:
+    """CPU seconds used so far, per process, of each group watched (Linux only)."""
     if not Path("/proc/stat").exists():
         return None
     table = _processes()
+    database = str(settings.DATABASES["default"]["NAME"])
+
+    def serves_our_database(pid: int) -> bool:
+        # A backend's title: "postgres: 15/main: <user> <database> <client> <state>".
+        try:
+            title = (Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+        return f" {database} " in title.replace("\0", " ")
+
     own = os.times()
     with open("/proc/stat") as stat:
         ticks = [int(v) for v in stat.readline().split()[1:]]
+    groups = {
+        "server": {p: table[p][2] for p in server_pids if p in table},
+        "redis": {p: cpu for p, (_pp, name, cpu) in table.items() if name == "redis-server"},
+    }
+    if connection.vendor == "postgresql":
+        groups["postgres"] = {
+            p: cpu
+            for p, (_pp, name, cpu) in table.items()
+            if name == "postgres" and serves_our_database(p)
+        }
+    if "Redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        del groups["redis"]
     return {
         "at": time.perf_counter(),
-        "server": sum(table[p][2] for p in server_pids if p in table),
-        "postgres": sum(cpu for _pp, name, cpu in table.values() if name.startswith("postgres")),
-        "redis": sum(cpu for _pp, name, cpu in table.values() if name.startswith("redis-server")),
-        "client": own.user + own.system,
-        "busy": sum(ticks) - ticks[3] - ticks[4],  # all but idle and iowait
-        "total": sum(ticks),
+        **groups,
+        "client": {0: own.user + own.system},
+        "busy": (sum(ticks) - ticks[3] - ticks[4]) / _TICKS,  # all but idle and iowait
     }
 
 
-def _cpu_report(before: dict | None, after: dict | None) -> str:
+def _cpu_report(before: dict | None, after: dict | None, *, with_server: bool) -> str:
     if before is None or after is None:
         return ""
     wall = after["at"] - before["at"]
-    parts = []
+    parts, ours = [], 0.0
     for key, label in (
         ("server", "server"),
-        ("postgres", "postgres"),
-        ("redis", "redis"),
-        ("client", "this process (client)"),
+        ("postgres", "postgres (this database's backends)"),
+        ("redis", "redis (all of it)"),
+        ("client", "this process (client and server)" if with_server else "this process (client)"),
     ):
-        used = after[key] - before[key]
-        if used > 0 or key == "client":
-            parts.append(f"{label} {used / wall * 100:.0f}%")
-    cores = os.cpu_count() or 1
-    busy = (after["busy"] - before["busy"]) / max(after["total"] - before["total"], 1)
-    return (
-        ", ".join(parts)
-        + f" of one core while sending; machine {busy * 100:.0f}% busy ({cores} cores)"
+        if key not in after or (key == "server" and not after[key]):
+            continue
+        # Per process: one that started during the window counts from zero.
+        used = sum(cpu - before[key].get(pid, 0.0) for pid, cpu in after[key].items())
+        ours += max(used, 0.0)
+        parts.append(f"{label} {max(used, 0.0) / wall * 100:.0f}%")
+    # Everything else on the machine (other programs skew the figures: they are shown).
+    parts.append(
+        f"other processes {max(after['busy'] - before['busy'] - ours, 0.0) / wall * 100:.0f}%"
     )
+    cores = os.cpu_count() or 1
+    return ", ".join(parts) + f" of one core while sending ({cores} cores)"
