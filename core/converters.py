@@ -30,9 +30,23 @@ class TokenConverter:
         return value
 
 
+class BoundedSlugConverter:
+    """Slugs of help-center addresses: ASCII letters, digits, ``-`` and ``_``, at most 120 (the
+    longest slug column). Anything else, markup or a megabyte, is not a URL we serve (404)."""
+
+    regex = "[-a-zA-Z0-9_]{1,120}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 def register() -> None:
     register_converter(IdConverter, "id")
     register_converter(TokenConverter, "token")
+    register_converter(BoundedSlugConverter, "bounded_slug")
 
 
 register()

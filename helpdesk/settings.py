@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "escalations",
     "surveys",
     "chat",  # live chat over websockets (Channels), transcripts that become tickets
+    "helpcenter",  # categories, sections, articles, search, votes, ticket deflection
     "demo",  # seed_demo and the bench_* commands: the top layer, imported by nothing
 ]
 

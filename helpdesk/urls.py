@@ -11,6 +11,7 @@ from accounts import views as account_views
 from chat import urls as chat_urls
 from desk import views as desk_views
 from escalations import views as escalation_views
+from helpcenter import urls as help_urls
 from helpdesk.views import favicon, healthz
 from surveys import views as survey_views
 from tenants import views as tenant_views
@@ -75,6 +76,7 @@ agent_patterns = (
             name="ticket_activity",
         ),
         path("chats/", include(chat_urls.agent_patterns)),
+        path("help/", include(help_urls.agent_patterns)),
         path("macros/", agent_views.macros, name="macros"),
         path("macros/<id:pk>/", agent_views.macros, name="macro"),
         # The demo's sent emails (DEBUG only); by name, so nothing imports the demo app.
@@ -87,6 +89,7 @@ urlpatterns = [
     path("", include(portal_patterns)),
     path("agent/", include(agent_patterns)),
     path("chat/", include(chat_urls.portal_patterns)),
+    path("help/", include(help_urls.portal_patterns)),
     path("accounts/profile/", account_views.profile, name="profile"),
     path("accounts/time-zone/", account_views.time_zone_report, name="time_zone_report"),
     path("accounts/", include("allauth.urls")),

@@ -3,9 +3,11 @@ test fails: that is deliberate, so no table escapes the check."""
 
 from datetime import date, time
 
+from chat.models import AgentAvailability, Chat, ChatMessage
 from desk.models import BusinessHours, PriorityLevel, TenantHoliday
 from desk.priorities import Priority
 from escalations.models import EscalationAction, EscalationRequest
+from helpcenter.models import Article, ArticleVote, Category, Deflection, HelpCenter, Section
 from outbox.models import OutboxEmail
 from surveys.models import SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
@@ -75,6 +77,46 @@ def _form_field(world):
     )
 
 
+def _chat(world):
+    import secrets
+
+    if Chat.objects.exists():
+        return
+    chat = Chat.objects.create(
+        token=secrets.token_urlsafe(16),
+        visitor_key="v" * 32,
+        name="Visitor",
+        email="visitor@example.com",
+        topic="Help",
+        last_seq=1,
+    )
+    ChatMessage.objects.create(chat=chat, seq=1, author_kind="customer", body="Hello")
+    AgentAvailability.objects.get_or_create(user=world.users["agent"])
+
+
+def _help_center(world):
+    from helpcenter import services
+    from helpcenter.models import Deflection
+    from helpcenter.selectors import help_center
+
+    help_center()
+    if Deflection.objects.exists():
+        return
+    category = services.category_save(values={"name": "Backups"})
+    section = services.section_save(values={"category": category, "name": "Restoring"})
+    article = services.article_save(
+        values={
+            "section": section,
+            "title": "Restore",
+            "body": "Restore it",
+            "status": "published",
+        },
+        author=None,
+    )
+    services.vote(article=article, helpful=True, user=world.users["customer"])
+    services.deflection_record(article=article, query="restore", visitor_key="k" * 32)
+
+
 MAKERS = {
     # World creates these through the services: an organization, a membership per role, a
     # ticket with a comment, an attachment and events; the counter exists from tenant_create.
@@ -98,6 +140,15 @@ MAKERS = {
     ),  # the world's ticket queued its "received" email
     BusinessHours: _business_hours,
     PriorityLevel: _priority_level,
+    Chat: _chat,
+    ChatMessage: lambda world: None,  # _chat makes one
+    AgentAvailability: lambda world: None,  # _chat makes one
+    HelpCenter: _help_center,
+    Category: lambda world: None,  # _help_center makes these
+    Section: lambda world: None,
+    Article: lambda world: None,
+    ArticleVote: lambda world: None,
+    Deflection: lambda world: None,
 }
 
 

@@ -283,9 +283,80 @@ def fuzz_world(world):
         world.macro = Macro.objects.create(name="Logs", body="Please send the logs.")
         invitation = SurveyInvitation.objects.get(ticket=closing)
         world.survey_token = sign(invitation, "bad")
+    fuzz_chats(world)
+
+
+def fuzz_chats(world):
+    """Live chat in the fuzzed tenant: chat is offered (open around the clock, an agent present
+    for the whole run), one chat waits (the console offers "Take" on it) and one is in progress
+    with the customer, holding a file. The anonymous role's browser session is that chat's
+    visitor; the customer reaches it through their account."""
+    from datetime import time as clock
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chat import selectors as chat_selectors
+    from chat import services as chat_services
+    from chat.models import AgentAvailability
+    from desk.models import BusinessHours
+
+    world.tenant.holiday_country = ""
+    world.tenant.save(update_fields=["holiday_country"])
+    world.chat_visitor_key = "fuzz-visitor-" + "v" * 19  # 32 characters, as the views make
+    with tenant_context(world.tenant):
+        BusinessHours.objects.all().delete()
+        for weekday in range(7):
+            BusinessHours.objects.create(weekday=weekday, opens=clock(0), closes=clock(0))
+        agent = world.users["agent"]
+        chat_services.availability_set(user=agent, available=True)
+        # Presence lapses 90 s after the workspace last reported; the run takes longer.
+        AgentAvailability.objects.filter(user=agent).update(
+            seen_at=datetime.now(tz=UTC) + timedelta(days=1)
+        )
+        world.chat = chat_services.chat_start(
+            name="Casey Customer",
+            email="casey@example.net",
+            topic="Backup stops at 97%",
+            customer=world.users["customer"],
+            visitor_key=world.chat_visitor_key,
+        )
+        chat_services.chat_accept(chat=world.chat, agent=agent)
+        customer = chat_selectors.Participant("customer", world.users["customer"].pk, "Casey")
+        staff = chat_selectors.Participant("agent", agent.pk, agent.display_name)
+        chat_services.message_post(chat=world.chat, who=customer, body="It fails at night.")
+        chat_services.message_post(chat=world.chat, who=staff, body="Send the log, please.")
+        upload = SimpleUploadedFile("backup.log", b"2026-03-02 02:00 snapshot timeout\n")
+        world.chat_file_seq = chat_services.file_post(
+            chat=world.chat, who=customer, upload=upload
+        ).seq
+        world.waiting_chat = chat_services.chat_start(
+            name="Wes Waiting",
+            email="wes@example.net",
+            topic="Is chat the right place for licences?",
+            visitor_key="fuzz-waiting-" + "w" * 19,
+        )
+
+
+# Chat URLs by name: each points at the fuzzed tenant's chats (see ``fuzz_chats``). "Take" is
+# offered on the waiting chat; everything else acts on the chat in progress.
+CHAT_URLS = {
+    "chat:room": lambda w: {"token": w.chat.token},
+    "chat:file_upload": lambda w: {"token": w.chat.token},
+    "chat:file": lambda w: {"token": w.chat.token, "seq": w.chat_file_seq},
+    "chat:leave": lambda w: {"token": w.chat.token},
+    "chat:transcript": lambda w: {"token": w.chat.token},
+    "agent:chat": lambda w: {"token": w.chat.token},
+    "agent:chat_accept": lambda w: {"token": w.waiting_chat.token},
+    "agent:chat_transfer": lambda w: {"token": w.chat.token},
+    "agent:chat_end": lambda w: {"token": w.chat.token},
+    "agent:chat_ticket": lambda w: {"token": w.chat.token},
+    "agent:chat_attach": lambda w: {"token": w.chat.token},
+}
 
 
 def url_for(name: str, world) -> str:
+    if name in CHAT_URLS:
+        return reverse(name, kwargs=CHAT_URLS[name](world))
     if name in OBJECT_URLS:
         return reverse(name, kwargs=OBJECT_URLS[name](world))
     if name == "survey":
@@ -295,7 +366,16 @@ def url_for(name: str, world) -> str:
 
 def client_for(role: str, world) -> Client:
     if role == "anonymous":
-        return Client(HTTP_HOST=world.host)
+        client = Client(HTTP_HOST=world.host)
+        visitor_key = getattr(world, "chat_visitor_key", "")
+        if visitor_key:
+            # The browser that started the fuzzed chat (visitors need no account).
+            from chat.ws import VISITOR_KEY
+
+            session = client.session
+            session[VISITOR_KEY] = visitor_key
+            session.save()
+        return client
     return login_client(world.users[role], world.tenant)
 
 
@@ -350,7 +430,7 @@ def discover(world) -> list[Target]:
         else:
             targets.append(Target(role, "post", url, every_field, reachable=False))
     unique, swept = [], set()
-    for target in dict.fromkeys(targets):
+    for target in sorted(dict.fromkeys(targets), key=_last_if_it_ends_a_chat):
         key = (target.method, target.url, tuple(f.name for f in target.fields))
         if target.reachable and key in swept:
             target = replace(target, swept_before=True)
@@ -358,6 +438,20 @@ def discover(world) -> list[Target]:
             swept.add(key)
         unique.append(target)
     return unique
+
+
+# Requests that end the fuzzed chat or take it from its agent: sent after every other request of
+# the role (the sort is stable), so that the chat's other forms meet their services on a chat
+# still in progress. Handing over first, then ending.
+_CHAT_ENDINGS = ("/transfer/", "/end/", "/leave/")
+
+
+def _last_if_it_ends_a_chat(target: Target) -> int:
+    if target.method == "post" and target.url.startswith(("/chat/", "/agent/chats/")):
+        for rank, ending in enumerate(_CHAT_ENDINGS, start=1):
+            if target.url.endswith(ending):
+                return rank
+    return 0
 
 
 def api_request_fields(world) -> tuple[Field, ...]:
@@ -589,6 +683,25 @@ def test_discovery_reaches_every_url_and_finds_the_forms(fuzzed_world):
     assert ("admin", reverse("agent:settings_hours")) in posted
     assert ("customer", url_for("portal:ticket_escalate", fuzzed_world)) in posted
     assert {t.role for t in targets} == set(ROLES)
+    # Live chat: the pre-chat form (visitors and customers), the customer's room, the agent's
+    # console and chat page with its tools; the chat's file upload is a script's POST.
+    for role in ("anonymous", "customer"):
+        assert (role, reverse("chat:start")) in posted
+        for name in ("chat:leave", "chat:transcript"):
+            assert (role, url_for(name, fuzzed_world)) in posted, (role, name)
+    for role in ("agent", "manager", "admin"):
+        for name in (
+            "agent:chat_availability",
+            "agent:chat_accept",
+            "agent:chat_transfer",
+            "agent:chat_ticket",
+            "agent:chat_attach",
+            "chat:transcript",
+        ):
+            assert (role, url_for(name, fuzzed_world)) in posted, (role, name)
+    assert ("agent", url_for("agent:chat_end", fuzzed_world)) in posted
+    uploads = url_for("chat:file_upload", fuzzed_world)
+    assert {t.role for t in targets if t.method == "post" and t.url == uploads} == set(ROLES)
     bulk = next(t for t in targets if t.role == "agent" and t.url == reverse("agent:bulk"))
     action = next(f for f in bulk.fields if f.name == "action")
     assert any(o.startswith("assignee:") for o in action.options)
@@ -634,10 +747,84 @@ def test_the_sweep_mutates_every_field_and_keeps_composite_values_shaped():
     assert any(mode == "raw" for *_rest, mode in sent)
 
 
+MEGABYTES = "é" * (1024 * 1024)  # 2 MB of UTF-8: past every field's limit, under the body's
+OVER_THE_BODY_LIMIT = "y" * (6 * 1024 * 1024)  # past DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB)
+
+
+def _png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def hostile_files():
+    """(label, multipart values) for the chat's file upload: names and contents a browser or a
+    script could send. Built afresh for each request (an upload is read once)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile as File
+
+    png = _png()
+    return [
+        ("a text log", {"file": [File("backup.log", b"02:00 snapshot timeout\n")]}),
+        ("a PNG", {"file": [File("screen.png", png, "image/png")]}),
+        ("NUL in the name", {"file": [File("screen\x00.png", png, "image/png")]}),
+        ("markup name", {"file": [File('<img src=x onerror=alert(1)>".png', png)]}),
+        ("300-character name", {"file": [File("a" * 300 + ".log", b"log line\n")]}),
+        ("right-to-left name", {"file": [File("\u202egol.exe", b"MZ\x90\x00\x03")]}),
+        ("other digits in name and text", {"file": [File("١٢٣².log", "²³ ١٢٣ ߁".encode())]}),
+        ("an executable", {"file": [File("setup.png", b"MZ\x90\x00" + b"\x00" * 64)]}),
+        ("markup as a log", {"file": [File("page.log", b"<script>alert(1)</script>\n")]}),
+        ("invalid UTF-8", {"file": [File("bytes.log", b"\xff\xfe\xc3\x28\xa0\xa1")]}),
+        ("an empty file", {"file": [File("empty.log", b"")]}),
+        ("megabytes of text", {"file": [File("huge.log", b"x" * (10 * 1024 * 1024 + 1))]}),
+        ("two files", {"file": [File("a.log", b"a\n"), File("b.log", b"b\n")]}),
+        ("text instead of a file", {"file": ["\x00" + "<b>" * 100]}),
+        ("another field", {"upload": [File("c.log", b"c\n")]}),
+        ("no file", {}),
+    ]
+
+
+def fuzz_chat_extras(checker: Checker, targets: list[Target], world) -> None:
+    """What the sweep does not send: files to the chat's upload, and megabytes of text in each
+    field of each chat form (and a body past the size limit). Sent while the chat is still in
+    progress, so the files reach every check; the CSRF field is left alone, since with it
+    alone changed some forms (ending the chat) would simply be submitted."""
+    role = targets[0].role if targets else "anonymous"
+    upload = Target(role, "post", url_for("chat:file_upload", world), (Field("file"),), True)
+    for label, values in hostile_files():
+        checker.request(upload, label, values, set(), "multipart")
+    chat_forms = [
+        t
+        for t in targets
+        if t.method == "post" and t.reachable and t.url.startswith(("/chat/", "/agent/chats/"))
+    ]
+    for target in chat_forms:
+        defaults = {f.name: list(f.defaults) for f in target.fields}
+        if not _last_if_it_ends_a_chat(target):
+            for f in target.fields:
+                if f.name != "csrfmiddlewaretoken":
+                    values = {**defaults, f.name: [MEGABYTES]}
+                    checker.request(target, f"{f.name} 2 MB", values, set(), "urlencoded")
+        values = {**defaults, "body": [OVER_THE_BODY_LIMIT]}
+        checker.request(target, "a 6 MB body", values, set(), "urlencoded")
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing(fuzzed_world, role):
     checker = Checker(fuzzed_world)
     targets = [t for t in discover(fuzzed_world) if t.role == role]
+    fuzz_chat_extras(checker, targets, fuzzed_world)
     for target in targets:
         checker.check(target)
     seconds, slowest = checker.slowest

@@ -15,6 +15,8 @@ proves that row-level security alone keeps B's rows out.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -43,6 +45,23 @@ OBJECT_URLS = {
     "api:ticket": lambda b: {"number": b.only_ticket.number},
     "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
     "agent:demo_email": lambda b: {"pk": _email_of(b)},
+    # Live chat: B's chat by its token (the file URL by the seq of B's file message).
+    "chat:room": lambda b: {"token": b.chat.token},
+    "chat:file_upload": lambda b: {"token": b.chat.token},
+    "chat:file": lambda b: {"token": b.chat.token, "seq": b.chat_file_seq},
+    "chat:leave": lambda b: {"token": b.chat.token},
+    "chat:transcript": lambda b: {"token": b.chat.token},
+    "agent:chat": lambda b: {"token": b.chat.token},
+    "agent:chat_accept": lambda b: {"token": b.chat.token},
+    "agent:chat_transfer": lambda b: {"token": b.chat.token},
+    "agent:chat_end": lambda b: {"token": b.chat.token},
+    "agent:chat_ticket": lambda b: {"token": b.chat.token},
+    "agent:chat_attach": lambda b: {"token": b.chat.token},
+    # The help center's staff pages: B's draft article, category and section by id.
+    "agent:help_article": lambda b: {"pk": b.help_draft.pk},
+    "agent:help_article_delete": lambda b: {"pk": b.help_draft.pk},
+    "agent:help_category": lambda b: {"pk": b.help_draft.section.category_id},
+    "agent:help_section": lambda b: {"pk": b.help_draft.section_id},
 }
 
 
@@ -57,6 +76,12 @@ def _email_of(world) -> int:
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
 NON_OBJECT_URLS = {
+    # Public help-center pages by slug, aimed at B's own (``_prepare_help``): public on B's host
+    # (200 there, to anyone), a 404 without B's words on A's host.
+    "help:article": {"slug": "probe-b-article"},
+    "help:vote": {"slug": "probe-b-article"},
+    "help:category": {"category_slug": "probe-b-category"},
+    "help:section": {"category_slug": "probe-b-category", "section_slug": "probe-b-section"},
     # Signed survey links; a real B link on A's host is tested in tests/surveys.
     "survey": {"token": "probe-not-a-signed-token"},
     "account_confirm_email": {"key": "probe-not-a-real-key"},
@@ -105,6 +130,81 @@ def _request(client, method, url, host):
     return getattr(client, method)(url, HTTP_HOST=host, follow=False)
 
 
+def chat_markers(world) -> list[str]:
+    """What only the people on ``world``'s chat may see (set up by ``prepare``)."""
+    marker = world.marker
+    return [
+        f"B chat topic {marker}",
+        f"B chat customer {marker}",
+        f"b-chat-{marker}@example.net",
+        f"B chat message {marker}",
+        f"B chat file {marker}",
+        f"b-chat-{marker}.log",
+    ]
+
+
+def _prepare_chat(world_b):
+    """A chat of B's, taken by B's agent, with a message and a file (made while B is open)."""
+    import time_machine
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chat import services
+    from chat.selectors import Participant
+    from tenants.context import tenant_context
+    from tests.chat.helpers import OPEN_HOURS
+
+    marker = world_b.marker
+    with time_machine.travel(OPEN_HOURS, tick=True), tenant_context(world_b.tenant):
+        agent = world_b.users["agent"]
+        services.availability_set(user=agent, available=True)
+        chat = services.chat_start(
+            name=f"B chat customer {marker}",
+            email=f"b-chat-{marker}@example.net",
+            topic=f"B chat topic {marker}",
+            visitor_key="b" * 32,
+        )
+        services.chat_accept(chat=chat, agent=agent)
+        customer = Participant("customer", None, chat.name)
+        services.message_post(chat=chat, who=customer, body=f"B chat message {marker}")
+        upload = SimpleUploadedFile(f"b-chat-{marker}.log", f"B chat file {marker}\n".encode())
+        file_message = services.file_post(chat=chat, who=customer, upload=upload)
+    world_b.chat = chat
+    world_b.chat_file_seq = file_message.seq
+
+
+def help_markers(world) -> list[str]:
+    """B's help-center words: the published article's are public on B's host only; the
+    draft's are never shown to anyone outside B's staff."""
+    return [f"B help article {world.marker}", f"B help draft {world.marker}"]
+
+
+def _prepare_help(world_b):
+    from helpcenter import services
+    from tenants.context import tenant_context
+
+    marker = world_b.marker
+    with tenant_context(world_b.tenant):
+        category = services.category_save(values={"name": "Probe", "slug": "probe-b-category"})
+        section = services.section_save(
+            values={"category": category, "name": "Probe", "slug": "probe-b-section"}
+        )
+        for slug, title, status in [
+            ("probe-b-article", f"B help article {marker}", "published"),
+            ("probe-b-draft", f"B help draft {marker}", "draft"),
+        ]:
+            article = services.article_save(
+                values={
+                    "section": section,
+                    "slug": slug,
+                    "title": title,
+                    "body": f"{title} body",
+                    "status": status,
+                },
+                author=world_b.users["manager"],
+            )
+    world_b.help_draft = article
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -149,6 +249,8 @@ def prepare(world_a, world_b):
             name=f"B macro {world_b.marker}", body=f"B macro body {world_b.marker}"
         )
         assert not Ticket.objects.filter(number=ticket.number, tenant=world_a.tenant).exists()
+    _prepare_chat(world_b)
+    _prepare_help(world_b)
 
 
 def run_probe(world_a, world_b):
@@ -159,6 +261,8 @@ def run_probe(world_a, world_b):
         type(visitor).objects.filter(memberships__tenant=world_b.tenant).values_list(), key=repr
     )
     checked = 0
+    markers_on_a = [*world_b.all_markers(), *chat_markers(world_b), *help_markers(world_b)]
+    markers_on_b = [*world_b.private_markers(), *chat_markers(world_b), help_markers(world_b)[1]]
     for name, _params in tenant_url_patterns():
         is_object = name in OBJECT_URLS
         kwargs = OBJECT_URLS[name](world_b) if is_object else NON_OBJECT_URLS.get(name, {})
@@ -169,7 +273,7 @@ def run_probe(world_a, world_b):
             on_a = _request(login_client(visitor, world_a.tenant), method, url, world_a.host)
             context = f"{method.upper()} {url} on A's host"
             assert on_a.status_code < 500, context
-            _assert_no_markers(on_a, world_b.all_markers(), context)
+            _assert_no_markers(on_a, markers_on_a, context)
             statuses_on_a.add(on_a.status_code)
             if is_object:
                 # 405 answers before any lookup (same for every id), so it leaks nothing.
@@ -178,7 +282,7 @@ def run_probe(world_a, world_b):
             on_b = _request(login_client(visitor, world_a.tenant), method, url, world_b.host)
             context = f"{method.upper()} {url} on B's host as a stranger"
             assert on_b.status_code < 500, context
-            _assert_no_markers(on_b, world_b.private_markers(), context)
+            _assert_no_markers(on_b, markers_on_b, context)
             if is_object:
                 login_redirect = on_b.status_code == 302 and on_b["Location"].startswith(
                     reverse("account_login")
@@ -220,3 +324,137 @@ def test_with_the_orm_filter_off_rls_still_hides_b_from_a_page(world_a, world_b)
         # Without RLS this unfiltered query would return both tenants' organizations.
         names = set(Organization.objects.values_list("name", flat=True))
     assert names == {world_a.organization.name}
+
+
+# --- Websockets ------------------------------------------------------------------------------
+
+
+def websocket_path(route, values: dict[str, str]) -> str:
+    """The path of a websocket route with its parameters filled from ``values`` (a parameter
+    the probe has no value for fails: teach it below)."""
+    import re
+
+    raw = str(route.pattern)
+    raw = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], raw)
+    raw = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], raw)
+    path = raw.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+    assert route.pattern.match(path), f"{path} does not match {route.pattern}"
+    return "/" + path
+
+
+async def _probe_socket(path: str, host: str, session_key: str) -> tuple[list[str], object]:
+    """Connect, read, try every kind of frame; returns what came back and the socket if the
+    server kept it open."""
+    from tests.chat.helpers import TIMEOUT, communicator
+
+    socket = communicator(path, host=host, session_key=session_key)
+    accepted, code = await socket.connect(timeout=TIMEOUT)
+    if not accepted:
+        return [f"refused {code}"], None
+    seen: list[str] = []
+
+    async def read() -> bool:
+        """Everything until quiet; False once the server closed the socket."""
+        while not await socket.receive_nothing(timeout=0.2):
+            output = await socket.receive_output(timeout=TIMEOUT)
+            if output["type"] == "websocket.close":
+                seen.append(f"closed {output.get('code')}")
+                return False
+            seen.append(output.get("text") or repr(output.get("bytes")))
+        return True
+
+    if not await read():
+        return seen, None
+    for frame in (
+        {"type": "ping"},
+        {"type": "typing"},
+        {"type": "message", "body": "probe", "client_id": "probe-1"},
+    ):
+        await socket.send_json_to(frame)
+        if not await read():
+            return seen, None
+    return seen, socket
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_probe_never_shows_b_s_chat(world_a, world_b):
+    """Every websocket route, with A's admin, agent and customer, on A's host and on B's host,
+    aimed at B's chat: no frame carries B's chat, and B's live activity reaches none of them."""
+    import time_machine
+    from asgiref.sync import async_to_sync
+
+    from chat import services
+    from chat.routing import websocket_urlpatterns
+    from chat.selectors import Participant
+    from tenants.context import tenant_context
+    from tests.chat.helpers import OPEN_HOURS, db, drain_all, session_cookie
+
+    prepare(world_a, world_b)
+    b_chat = world_b.chat
+    values = {"token": b_chat.token}
+    paths = [websocket_path(route, values) for route in websocket_urlpatterns]
+    assert len(paths) == len(websocket_urlpatterns) >= 2
+    sessions = {
+        role: session_cookie(tenant=world_a.tenant, user=world_a.users[role])
+        for role in ("admin", "agent", "customer")
+    }
+    markers = [*chat_markers(world_b), *world_b.private_markers()]
+
+    def b_activity():
+        """B's chat and B's agents get news while A's sockets listen."""
+        with time_machine.travel(OPEN_HOURS, tick=True), tenant_context(world_b.tenant):
+            agent = world_b.users["agent"]
+            services.availability_set(user=agent, available=True)
+            services.message_post(
+                chat=b_chat,
+                who=Participant("agent", agent.pk, agent.display_name),
+                body=f"B chat message {world_b.marker} (live)",
+            )
+            services.message_post(
+                chat=b_chat,
+                who=Participant("customer", None, b_chat.name),
+                body=f"B chat message {world_b.marker} (customer)",
+            )
+            services.chat_start(
+                name=f"B chat customer {world_b.marker}",
+                email=f"b-chat-{world_b.marker}@example.net",
+                topic=f"B chat topic {world_b.marker} (new)",
+                visitor_key="c" * 32,
+            )
+
+    async def scenario():
+        seen, still_open = {}, []
+        for path in paths:
+            for role, session_key in sessions.items():
+                for host_name, host in (("A", world_a.host), ("B", world_b.host)):
+                    key = f"{path} as A's {role} on {host_name}'s host"
+                    seen[key], socket = await _probe_socket(path, host, session_key)
+                    if socket is not None:
+                        still_open.append((key, socket))
+        await db(b_activity)
+        drained = await drain_all(*(socket for _key, socket in still_open))
+        for (key, socket), frames in zip(still_open, drained, strict=True):
+            seen[key] += [json.dumps(frame) for frame in frames]
+            await socket.disconnect()
+        return seen, [key for key, _ in still_open]
+
+    seen, still_open = async_to_sync(scenario)()
+    assert len(seen) == len(paths) * len(sessions) * 2
+    for key, frames in seen.items():
+        for frame in frames:
+            for marker in markers:
+                assert marker not in frame, f"{key}: B's {marker!r} in {frame}"
+    chat_path = f"/ws/chat/{b_chat.token}/"
+    for key, frames in seen.items():
+        if key.startswith(chat_path):
+            # Found nowhere: the same answer as for a token that does not exist.
+            assert json.loads(frames[0])["code"] == "not_found", (key, frames)
+            assert frames[-1] == "closed 4404", (key, frames)
+    # Only A's own staff on A's own host keep a workspace socket (their own tenant's news).
+    assert sorted(still_open) == [
+        "/ws/agent/ as A's admin on A's host",
+        "/ws/agent/ as A's agent on A's host",
+    ]
+    # The probe's B activity really happened (so the silence above means something).
+    with tenant_context(world_b.tenant):
+        assert b_chat.messages.filter(body__contains="(live)").exists()

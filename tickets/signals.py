@@ -4,3 +4,7 @@ from django.dispatch import Signal
 # Receivers write in that same transaction (the surveys app queues its invitation here);
 # nothing in tickets/ knows who listens.
 ticket_closed = Signal()
+
+# Sent after a customer submits a ticket on the portal's form, with ``ticket`` and ``request``,
+# inside the request's transaction (the help center notes which suggestions did not deflect it).
+ticket_submitted_on_portal = Signal()

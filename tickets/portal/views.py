@@ -18,7 +18,7 @@ from desk.selectors import priority_levels
 from tenants.access import member_required, redirect_to_join
 from tenants.context import current_tenant
 from tickets import attachments as files
-from tickets import panels, selectors, services
+from tickets import panels, selectors, services, signals
 from tickets.forms import ReplyForm
 from tickets.portal.forms import TicketSubmissionForm
 
@@ -61,6 +61,9 @@ def ticket_new(request):
             except (ValidationError, DomainError) as error:
                 form.add_error(None, messages_of(error))
             else:
+                signals.ticket_submitted_on_portal.send(
+                    sender=ticket.__class__, ticket=ticket, request=request
+                )
                 request.session[SUBMITTED_SESSION_KEY] = {
                     "number": ticket.number,
                     "email": ticket.requester_email,
