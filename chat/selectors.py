@@ -53,13 +53,24 @@ def available_agents_count(now: datetime | None = None) -> int:
     ).count()
 
 
+def _closing_after(schedule, now: datetime) -> datetime | None:
+    """When chat really closes: across intervals that meet (24:00 then 00:00 the next day),
+    not at the end of today's interval. A week of back-to-back hours is "open until" then."""
+    closes = schedule.next_closing(now)
+    for _day in range(7):
+        if closes is None or not schedule.is_open(closes):
+            return closes
+        closes = schedule.next_closing(closes)
+    return closes
+
+
 def chat_offer(now: datetime | None = None) -> ChatOffer:
     now = now or timezone.now()
     schedule = schedule_for(current_tenant())
     try:
         in_hours = schedule.is_open(now)
         next_opening = None if in_hours else schedule.next_opening(now)
-        closes_at = schedule.next_closing(now) if in_hours else None
+        closes_at = _closing_after(schedule, now) if in_hours else None
         has_hours = True
     except NoBusinessHours:
         in_hours, next_opening, closes_at, has_hours = False, None, None, False

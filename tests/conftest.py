@@ -1,5 +1,6 @@
 """Shared fixtures: two tenants (A and B) with people in every role, and host-bound clients."""
 
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -73,10 +74,27 @@ def _own_channel_layer_prefix():
     yield
 
 
+def _worker_redis_url(url: str) -> str:
+    """Parallel test workers (pytest-xdist) each get a Redis database of their own for the
+    cache: a test's ``cache.clear()`` flushes its database and must not wipe another worker's
+    rate-limit counters mid-test. Databases 2-15 (0 and 1 are the app's cache and broker)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return url
+    index = 2 + int(worker[2:]) % 14
+    base = url.rsplit("/", 1)[0] if url.rsplit("/", 1)[-1].isdigit() else url.rstrip("/")
+    return f"{base}/{index}"
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):
     # Slow password hashing is a production property, not something every test should pay for.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache_settings = settings.CACHES["default"]
+    if cache_settings["BACKEND"].endswith("RedisCache"):
+        location = _worker_redis_url(cache_settings["LOCATION"])
+        if location != cache_settings["LOCATION"]:
+            settings.CACHES = {"default": {**cache_settings, "LOCATION": location}}
     # allauth keeps its rate-limit counters in the cache: each test starts with none.
     from django.core.cache import cache
 

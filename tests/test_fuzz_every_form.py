@@ -37,7 +37,12 @@ from hypothesis import strategies as st
 
 from tenants.context import cross_tenant, tenant_context
 from tests.conftest import login_client, snapshot_tenant_rows
-from tests.test_isolation_probe import NON_OBJECT_URLS, OBJECT_URLS, tenant_url_patterns
+from tests.test_isolation_probe import (
+    NON_OBJECT_URLS,
+    OBJECT_URLS,
+    prepare_help_center,
+    tenant_url_patterns,
+)
 
 ROLES = ["anonymous", "customer", "agent", "manager", "admin"]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
@@ -284,6 +289,9 @@ def fuzz_world(world):
         invitation = SurveyInvitation.objects.get(ticket=closing)
         world.survey_token = sign(invitation, "bad")
     fuzz_chats(world)
+    # The help center: a category, a section, a published article and a draft, at the slugs
+    # and ids the isolation probe's URL table points at (``world.help_draft``).
+    prepare_help_center(world)
 
 
 def fuzz_chats(world):

@@ -76,8 +76,8 @@ def _email_of(world) -> int:
 
 # URL name -> kwargs for URLs whose parameters are not tenant objects (signed tokens and keys).
 NON_OBJECT_URLS = {
-    # Public help-center pages by slug, aimed at B's own (``_prepare_help``): public on B's host
-    # (200 there, to anyone), a 404 without B's words on A's host.
+    # Public help-center pages by slug, aimed at B's own (``prepare_help_center``): public on
+    # B's host (200 there, to anyone), a 404 without B's words on A's host.
     "help:article": {"slug": "probe-b-article"},
     "help:vote": {"slug": "probe-b-article"},
     "help:category": {"category_slug": "probe-b-category"},
@@ -178,7 +178,7 @@ def help_markers(world) -> list[str]:
     return [f"B help article {world.marker}", f"B help draft {world.marker}"]
 
 
-def _prepare_help(world_b):
+def prepare_help_center(world_b):
     from helpcenter import services
     from tenants.context import tenant_context
 
@@ -250,7 +250,7 @@ def prepare(world_a, world_b):
         )
         assert not Ticket.objects.filter(number=ticket.number, tenant=world_a.tenant).exists()
     _prepare_chat(world_b)
-    _prepare_help(world_b)
+    prepare_help_center(world_b)
 
 
 def run_probe(world_a, world_b):

@@ -293,3 +293,23 @@ def test_the_start_page_refuses_a_chat_when_closed_and_starts_one_when_open(worl
         chat = Chat.objects.get()
     assert started.status_code == 302 and started["Location"] == f"/chat/{chat.token}/"
     assert chat.topic == "Restore hangs" and chat.status == Chat.Status.WAITING
+
+
+def test_back_to_back_hours_close_when_the_last_interval_ends(world_a):
+    """Hours that run 00:00-24:00 Monday to Wednesday: on Monday chat is open until Thursday
+    00:00, not until Monday midnight."""
+    from datetime import time
+
+    from desk.models import BusinessHours
+
+    with tenant_context(world_a.tenant):
+        BusinessHours.objects.all().delete()
+        for weekday in (0, 1, 2):
+            BusinessHours.objects.create(weekday=weekday, opens=time(0), closes=time(0))
+    monday_noon = datetime(2026, 11, 23, 12, 0, tzinfo=CHICAGO)
+    with time_machine.travel(monday_noon, tick=False):
+        make_available(world_a)
+        with tenant_context(world_a.tenant):
+            offer = selectors.chat_offer()
+    assert offer.available
+    assert offer.closes_at == datetime(2026, 11, 26, 0, 0, tzinfo=CHICAGO)
