@@ -107,3 +107,24 @@ def test_seed_demo_volume_tickets_are_consistent(db, capsys):
         for ticket in Ticket.objects.filter(status="pending"):
             assert ticket.pending_since is not None
         assert not Ticket.objects.filter(status="closed", closed_at__isnull=True).exists()
+
+
+def test_seed_demo_gives_the_demo_desk_a_help_center_and_past_chats(db):
+    from chat.models import Chat
+    from helpcenter import search
+    from helpcenter.models import Article
+
+    call_command("seed_demo", quiet_logins=True)
+    call_command("seed_demo", quiet_logins=True)  # still once each
+    demo = Tenant.objects.get(slug="demo")
+    with tenant_context(demo):
+        assert Article.objects.filter(status=Article.Status.PUBLISHED).count() == 6
+        hits = search.search("deleted file")
+        assert hits and hits[0].article.title == "Restore a deleted file"
+        chats = Chat.objects.all()
+        assert chats.count() == 14
+        assert chats.filter(status=Chat.Status.MISSED).exists()
+        assert chats.filter(status=Chat.Status.ENDED, accepted_at__isnull=False).exists()
+    page = Client(HTTP_HOST=demo.host).get("/help/")
+    assert page.status_code == 200
+    assert "Restore a deleted file" in page.content.decode()

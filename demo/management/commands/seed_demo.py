@@ -18,6 +18,7 @@ from django.utils import timezone
 from demo import banner
 from demo.chats import seed_past_chats
 from demo.clock import shift_back
+from demo.help_articles import seed_help_center
 from demo.tenants import (
     DEMO_ORGANIZATIONS,
     DEMO_PASSWORD,
@@ -72,6 +73,7 @@ class Command(BaseCommand):
                         self._conversations()
                     if tenant.slug == DEMO_TENANT["slug"]:
                         seed_past_chats()
+                        seed_help_center()
         if options["tickets"]:
             self._volume(tenants[0], options["tickets"])
         if not options["quiet_logins"]:
