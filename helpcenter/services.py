@@ -17,7 +17,7 @@ from helpcenter.models import Article, ArticleVote, Category, Deflection, HelpCe
 from helpcenter.selectors import POLICY_SLUG, help_center
 from tickets.rendering import render
 
-RESERVED_SLUGS = {"support-policy", "search", "suggest", "articles", "new"}
+RESERVED_SLUGS = {"sitemap-xml", "support-policy", "search", "suggest", "articles", "new"}
 # A suggestion opened this long before a ticket is submitted counts as not having deflected it.
 DEFLECTION_WINDOW = timedelta(hours=2)
 

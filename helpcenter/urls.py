@@ -13,6 +13,7 @@ portal_patterns = (
         path("", views_public.home, name="home"),
         path("search/", views_public.search_results, name="search"),
         path("suggest/", views_public.suggest, name="suggest"),
+        path("sitemap.xml", views_public.sitemap, name="sitemap"),
         path("articles/<bounded_slug:slug>/", views_public.article, name="article"),
         path("articles/<bounded_slug:slug>/vote/", views_public.vote, name="vote"),
         path("<bounded_slug:category_slug>/", views_public.category, name="category"),

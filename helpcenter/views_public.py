@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.views.decorators.http import require_POST, require_safe
 
 from core.errors import DomainError
@@ -241,3 +242,28 @@ def suggest(request):
         "helpcenter/_suggestions.html",
         {"articles": suggestions(query), "query": query, "ref": TICKET_FORM_REF},
     )
+
+
+SITEMAP_LIMIT = 50_000  # the sitemap protocol's limit per file
+
+
+@require_safe
+def sitemap(request):
+    """``/help/sitemap.xml``: the help center's public pages for search engines (published
+    articles, their sections and categories, the policy page); never a draft."""
+    base = f"{request.scheme}://{request.get_host()}"
+    entries = [(reverse("help:home"), None), (reverse("portal:support_policy"), None)]
+    for category in selectors.categories_with_sections():
+        entries.append((reverse("help:category", args=[category.slug]), None))
+        for section in category.sections.all():
+            if section.published_count:
+                entries.append((reverse("help:section", args=[category.slug, section.slug]), None))
+    for slug, updated in selectors.published().values_list("slug", "updated_at")[:SITEMAP_LIMIT]:
+        entries.append((reverse("help:article", args=[slug]), updated))
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>']
+    lines.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    for path, updated in entries:
+        lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
+        lines.append(f"<url><loc>{escape(base + path)}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    return HttpResponse("\n".join(lines), content_type="application/xml")

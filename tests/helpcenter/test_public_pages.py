@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from helpcenter import services
 from helpcenter.models import Article
@@ -332,3 +333,36 @@ def test_a_signed_in_person_without_membership_still_reads_the_help_center(world
     stranger = get_user_model().objects.create_user(email="stranger@example.net", password="x" * 20)
     client = login_client(stranger, world_a.tenant)
     assert "Restore a deleted file" in page(client, f"/help/articles/{center['restore'].slug}/")
+
+
+def test_the_sitemap_lists_published_pages_only(world_a, world_b):
+    from helpcenter import services as help_services
+
+    with tenant_context(world_a.tenant):
+        category = help_services.category_save(values={"name": "Backups"})
+        section = help_services.section_save(values={"category": category, "name": "Restoring"})
+        for title, status in [("Public guide", "published"), ("Secret draft", "draft")]:
+            help_services.article_save(
+                values={"section": section, "title": title, "body": "x", "status": status},
+                author=None,
+            )
+    with tenant_context(world_b.tenant):
+        other = help_services.category_save(values={"name": "Bravo only"})
+        bravo_section = help_services.section_save(values={"category": other, "name": "B"})
+        help_services.article_save(
+            values={
+                "section": bravo_section,
+                "title": "Bravo guide",
+                "body": "x",
+                "status": "published",
+            },
+            author=None,
+        )
+    response = Client(HTTP_HOST=world_a.host).get("/help/sitemap.xml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    body = response.content.decode()
+    assert f"http://{world_a.host}/help/articles/public-guide/" in body
+    assert f"http://{world_a.host}/help/backups/restoring/" in body
+    assert "secret-draft" not in body
+    assert "bravo" not in body.lower()
