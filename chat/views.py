@@ -11,7 +11,7 @@ import secrets
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from core.errors import DomainError, messages_of
 from core.inputs import local_path
 from tenants.access import staff_required
 from tenants.selectors import staff_members
+from tickets import attachments as files
 
 VISITOR_KEY_LENGTH = 32
 
@@ -161,16 +162,7 @@ def file_download(request, token: str, seq: int):
     )
     if message is None:
         raise Http404("No such file.")
-    attachment = message.attachment
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return files.download_response(message.attachment)
 
 
 @require_POST
