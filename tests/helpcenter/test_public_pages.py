@@ -112,6 +112,7 @@ def test_section_page_lists_its_published_articles_and_its_siblings(world_a, cen
 
 
 def test_a_section_is_found_only_under_its_own_category(world_a, center):
+    assert "Restore a deleted file" in page(browser(world_a), "/help/backups/restoring/")
     page(browser(world_a), "/help/account/restoring/", status=404)
     page(browser(world_a), "/help/nothing-here/", status=404)
 
