@@ -9,4 +9,4 @@ USER helpdesk
 EXPOSE 8000
 # Pages and live chat (websockets) from one ASGI server; with REDIS_URL set, workers share the
 # channel layer, so more than one is fine.
-CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--ws-max-size", "65536", "--proxy-headers", "--no-server-header"]
+CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--ws-max-size", "65536", "--ws-per-message-deflate", "false", "--proxy-headers", "--no-server-header"]

@@ -6,9 +6,15 @@ primary key (never shown to anyone): a guessed token cannot name a group.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+# Set by ``collected()``: committed events wait there for the caller to send them itself.
+_collector: ContextVar[list[tuple[str, dict]] | None] = ContextVar("chat_events", default=None)
 
 
 def chat_group(tenant_id: int, chat_id: int) -> str:
@@ -26,9 +32,36 @@ def agent_group(tenant_id: int, user_id: int) -> str:
 
 
 def _send(group: str, event: dict) -> None:
+    collector = _collector.get()
+    if collector is not None:
+        collector.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(group, event)
+
+
+@contextmanager
+def collected():
+    """Keep the events committed inside the block in a list instead of sending them.
+
+    For database work run in a thread on behalf of async code (the consumers): sending from
+    the thread would park it until the event loop had published, for every message. The
+    caller sends the list with ``send_all`` once the work has returned.
+    """
+    events: list[tuple[str, dict]] = []
+    token = _collector.set(events)
+    try:
+        yield events
+    finally:
+        _collector.reset(token)
+
+
+async def send_all(events: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        for group, event in events:
+            await layer.group_send(group, event)
 
 
 def after_commit(group: str, event: dict) -> None:

@@ -419,9 +419,22 @@ class AgentConsumer(_Frames):
         else:
             await self.send_error("bad_frame", "This socket only takes pings.")
 
+    def _still_staff(self) -> bool:
+        return in_tenant(self.visitor, self._is_staff)
+
     async def agent_notice(self, event):
+        notice = event["notice"]
+        # Each notice re-checks the role first (a removed agent reads no names or previews). A
+        # customer's message leaves the waiting line as it was: that notice carries no count,
+        # which spares a query for every message of every chat; the others carry it.
+        if notice["kind"] == "message":
+            if not await db(self._still_staff)():
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            await self.send_json({"type": "notice", **notice})
+            return
         waiting = await db(self._waiting)()
         if waiting is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.send_json({"type": "notice", **event["notice"], "waiting": waiting})
+        await self.send_json({"type": "notice", **notice, "waiting": waiting})

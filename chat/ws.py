@@ -19,6 +19,7 @@ from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections, connection
 
+from chat import broadcast
 from tenants.context import tenant_context
 from tenants.middleware import SESSION_TENANT_KEY, tenant_slug_from_host
 from tenants.models import Membership, Tenant
@@ -50,22 +51,33 @@ def same_origin(scope) -> bool:
 
 
 def db(func):
-    """``func`` in a thread, its connection closed after it unless CONN_MAX_AGE keeps it.
+    """``func`` in a thread, its connection closed after it unless CONN_MAX_AGE keeps it, and
+    the chat events it committed sent from the event loop afterwards.
 
     PostgreSQL: any worker thread, so chats do not queue behind one another's database calls.
     SQLite (the embedded default) has one writer anyway: one thread for all calls avoids
     "database is locked" between connections. The connection is tidied inside the call itself:
     the call runs in a copy of the caller's context, where DatabaseSyncToAsync's own tidying
-    (outside that copy) does not see the connection it opened.
+    (outside that copy) does not see the connection it opened. Events are sent in the order
+    they were committed, before the caller goes on (its own echo of a message comes after).
     """
 
     def run(*args):
-        try:
-            return func(*args)
-        finally:
-            close_old_connections()
+        with broadcast.collected() as events:
+            try:
+                return func(*args), events
+            finally:
+                close_old_connections()
 
-    return database_sync_to_async(run, thread_sensitive=connection.vendor == "sqlite")
+    in_thread = database_sync_to_async(run, thread_sensitive=connection.vendor == "sqlite")
+
+    async def call(*args):
+        result, events = await in_thread(*args)
+        if events:
+            await broadcast.send_all(events)
+        return result
+
+    return call
 
 
 def _tenant_for(slug: str) -> Tenant | None:

@@ -428,6 +428,33 @@ def test_the_agent_workspace_gets_its_own_tenant_s_notices_only(world_a, world_b
     assert pong == {"type": "pong"}
 
 
+def test_a_workspace_hears_of_messages_in_its_chats_until_the_agent_is_removed(live):
+    world = live.world
+
+    def remove_agent():
+        with tenant_context(world.tenant):
+            Membership.objects.filter(user=world.users["agent"]).delete()
+
+    async def scenario():
+        workspace = await connected("/ws/agent/", host=live.host, session_key=live.agent_key)
+        await workspace.receive_json_from(timeout=TIMEOUT)  # hello
+        customer = await connected(live.path, host=live.host, session_key=live.customer_key)
+        await until_state(customer)
+        await customer.send_json_to({"type": "message", "body": "the restore failed again"})
+        notice = await workspace.receive_json_from(timeout=TIMEOUT)
+        await db(remove_agent)
+        await customer.send_json_to({"type": "message", "body": f"secret {world.marker}"})
+        code = await close_code(workspace)
+        await customer.disconnect()
+        return notice, code
+
+    notice, code = async_to_sync(scenario)()
+    assert notice["type"] == "notice" and notice["kind"] == "message"
+    assert notice["token"] == live.chat.token and notice["preview"] == "the restore failed again"
+    assert "waiting" not in notice  # the line did not change; the page keeps its count
+    assert code == consumers.CLOSE_FORBIDDEN  # closed before the second preview was sent
+
+
 # --- 3. Reconnecting -------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ is emailed; files follow the ticket attachment rules, over HTTP too."""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from PIL import Image
 
@@ -26,6 +28,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tenants.models import Membership
+from tenants.services import tenant_create
 from tests.chat.helpers import (
     OPEN_HOURS,
     TIMEOUT,
@@ -93,6 +96,125 @@ def talk(world_a, desk_open):
     post(world_a, chat, staff_in(world_a), "Let me look at the logs")
     shot = post_file(world_a, chat, customer_in(chat), "error-dialog.png", png_bytes())
     return SimpleNamespace(world=world_a, chat=chat, customer=customer, shot=shot)
+
+
+# --- Messages --------------------------------------------------------------------------------
+
+
+def _post_as(world, chat, who: Participant, body: str, client_id: str = ""):
+    with tenant_context(world.tenant):
+        return services.message_post(chat=chat, who=who, body=body, client_id=client_id)
+
+
+def _seqs(world, chat) -> tuple[list[int], int]:
+    """The stored messages' numbers and the chat's counter."""
+    return [m.seq for m in chat_messages(world, chat)], refreshed(world, chat).last_seq
+
+
+def test_a_resent_message_is_stored_once_and_the_numbering_stays_gapless(world_a, desk_open):
+    make_available(world_a)
+    chat = start_chat(world_a, visitor_key=CUSTOMER_KEY)
+    accept(world_a, chat)
+    first, new = _post_as(world_a, chat, customer_in(chat), "Is anyone there?", "k1")
+    again, new_again = _post_as(world_a, chat, customer_in(chat), "Is anyone there?", "k1")
+    assert (new, new_again) == (True, False) and again.pk == first.pk
+    after, _ = _post_as(world_a, chat, staff_in(world_a), "Yes, here", "a1")
+    seqs, last_seq = _seqs(world_a, chat)
+    # The resend counted nothing: the next message has the very next number.
+    assert after.seq == first.seq + 1 and seqs == list(range(1, last_seq + 1))
+    with tenant_context(world_a.tenant):
+        assert ChatMessage.objects.filter(chat=chat, client_id="k1").count() == 1
+
+    # After the chat ends a resend still gets its message back; a new message is refused.
+    with tenant_context(world_a.tenant):
+        services.chat_end(chat=chat, who=staff_in(world_a))
+    late, late_new = _post_as(world_a, chat, customer_in(chat), "Is anyone there?", "k1")
+    assert late.pk == first.pk and late_new is False
+    with pytest.raises(Conflict) as closed:
+        _post_as(world_a, chat, customer_in(chat), "One more thing", "k2")
+    assert closed.value.code == "closed"
+    assert _seqs(world_a, chat)[0] == list(range(1, _seqs(world_a, chat)[1] + 1))
+
+
+def test_a_refused_message_leaves_the_caller_s_transaction_usable(world_a, desk_open):
+    """The message path shares its caller's transaction (no savepoint): a refusal must not
+    doom it."""
+    make_available(world_a)
+    chat = start_chat(world_a, visitor_key=CUSTOMER_KEY)
+    with tenant_context(world_a.tenant):
+        with pytest.raises(NotAllowed) as waiting:
+            services.message_post(chat=chat, who=staff_in(world_a), body="Hello?")
+        assert waiting.value.code == "not_yours"
+        services.chat_accept(chat=chat, agent=world_a.users["agent"])
+        with pytest.raises(NotAllowed) as other_agent:
+            services.message_post(chat=chat, who=staff_in(world_a, "manager"), body="Me too")
+        assert other_agent.value.code == "not_yours"
+        message, _ = services.message_post(chat=chat, who=staff_in(world_a), body="Hello!")
+    assert chat_messages(world_a, chat)[-1].pk == message.pk
+    assert message.author_kind == "agent" and message.seq == refreshed(world_a, chat).last_seq
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_on_two_sockets_at_once_is_stored_once():
+    """A client that lost its connection resends on a new socket while the first copy is still
+    being stored: the chat's row lock serialises the two, and the second finds the first."""
+    tenant = tenant_create(slug="chat-race", name="Chat Race")
+    with tenant_context(tenant):
+        chat = Chat.objects.create(
+            token="race-token-0123456789", visitor_key="k" * 32, name="Casey", status="waiting"
+        )
+    who = Participant("customer", None, "Casey")
+    rounds = 12
+    results = []
+
+    def resend(n):
+        def call():
+            with tenant_context(tenant):
+                message, new = services.message_post(
+                    chat=chat, who=who, body=f"try {n}", client_id=f"c-{n}"
+                )
+            results.append((n, message.pk, new))
+
+        return call
+
+    errors = _at_once([resend(n) for n in range(rounds) for _copy in range(3)])
+    assert not errors, errors
+    with tenant_context(tenant):
+        stored = list(ChatMessage.objects.filter(chat=chat).order_by("seq"))
+        last_seq = Chat.objects.get(pk=chat.pk).last_seq
+    assert sorted(m.client_id for m in stored) == sorted(f"c-{n}" for n in range(rounds))
+    assert [m.seq for m in stored] == list(range(1, rounds + 1)) and last_seq == rounds
+    for n in range(rounds):
+        answers = [(pk, new) for m, pk, new in results if m == n]
+        assert len({pk for pk, _new in answers}) == 1 and sorted(new for _pk, new in answers) == [
+            False,
+            False,
+            True,
+        ]
+
+
+def _at_once(calls):
+    """Run every call in its own thread (its own database connection), released together;
+    returns the errors."""
+    barrier = threading.Barrier(len(calls))
+    errors = []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=30)
+            call()
+        except Exception as error:  # reported by the caller's assertion
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
 
 
 # --- A chat becomes a ticket -----------------------------------------------------------------
@@ -641,3 +763,12 @@ def test_a_chat_file_downloads_for_participants_only(world_a, world_b, desk_open
 def _on(client: Client, world) -> Client:
     client.defaults["HTTP_HOST"] = world.host
     return client
+
+
+def test_the_message_path_s_sql_matches_the_models():
+    assert Chat._meta.db_table in services._TAKE_SEQ.split()
+    assert ChatMessage._meta.db_table in services._STORED.split()
+    assert ChatMessage._meta.db_table in services._INSERT.split()
+    # Every column of a message is written (a new field would need a place in _INSERT).
+    columns = {f.column for f in ChatMessage._meta.concrete_fields} - {"id", "attachment_id"}
+    assert all(column in services._INSERT for column in columns)

@@ -370,6 +370,8 @@ class _Server:
             # As the Procfile; warnings only, so the log holds what went wrong.
             "--ws-max-size",
             "65536",
+            "--ws-per-message-deflate",
+            "false",
             "--no-server-header",
             "--log-level",
             "warning",
@@ -398,6 +400,7 @@ class _Server:
             host=self.host,
             port=self.port,
             ws_max_size=65536,
+            ws_per_message_deflate=False,
             server_header=False,
             log_level="warning",
             lifespan="off",
