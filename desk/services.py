@@ -8,7 +8,7 @@ from django.db import transaction
 from core.errors import InvalidInput
 from desk.models import BusinessHours, PriorityLevel, SlaUnit, TenantHoliday
 from desk.priorities import Priority
-from desk.signals import support_clock_changed
+from desk.signals import current_version_changed, support_clock_changed
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_create
@@ -117,12 +117,21 @@ def tenant_settings_update(*, tenant: Tenant, settings: dict) -> Tenant:
         for name in ("time_zone", "holiday_country")
         if name in settings
     )
+    version_changed = (
+        "current_app_version" in settings
+        and settings["current_app_version"] != tenant.current_app_version
+    )
     for name, value in settings.items():
         setattr(tenant, name, value)
     tenant.full_clean()
     tenant.save()
     if clock_changed:
         _sla_inputs_changed()
+    if version_changed:
+        # Same transaction: the flags move with the version, or neither does.
+        current_version_changed.send(
+            sender=Tenant, tenant_id=tenant.pk, version=tenant.current_app_version
+        )
     return tenant
 
 

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "surveys",
     "chat",  # live chat over websockets (Channels), transcripts that become tickets
     "helpcenter",  # categories, sections, articles, search, votes, ticket deflection
+    "bugs",  # internal bug reports linked to tickets, the supported-version rule
     "demo",  # seed_demo and the bench_* commands: the top layer, imported by nothing
 ]
 

@@ -8,6 +8,8 @@ from django.urls import include, path
 import core.converters  # noqa: F401  (registers the "id" path converter)
 from accounts import join as join_views
 from accounts import views as account_views
+from bugs import urls as bug_urls
+from bugs import views as bug_views
 from chat import urls as chat_urls
 from desk import views as desk_views
 from escalations import views as escalation_views
@@ -70,6 +72,7 @@ agent_patterns = (
             agent_views.agent_ticket_macro,
             name="ticket_macro",
         ),
+        path("tickets/<id:number>/bug/", bug_views.ticket_bug, name="ticket_bug"),
         path(
             "tickets/<id:number>/activity/",
             agent_views.agent_ticket_activity,
@@ -77,6 +80,7 @@ agent_patterns = (
         ),
         path("chats/", include(chat_urls.agent_patterns)),
         path("help/", include(help_urls.agent_patterns)),
+        path("bugs/", include(bug_urls.agent_patterns)),
         path("macros/", agent_views.macros, name="macros"),
         path("macros/<id:pk>/", agent_views.macros, name="macro"),
         # The demo's sent emails (DEBUG only); by name, so nothing imports the demo app.

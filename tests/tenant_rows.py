@@ -3,6 +3,7 @@ test fails: that is deliberate, so no table escapes the check."""
 
 from datetime import date, time
 
+from bugs.models import BugComment, BugHistory, BugLink, BugReport
 from chat.models import AgentAvailability, Chat, ChatMessage
 from desk.models import BusinessHours, PriorityLevel, TenantHoliday
 from desk.priorities import Priority
@@ -23,6 +24,25 @@ from tickets.models import (
     TicketEvent,
     TicketFormField,
 )
+
+
+def _bug(world):
+    from bugs import services
+
+    if BugReport.objects.exists():
+        return
+    report = services.bug_file(
+        ticket=world.ticket,
+        actor=world.users["agent"],
+        membership=world.memberships["agent"],
+        values={"title": f"B bug title {world.marker}", "steps": f"B bug steps {world.marker}"},
+    )
+    services.bug_comment(
+        report=report,
+        actor=world.users["agent"],
+        membership=world.memberships["agent"],
+        body=f"B bug comment {world.marker}",
+    )
 
 
 def _business_hours(world):
@@ -149,6 +169,10 @@ MAKERS = {
     Article: lambda world: None,
     ArticleVote: lambda world: None,
     Deflection: lambda world: None,
+    BugReport: _bug,
+    BugLink: lambda world: None,  # _bug makes these
+    BugComment: lambda world: None,
+    BugHistory: lambda world: None,
 }
 
 

@@ -8,13 +8,13 @@ from allauth.account.signals import email_confirmed
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from desk.signals import support_clock_changed
+from desk.signals import current_version_changed, support_clock_changed
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tenants.services import member_joined
 from tenants.signals import tenant_created
 from tickets.models import TicketCounter
-from tickets.services import tickets_claim_for_user
+from tickets.services import tickets_claim_for_user, tickets_reflag_versions
 from tickets.sla import recompute_all
 from tickets.tasks import recompute_sla
 
@@ -61,3 +61,10 @@ def claim_tickets_of_a_newly_verified_address(sender, request, email_address, **
         return
     if Membership.objects.filter(user=email_address.user).exists():
         tickets_claim_for_user(user=email_address.user)
+
+
+@receiver(current_version_changed)
+def reflag_versions(sender, *, tenant_id: int, version: str, **kwargs) -> None:
+    """Only the current version is supported: tickets from older ones carry the flag (in the
+    settings change's transaction and tenant)."""
+    tickets_reflag_versions(current=version)

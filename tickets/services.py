@@ -250,6 +250,31 @@ def ticket_reply(
     return ticket
 
 
+VERSION_REFLAG_BATCH = 2000
+
+
+def tickets_reflag_versions(*, current: str) -> int:
+    """After the tenant's current app version moved: every ticket not yet closed is flagged
+    exactly when its version is older than ``current`` (closed tickets never change). Returns
+    how many flags changed."""
+    changed: dict[bool, list[int]] = {True: [], False: []}
+    rows = (
+        Ticket.objects.exclude(status=Status.CLOSED)
+        .exclude(app_version="")
+        .values_list("pk", "app_version", "app_version_outdated")
+    )
+    for pk, version, flagged in rows.iterator(chunk_size=VERSION_REFLAG_BATCH):
+        outdated = is_outdated(version, current)
+        if outdated != flagged:
+            changed[outdated].append(pk)
+    for outdated, pks in changed.items():
+        for start in range(0, len(pks), VERSION_REFLAG_BATCH):
+            Ticket.objects.filter(pk__in=pks[start : start + VERSION_REFLAG_BATCH]).update(
+                app_version_outdated=outdated
+            )
+    return len(changed[True]) + len(changed[False])
+
+
 def follow_up_create(*, closed: Ticket, author, body: str, uploads=()) -> Ticket:
     """A new ticket for a reply to a closed one: same requester, organization and answers;
     fresh priority, no assignee, no old messages. The closed ticket is left exactly as it was."""

@@ -24,7 +24,7 @@ from desk.selectors import priority_levels
 from tenants.access import manager_required, staff_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members, staff_user
-from tickets import cues, panels, presence, queue, selectors, services
+from tickets import cues, drafts, panels, presence, queue, selectors, services
 from tickets.agent.forms import AgentReplyForm, MacroForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, SavedView, Ticket
@@ -212,6 +212,10 @@ def agent_ticket(request, number: int):
             messages.error(request, "That macro no longer exists.")
         else:
             form.fill_from(macro)
+    elif request.method == "GET":
+        draft = drafts.for_request(ticket, request.GET)
+        if draft is not None:
+            form.initial.update({"public": "1", "body": draft.body, "submit_as": draft.submit_as})
     if request.method == "POST" and form.is_valid():
         try:
             services.ticket_reply(
