@@ -34,7 +34,8 @@ def _fixed_reply(ticket, value) -> drafts.Draft | None:
     )
     if report is None:
         return None
-    return drafts.Draft(body=reply_text(report), submit_as="pending")
+    # Solved: nothing is needed from the customer but the update; a reply reopens the ticket.
+    return drafts.Draft(body=reply_text(report), submit_as="solved")
 
 
 def _open_count(request) -> int:

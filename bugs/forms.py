@@ -92,4 +92,5 @@ class FilterForm(forms.Form):
 
 
 class LinkSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Find a report")
+    # Not "q": the workspace's top bar fills its ticket search from that parameter.
+    find = forms.CharField(required=False, max_length=200, label="Title or number")

@@ -59,7 +59,7 @@ def _text(value: object, label: str, *, limit: int, required: bool = False) -> s
         raise InvalidInput(f"{label} is text.")
     if has_nul(value):
         raise InvalidInput(f"{label} contains a NUL character.")
-    value = value.strip()
+    value = value.replace("\r\n", "\n").strip()  # browsers send CRLF from a textarea
     if required and not value:
         raise InvalidInput(f"{label} is required.")
     if len(value) > limit:

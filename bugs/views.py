@@ -168,8 +168,8 @@ def ticket_bug(request, number: int):
     )
     search_form = LinkSearchForm(request.GET or None)
     found = None
-    if search_form.is_valid() and search_form.cleaned_data["q"]:
-        found = selectors.search(search_form.cleaned_data["q"])
+    if search_form.is_valid() and search_form.cleaned_data["find"]:
+        found = selectors.search(search_form.cleaned_data["find"])
     link_error = None
     ticket_url = reverse("agent:ticket", args=[ticket.number])
     common = {"ticket": ticket, "actor": request.user, "membership": request.membership}

@@ -40,6 +40,7 @@ from tests.conftest import login_client, snapshot_tenant_rows
 from tests.test_isolation_probe import (
     NON_OBJECT_URLS,
     OBJECT_URLS,
+    prepare_bug,
     prepare_help_center,
     tenant_url_patterns,
 )
@@ -62,7 +63,10 @@ PLAUSIBLE = {
 }
 
 # Query parameters the pages read besides their GET forms' fields.
-COMMON_QUERY = ["after", "page", "q", "status", "scope", "next", "start", "end", "format", "id"]
+COMMON_QUERY = [
+    *("after", "page", "q", "status", "scope", "next", "start", "end", "format", "id"),
+    "bug",  # the agent's ticket page: a reply drafted from a fixed bug report
+]
 
 
 def _crafted_cursor(payload) -> str:
@@ -292,6 +296,8 @@ def fuzz_world(world):
     # The help center: a category, a section, a published article and a draft, at the slugs
     # and ids the isolation probe's URL table points at (``world.help_draft``).
     prepare_help_center(world)
+    # A bug report filed from the fuzzed ticket (``world.bug``, as the probe's URL table reads).
+    prepare_bug(world)
 
 
 def fuzz_chats(world):

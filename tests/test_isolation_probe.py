@@ -62,6 +62,10 @@ OBJECT_URLS = {
     "agent:help_article_delete": lambda b: {"pk": b.help_draft.pk},
     "agent:help_category": lambda b: {"pk": b.help_draft.section.category_id},
     "agent:help_section": lambda b: {"pk": b.help_draft.section_id},
+    # Bug reports: B's report by id, and filing from B's ticket.
+    "agent:bug": lambda b: {"pk": b.bug.pk},
+    "agent:bug_unlink": lambda b: {"pk": b.bug.pk},
+    "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
 }
 
 
@@ -205,6 +209,39 @@ def prepare_help_center(world_b):
     world_b.help_draft = article
 
 
+def bug_markers(world) -> list[str]:
+    """B's bug report: internal to B's staff (the probe's stranger is never one)."""
+    marker = world.marker
+    return [
+        f"B bug title {marker}",
+        f"B bug summary {marker}",
+        f"B bug steps {marker}",
+        f"B bug comment {marker}",
+        f"https://tracker.example.com/b-{marker}",
+    ]
+
+
+def prepare_bug(world_b):
+    from bugs import services
+    from tenants.context import tenant_context
+
+    marker = world_b.marker
+    staff = {"actor": world_b.users["agent"], "membership": world_b.memberships["agent"]}
+    with tenant_context(world_b.tenant):
+        report = services.bug_file(
+            ticket=world_b.only_ticket,
+            values={
+                "title": f"B bug title {marker}",
+                "summary": f"B bug summary {marker}",
+                "steps": f"B bug steps {marker}",
+                "tracker_url": f"https://tracker.example.com/b-{marker}",
+            },
+            **staff,
+        )
+        services.bug_comment(report=report, body=f"B bug comment {marker}", **staff)
+    world_b.bug = report
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -251,6 +288,7 @@ def prepare(world_a, world_b):
         assert not Ticket.objects.filter(number=ticket.number, tenant=world_a.tenant).exists()
     _prepare_chat(world_b)
     prepare_help_center(world_b)
+    prepare_bug(world_b)
 
 
 def run_probe(world_a, world_b):
@@ -261,8 +299,18 @@ def run_probe(world_a, world_b):
         type(visitor).objects.filter(memberships__tenant=world_b.tenant).values_list(), key=repr
     )
     checked = 0
-    markers_on_a = [*world_b.all_markers(), *chat_markers(world_b), *help_markers(world_b)]
-    markers_on_b = [*world_b.private_markers(), *chat_markers(world_b), help_markers(world_b)[1]]
+    markers_on_a = [
+        *world_b.all_markers(),
+        *chat_markers(world_b),
+        *help_markers(world_b),
+        *bug_markers(world_b),
+    ]
+    markers_on_b = [
+        *world_b.private_markers(),
+        *chat_markers(world_b),
+        help_markers(world_b)[1],
+        *bug_markers(world_b),
+    ]
     for name, _params in tenant_url_patterns():
         is_object = name in OBJECT_URLS
         kwargs = OBJECT_URLS[name](world_b) if is_object else NON_OBJECT_URLS.get(name, {})

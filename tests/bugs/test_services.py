@@ -55,6 +55,12 @@ def notes(world, ticket) -> list[str]:
         )
 
 
+def close(ticket) -> None:
+    """Closed, as the automation leaves it (inside the caller's tenant)."""
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(status="closed", closed_at=now, solved_at=now)
+
+
 def history(world, report) -> list[str]:
     with tenant_context(world.tenant):
         return list(BugHistory.objects.filter(report=report).values_list("text", flat=True))
@@ -133,7 +139,7 @@ def test_fixed_notes_exactly_the_linked_unsolved_tickets(world_a):
         ticket_set_status(ticket=pending, actor=agent, status="pending")
         ticket_set_status(ticket=solved, actor=agent, status="solved")
         ticket_set_status(ticket=closed, actor=agent, status="solved")
-        Ticket.objects.filter(pk=closed.pk).update(status="closed", closed_at=timezone.now(), solved_at=timezone.now())
+        close(closed)
     before = {t.pk: notes(world_a, t) for t in (world_a.ticket, pending, solved, closed, unlinked)}
 
     with pytest.raises(InvalidInput):
@@ -231,7 +237,8 @@ def test_the_list_orders_by_impact_and_filters(world_a):
     major = file(world_a, world_a.submit(subject="m"), title="Major crash", severity="major")
     busy = file(world_a, world_a.submit(subject="b"), title="Major slow", severity="major")
     link(world_a, busy, world_a.submit(subject="b2", role="manager"))  # a second customer
-    critical = file(world_a, world_a.submit(subject="c"), title="Critical loss", severity="critical")
+    lost = world_a.submit(subject="c")
+    critical = file(world_a, lost, title="Critical loss", severity="critical")
     set_status(world_a, critical, "fixed", fixed_in="11.5")
     with tenant_context(world_a.tenant):
         everything = list(selectors.bug_list(selectors.ListFilters()))
@@ -277,7 +284,7 @@ def test_supported_version_rule(world_a):
     # The tenant ships the fix: 11.5 becomes current, and 11.4 tickets are flagged too.
     closed = world_a.submit(subject="Closed on 11.4", answers={"app_version": "11.4"})
     with tenant_context(world_a.tenant):
-        Ticket.objects.filter(pk=closed.pk).update(status="closed", closed_at=timezone.now(), solved_at=timezone.now())
+        close(closed)
         tenant_settings_update(tenant=world_a.tenant, settings={"current_app_version": "11.5"})
     assert world_a.refresh(current).app_version_outdated
     assert world_a.refresh(old).app_version_outdated

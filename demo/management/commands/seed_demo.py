@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import banner
+from demo.bugs import seed_bug_reports
 from demo.chats import seed_past_chats
 from demo.clock import shift_back
 from demo.help_articles import seed_help_center
@@ -74,6 +75,7 @@ class Command(BaseCommand):
                     if tenant.slug == DEMO_TENANT["slug"]:
                         seed_past_chats()
                         seed_help_center()
+                        seed_bug_reports()
         if options["tickets"]:
             self._volume(tenants[0], options["tickets"])
         if not options["quiet_logins"]:
