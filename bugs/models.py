@@ -20,6 +20,7 @@ class BugEvent(models.TextChoices):
     LINKED = "bug_linked", "Linked to a product bug"
     UNLINKED = "bug_unlinked", "Unlinked from a product bug"
     FIXED = "bug_fixed", "Product bug fixed"
+    STATUS = "bug_status", "Product bug status"
 
 
 class BugReport(TenantOwned):

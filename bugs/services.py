@@ -324,11 +324,20 @@ def bug_set_status(
         after = f"Fixed in {report.fixed_in}"
     _history(report, actor, "status", f"Status: {before} → {after}")
     links = list(BugLink.objects.filter(report=report).select_related("ticket"))
-    if status == Status.FIXED:
-        for link in links:
+    for link in links:
+        if status == Status.FIXED:
             _on_timeline(link.ticket, BugEvent.FIXED, report, actor)
             if link.ticket.status in Ticket.UNSOLVED:
                 _fixed_note(report, link.ticket, actor, membership)
+        elif status != Status.DUPLICATE:  # a duplicate's tickets get "linked" to the original
+            lifecycle.record(
+                link.ticket,
+                BugEvent.STATUS,
+                actor=actor,
+                before=f"Bug #{report.number}: {before}",
+                after=f"Bug #{report.number}: {after}",
+                data={"bug": report.pk},
+            )
     if status == Status.DUPLICATE:
         _move_links(report, original, actor, membership)
     return report

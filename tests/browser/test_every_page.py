@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
 
+from bugs.models import BugReport
 from chat import services as chat_services
 from chat.selectors import Participant
 from demo.tenants import DEMO_PASSWORD as PASSWORD
@@ -51,6 +52,9 @@ PAGES = {
             ("queue", "/agent/"),
             ("agent-ticket", "/agent/tickets/{ticket}/"),
             ("people", "/agent/people/"),
+            ("bugs", "/agent/bugs/?status="),
+            ("bug", "/agent/bugs/{bug}/"),
+            ("ticket-bug", "/agent/tickets/{ticket}/bug/?find=restore"),
         ],
     ),
     "manager": (
@@ -98,7 +102,9 @@ def demo_desk(transactional_db, settings):
             reason="Our whole office is blocked",
             requested_priority="urgent",
         )
-    return {"ticket": ticket.number, "escalation": request.pk}
+        # The demo's fixed report: customers to tell, notes and history on one page.
+        bug = BugReport.objects.get(status="fixed")
+    return {"ticket": ticket.number, "escalation": request.pk, "bug": bug.pk}
 
 
 def _fits(page):

@@ -179,6 +179,11 @@ def test_status_moves_are_recorded_and_checked(world_a):
         "Status: Confirmed → In progress",
         "Status: In progress → Won't fix",
     ]
+    assert events(world_a, world_a.ticket)[1:] == [
+        ("bug_status", "Bug #1: New", "Bug #1: Confirmed"),
+        ("bug_status", "Bug #1: Confirmed", "Bug #1: In progress"),
+        ("bug_status", "Bug #1: In progress", "Bug #1: Won't fix"),
+    ]
     with pytest.raises(InvalidInput):
         set_status(world_a, report, "closed")
     with pytest.raises(NotAllowed):
