@@ -98,6 +98,9 @@ urlpatterns = [
     path("accounts/time-zone/", account_views.time_zone_report, name="time_zone_report"),
     path("accounts/", include("allauth.urls")),
     path("survey/<str:token>/", survey_views.answer, name="survey"),
+    path(
+        "survey/<str:token>/unsubscribe/", survey_views.unsubscribe, name="survey_unsubscribe"
+    ),
     path("api/v1/", include("helpdesk.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),

@@ -40,6 +40,9 @@ class OutboxEmail(TenantOwned):
     locked_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    # Extra headers the sender asked for (Auto-Submitted, List-Unsubscribe ...); the thread
+    # headers of a ticket's email are derived from ``ticket`` when it is sent.
+    headers = models.JSONField(default=dict, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwned.Meta):

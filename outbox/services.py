@@ -90,8 +90,14 @@ def email_enqueue(
     ticket=None,
     reply_to: str = "",
     send_at=None,
+    automated: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Write one email to the outbox (once per ``key``) in the current transaction.
+
+    ``automated`` (the default) marks it ``Auto-Submitted: auto-generated`` (RFC 3834), so
+    vacation responders and other robots stay quiet; only a message a person wrote (an agent's
+    reply) passes False. ``headers`` adds others (a survey's one-click unsubscribe).
 
     ``INSERT ... ON CONFLICT DO NOTHING`` on (tenant, key): a key queued before, by an earlier
     or a concurrent run, is left as it is, without a savepoint or an error. After commit a task
@@ -100,6 +106,9 @@ def email_enqueue(
     tenant = current_tenant()
     context = {**context, "tenant": tenant}
     subject, text, html = render_email(template, context)
+    headers = dict(headers or {})
+    if automated:
+        headers["Auto-Submitted"] = "auto-generated"
     OutboxEmail.objects.bulk_create(
         [
             OutboxEmail(
@@ -113,6 +122,7 @@ def email_enqueue(
                 body_html=html,
                 context=_jsonable(context),
                 ticket=ticket,
+                headers=headers,
                 next_attempt_at=send_at or timezone.now(),
             )
         ],
@@ -170,20 +180,37 @@ def _claim(email: int | str) -> OutboxEmail | None:
     return rows.get() if claimed else None
 
 
+def message_id(tenant_id: int, email_id: int) -> str:
+    """One stable id per row: a receiving server sees a resend as the same message, and a reply
+    that quotes it (In-Reply-To, References) leads back to the row and its ticket."""
+    return f"<outbox-{tenant_id}-{email_id}@{settings.BASE_DOMAIN}>"
+
+
+def thread_id(tenant_id: int, ticket_id: int) -> str:
+    """The id every email about one ticket refers to: mail clients show them as one thread,
+    and replies to any of them carry it back (tickets.mail matches it)."""
+    return f"<ticket-{tenant_id}-{ticket_id}@{settings.BASE_DOMAIN}>"
+
+
 def _message(email: OutboxEmail) -> EmailMultiAlternatives:
     tenant = current_tenant()
     sender = tenant.support_email or settings.DEFAULT_FROM_EMAIL
+    headers = {
+        "Message-ID": message_id(tenant.pk, email.pk),
+        "X-Helpdesk-Template": email.template,
+    }
+    if email.ticket_id:
+        thread = thread_id(tenant.pk, email.ticket_id)
+        headers["In-Reply-To"] = thread
+        headers["References"] = thread
+    headers.update(email.headers or {})
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=f"{tenant.name} <{sender}>",
         to=[email.recipient],
         reply_to=[email.reply_to] if email.reply_to else None,
-        headers={
-            # One stable id per row: a receiving server sees a resend as the same message.
-            "Message-ID": f"<outbox-{tenant.pk}-{email.pk}@{settings.BASE_DOMAIN}>",
-            "X-Helpdesk-Template": email.template,
-        },
+        headers=headers,
     )
     message.attach_alternative(email.body_html, "text/html")
     # anymail passes this to the provider and hands it back on tracking events.

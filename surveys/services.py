@@ -48,7 +48,8 @@ def invitation_for_token(token: str) -> tuple[SurveyInvitation, str]:
     invitation = SurveyInvitation.objects.select_related("ticket").filter(pk=data.get("i")).first()
     if invitation is None:
         raise SurveyLinkError("This survey no longer exists.")
-    if invitation.expires_at <= timezone.now():
+    # Stopping surveys works for good (an unsubscribe link must never expire); answers close.
+    if invitation.expires_at <= timezone.now() and data.get("p") != "opt-out":
         raise SurveyLinkError("This survey has closed. Thank you all the same!", expired=True)
     return invitation, data.get("p", "")
 
@@ -89,10 +90,11 @@ def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
         sent_at=send_at,
         expires_at=send_at + tenant.survey_link_lifetime,
     )
+    opt_out = sign(invitation, "opt-out")
     links = {
         "good_url": tenant.url(f"/survey/{sign(invitation, 'good')}/"),
         "bad_url": tenant.url(f"/survey/{sign(invitation, 'bad')}/"),
-        "opt_out_url": tenant.url(f"/survey/{sign(invitation, 'opt-out')}/"),
+        "opt_out_url": tenant.url(f"/survey/{opt_out}/"),
     }
     email_enqueue(
         template="survey_invitation",
@@ -106,6 +108,11 @@ def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
         },
         ticket=ticket,
         send_at=send_at,
+        # RFC 8058: one-click unsubscribe (a POST from the mail client) is the survey opt-out.
+        headers={
+            "List-Unsubscribe": f"<{tenant.url(f'/survey/{opt_out}/unsubscribe/')}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     lifecycle.record(
         ticket,

@@ -8,9 +8,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys import reports, services
@@ -36,6 +37,28 @@ class AnswerForm(forms.Form):
         self.fields["reason"].choices = [("", "—")] + [(r, r) for r in reasons]
         if not reasons:
             del self.fields["reason"]
+
+
+@csrf_exempt  # RFC 8058: the mail client POSTs with no cookie; the signed token is the key
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """The survey email's List-Unsubscribe target: a POST (one click in the mail client, or the
+    button on this page) opts the address out of surveys; a GET only asks."""
+    try:
+        invitation, purpose = services.invitation_for_token(token)
+    except services.SurveyLinkError as error:
+        return render(
+            request,
+            "surveys/link_problem.html",
+            {"message": str(error)},
+            status=410 if error.expired else 400,
+        )
+    if purpose != "opt-out":
+        raise Http404
+    if request.method == "POST":
+        services.survey_opt_out(email=invitation.recipient)
+        return render(request, "surveys/opted_out.html", {"invitation": invitation})
+    return render(request, "surveys/opt_out.html", {"invitation": invitation})
 
 
 @require_http_methods(["GET", "POST"])

@@ -292,6 +292,7 @@ def fuzz_world(world):
         world.macro = Macro.objects.create(name="Logs", body="Please send the logs.")
         invitation = SurveyInvitation.objects.get(ticket=closing)
         world.survey_token = sign(invitation, "bad")
+        world.survey_opt_out_token = sign(invitation, "opt-out")
     fuzz_chats(world)
     # The help center: a category, a section, a published article and a draft, at the slugs
     # and ids the isolation probe's URL table points at (``world.help_draft``).
@@ -375,6 +376,8 @@ def url_for(name: str, world) -> str:
         return reverse(name, kwargs=OBJECT_URLS[name](world))
     if name == "survey":
         return reverse(name, kwargs={"token": world.survey_token})
+    if name == "survey_unsubscribe":
+        return reverse(name, kwargs={"token": world.survey_opt_out_token})
     return reverse(name, kwargs=NON_OBJECT_URLS.get(name, {}))
 
 

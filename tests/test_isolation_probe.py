@@ -88,6 +88,7 @@ NON_OBJECT_URLS = {
     "help:section": {"category_slug": "probe-b-category", "section_slug": "probe-b-section"},
     # Signed survey links; a real B link on A's host is tested in tests/surveys.
     "survey": {"token": "probe-not-a-signed-token"},
+    "survey_unsubscribe": {"token": "probe-not-a-signed-token"},
     "account_confirm_email": {"key": "probe-not-a-real-key"},
     "account_reset_password_from_key": {"uidb36": "zz", "key": "probe-not-a-real-key"},
 }

@@ -38,9 +38,10 @@ def parse_reply_address(address: str) -> tuple[str, int] | None:
     return slug, int(number)
 
 
-def _send(ticket: Ticket, template: str, key: str, **context) -> None:
+def _send(ticket: Ticket, template: str, key: str, *, automated=True, **context) -> None:
     tenant = current_tenant()
     email_enqueue(
+        automated=automated,
         template=template,
         recipient=ticket.requester_email,
         key=f"ticket:{ticket.pk}:{key}",
@@ -67,7 +68,8 @@ def agent_replied(ticket: Ticket, comment: Comment) -> None:
     if ticket.status == Ticket.Status.SOLVED:
         ticket_solved(ticket, comment=comment)
     else:
-        _send(ticket, "agent_reply", f"reply:{comment.pk}", comment=comment)
+        # A person wrote it: not Auto-Submitted, so a customer's vacation notice may answer.
+        _send(ticket, "agent_reply", f"reply:{comment.pk}", automated=False, comment=comment)
 
 
 def ticket_solved(
@@ -78,6 +80,7 @@ def ticket_solved(
         ticket,
         "ticket_solved",
         f"solved:{ticket.solved_at.isoformat()}",
+        automated=comment is None,  # an agent's solving reply is a person's message
         comment=comment,
         automatic=automatic,
         closes_after=duration_words(current_tenant().solved_close_delay),
