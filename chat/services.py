@@ -13,7 +13,6 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -280,45 +279,6 @@ def message_post(
     raise Conflict("The chat changed as you wrote; please send it again.", code="busy")
 
 
-# A file is downloaded under its own name: one a browser or the desktop would open as a page or
-# run is refused even when its content is plain text (the text check alone lets a web page in).
-_OPENED_AS_PAGE_OR_RUN = (
-    *(".htm", ".html", ".xhtml", ".shtml", ".svg", ".svgz", ".mht", ".mhtml", ".hta"),
-    *(".js", ".vbs", ".bat", ".cmd", ".ps1", ".exe", ".scr", ".msi", ".lnk", ".jar"),
-)
-_PAGE_STARTS = (b"<!doctype html", b"<html", b"<svg", b"<script", b"<?xml")
-
-
-def _refuse_page_or_program(upload, content_type: str) -> None:
-    name = files.safe_name(upload.name)
-    page = name.lower().endswith(_OPENED_AS_PAGE_OR_RUN)
-    if not page and content_type == "text/plain":
-        upload.seek(0)
-        head = upload.read(1024)
-        upload.seek(0)
-        page = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(_PAGE_STARTS)
-    if page:
-        raise ValidationError(
-            f"“{name}” is a web page or a program, which chat does not carry: send a screenshot "
-            "(PNG, JPEG or WebP) or a text log instead."
-        )
-
-
-def _sniff_any(upload) -> str:
-    try:
-        content_type = files.sniff(upload, files.FileKind.IMAGES).content_type
-    except ValidationError:
-        try:
-            content_type = files.sniff(upload, files.FileKind.LOGS).content_type
-        except ValidationError:
-            raise ValidationError(
-                f"“{files.safe_name(upload.name)}” is not a PNG, JPEG or WebP image, a text log "
-                "or a zip archive (its content was checked, not its name)."
-            ) from None
-    _refuse_page_or_program(upload, content_type)
-    return content_type
-
-
 @transaction.atomic
 def file_post(*, chat: Chat, who: Participant, upload) -> ChatMessage:
     """A file in the chat, checked by the ticket attachment rules (type by content, size per
@@ -326,7 +286,7 @@ def file_post(*, chat: Chat, who: Participant, upload) -> ChatMessage:
     chat = _lock(chat)
     _check_can_write(chat, who)
     files.check_size(upload)
-    content_type = _sniff_any(upload)
+    content_type = files.sniff_any(upload)
     so_far = (
         Attachment.objects.filter(
             pk__in=ChatMessage.objects.filter(chat=chat, attachment__isnull=False).values(

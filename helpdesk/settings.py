@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "chat",  # live chat over websockets (Channels), transcripts that become tickets
     "helpcenter",  # categories, sections, articles, search, votes, ticket deflection
     "bugs",  # internal bug reports linked to tickets, the supported-version rule
+    "inbox",  # email as a way in: support addresses, the inbound webhook, IMAP mailboxes
     "demo",  # seed_demo and the bench_* commands: the top layer, imported by nothing
 ]
 

@@ -15,6 +15,7 @@ from desk import views as desk_views
 from escalations import views as escalation_views
 from helpcenter import urls as help_urls
 from helpdesk.views import favicon, healthz
+from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
 from tickets.agent import views as agent_views
@@ -65,6 +66,12 @@ agent_patterns = (
             name="settings_holiday_delete",
         ),
         path("settings/priorities/", desk_views.priorities, name="settings_priorities"),
+        path("settings/email/", inbox_views.email_settings, name="settings_email"),
+        path(
+            "settings/email/<id:pk>/",
+            inbox_views.address_update,
+            name="settings_email_address",
+        ),
         path("tickets/<id:number>/", agent_views.agent_ticket, name="ticket"),
         path("tickets/<id:number>/update/", agent_views.agent_ticket_update, name="ticket_update"),
         path(
@@ -98,9 +105,7 @@ urlpatterns = [
     path("accounts/time-zone/", account_views.time_zone_report, name="time_zone_report"),
     path("accounts/", include("allauth.urls")),
     path("survey/<str:token>/", survey_views.answer, name="survey"),
-    path(
-        "survey/<str:token>/unsubscribe/", survey_views.unsubscribe, name="survey_unsubscribe"
-    ),
+    path("survey/<str:token>/unsubscribe/", survey_views.unsubscribe, name="survey_unsubscribe"),
     path("api/v1/", include("helpdesk.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),

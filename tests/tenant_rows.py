@@ -9,6 +9,7 @@ from desk.models import BusinessHours, PriorityLevel, TenantHoliday
 from desk.priorities import Priority
 from escalations.models import EscalationAction, EscalationRequest
 from helpcenter.models import Article, ArticleVote, Category, Deflection, HelpCenter, Section
+from inbox.models import InboundEmail, SupportAddress
 from outbox.models import OutboxEmail
 from surveys.models import SurveyInvitation, SurveyOptOut
 from tenants.context import tenant_context
@@ -43,6 +44,19 @@ def _bug(world):
         membership=world.memberships["agent"],
         body=f"B bug comment {world.marker}",
     )
+
+
+def _inbox(world):
+    from inbox import ingest
+
+    if SupportAddress.objects.exists():
+        return
+    address = SupportAddress.objects.create(address=f"help-{world.marker}@example.com")
+    message = (
+        f"From: someone@example.org\r\nTo: {address.address}\r\nSubject: B email {world.marker}"
+        f"\r\nMessage-ID: <b-{world.marker}@example.org>\r\n\r\nB email body {world.marker}\r\n"
+    )
+    ingest.ingest(tenant=world.tenant, raw=message.encode(), address=address)
 
 
 def _business_hours(world):
@@ -173,6 +187,8 @@ MAKERS = {
     BugLink: lambda world: None,  # _bug makes these
     BugComment: lambda world: None,
     BugHistory: lambda world: None,
+    SupportAddress: _inbox,
+    InboundEmail: lambda world: None,  # _inbox receives one
 }
 
 

@@ -42,6 +42,7 @@ from tests.test_isolation_probe import (
     OBJECT_URLS,
     prepare_bug,
     prepare_help_center,
+    prepare_inbox,
     tenant_url_patterns,
 )
 
@@ -299,6 +300,7 @@ def fuzz_world(world):
     prepare_help_center(world)
     # A bug report filed from the fuzzed ticket (``world.bug``, as the probe's URL table reads).
     prepare_bug(world)
+    prepare_inbox(world)
 
 
 def fuzz_chats(world):

@@ -66,6 +66,8 @@ OBJECT_URLS = {
     "agent:bug": lambda b: {"pk": b.bug.pk},
     "agent:bug_unlink": lambda b: {"pk": b.bug.pk},
     "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
+    # Email: B's support address by id.
+    "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
 }
 
 
@@ -219,6 +221,7 @@ def bug_markers(world) -> list[str]:
         f"B bug steps {marker}",
         f"B bug comment {marker}",
         f"https://tracker.example.com/b-{marker}",
+        f"b-help-{marker}@example.com",
     ]
 
 
@@ -241,6 +244,16 @@ def prepare_bug(world_b):
         )
         services.bug_comment(report=report, body=f"B bug comment {marker}", **staff)
     world_b.bug = report
+
+
+def prepare_inbox(world_b):
+    from inbox.models import SupportAddress
+    from tenants.context import tenant_context
+
+    with tenant_context(world_b.tenant):
+        world_b.support_address = SupportAddress.objects.create(
+            address=f"b-help-{world_b.marker}@example.com"
+        )
 
 
 def _assert_no_markers(response, markers, context):
@@ -290,6 +303,7 @@ def prepare(world_a, world_b):
     _prepare_chat(world_b)
     prepare_help_center(world_b)
     prepare_bug(world_b)
+    prepare_inbox(world_b)
 
 
 def run_probe(world_a, world_b):

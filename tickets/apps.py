@@ -5,9 +5,9 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
-        # Connects anymail's inbound signal and the desk's support_clock_changed.
+        # Connects the desk's signals (support_clock_changed, current_version_changed).
         from desk import policy
-        from tickets import inbound, receivers  # noqa: F401
+        from tickets import receivers  # noqa: F401
         from tickets.models import TicketFormField
 
         # The public policy page lists what the ticket form asks (desk/ cannot import it).

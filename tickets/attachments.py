@@ -76,6 +76,47 @@ def sniff(upload, kind: str) -> Sniffed:
     raise ValidationError(f"Files of kind {kind!r} are not accepted.")
 
 
+# A file is downloaded under its own name: one a browser or the desktop would open as a page or
+# run is refused even when its content is plain text (the text check alone lets a web page in).
+_OPENED_AS_PAGE_OR_RUN = (
+    *(".htm", ".html", ".xhtml", ".shtml", ".svg", ".svgz", ".mht", ".mhtml", ".hta"),
+    *(".js", ".vbs", ".bat", ".cmd", ".ps1", ".exe", ".scr", ".msi", ".lnk", ".jar"),
+)
+_PAGE_STARTS = (b"<!doctype html", b"<html", b"<svg", b"<script", b"<?xml")
+
+
+def _refuse_page_or_program(upload, content_type: str) -> None:
+    name = safe_name(upload.name)
+    page = name.lower().endswith(_OPENED_AS_PAGE_OR_RUN)
+    if not page and content_type == "text/plain":
+        upload.seek(0)
+        head = upload.read(1024)
+        upload.seek(0)
+        page = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(_PAGE_STARTS)
+    if page:
+        raise ValidationError(
+            f"“{name}” is a web page or a program, which is not accepted: send a screenshot "
+            "(PNG, JPEG or WebP) or a text log instead."
+        )
+
+
+def sniff_any(upload) -> str:
+    """A file that comes without a form field saying what it must be (a chat's, an email's):
+    an image or a text log or archive, by content, and never a web page or a program."""
+    try:
+        content_type = sniff(upload, FileKind.IMAGES).content_type
+    except ValidationError:
+        try:
+            content_type = sniff(upload, FileKind.LOGS).content_type
+        except ValidationError:
+            raise ValidationError(
+                f"“{safe_name(upload.name)}” is not a PNG, JPEG or WebP image, a text log "
+                "or a zip archive (its content was checked, not its name)."
+            ) from None
+    _refuse_page_or_program(upload, content_type)
+    return content_type
+
+
 def check_size(upload) -> None:
     limit = settings.ATTACHMENT_MAX_FILE_BYTES
     if upload.size > limit:

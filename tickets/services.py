@@ -250,6 +250,35 @@ def ticket_reply(
     return ticket
 
 
+@transaction.atomic
+def ticket_email_note(*, ticket: Ticket, sender: str, body: str, uploads=()) -> Ticket:
+    """An email about the ticket from an address that is neither its requester's nor staff's:
+    kept as an internal note for an agent to read and, if genuine, answer. Never public, never
+    emailed, the status unchanged (a forged From cannot speak for the customer)."""
+    if not body.strip():
+        raise InvalidInput("Write a message first.")
+    ticket = _lock(ticket)
+    if ticket.status == Status.CLOSED:
+        raise InvalidTransition(f"Ticket #{ticket.number} is closed.")
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author=None,
+        author_email=sender,
+        is_public=False,
+        body=body,
+        body_html=render(body),
+    )
+    _attach(ticket, comment, uploads, [])
+    lifecycle.record(
+        ticket,
+        TicketEvent.Kind.NOTED,
+        actor_kind=Actor.AUTOMATION,
+        data={"comment": comment.pk, "via": "email", "from": sender},
+    )
+    ticket.save(update_fields=["updated_at"])
+    return ticket
+
+
 VERSION_REFLAG_BATCH = 2000
 
 
