@@ -344,6 +344,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.purge_staged_attachments",
         "schedule": crontab(minute=40),
     },
+    # Every minute: import new mail from the tenants' own mailboxes (IMAP).
+    "poll-mailboxes": {"task": "inbox.tasks.poll_mailboxes", "schedule": 60},
     # Every minute: waiting chats nobody took become missed; silent chats in progress end.
     "sweep-chats": {"task": "chat.tasks.sweep_chats", "schedule": 60},
     # Daily at 03:17 UTC: remove expired sessions so the session table does not grow forever.

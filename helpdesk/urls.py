@@ -72,6 +72,11 @@ agent_patterns = (
             inbox_views.address_update,
             name="settings_email_address",
         ),
+        path(
+            "settings/email/<id:pk>/mailbox/",
+            inbox_views.mailbox_settings,
+            name="settings_email_mailbox",
+        ),
         path("tickets/<id:number>/", agent_views.agent_ticket, name="ticket"),
         path("tickets/<id:number>/update/", agent_views.agent_ticket_update, name="ticket_update"),
         path(

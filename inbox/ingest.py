@@ -333,10 +333,19 @@ def _sender_identity(sender: str):
     return user, membership
 
 
-def ingest(*, tenant: Tenant, raw: bytes, address: SupportAddress | None, via="webhook"):
+def ingest(
+    *,
+    tenant: Tenant,
+    raw: bytes,
+    address: SupportAddress | None,
+    via="webhook",
+    fallback_id: str = "",
+):
     """Import one email for ``tenant``; returns its InboundEmail row (None when this message
-    was imported before)."""
+    was imported before). ``fallback_id`` stands in for a missing Message-ID (an IMAP poller
+    passes its mailbox, UIDVALIDITY and UID) so such a message is still imported once."""
     email = parse(raw)
+    email.message_id = email.message_id or fallback_id[:255]
     with tenant_context(tenant):
         if email.message_id and InboundEmail.objects.filter(message_id=email.message_id).exists():
             return None

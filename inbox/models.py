@@ -58,3 +58,36 @@ class InboundEmail(TenantOwned):
         indexes = [
             models.Index(fields=["tenant", "sender", "created_at"], name="inbound_sender_time")
         ]
+
+
+class Mailbox(TenantOwned):
+    """A mailbox the tenant already has, polled over IMAP; its mail is ingested as if sent to
+    ``address``. The password is stored encrypted (``inbox.secrets``). ``last_uid`` (valid for
+    ``uid_validity``) is the last message imported, so nothing is imported twice or skipped."""
+
+    class AfterImport(models.TextChoices):
+        MOVE = "move", "Move it to another folder"
+        FLAG = "flag", "Mark it as read (and flag it) where it is"
+
+    address = models.OneToOneField(SupportAddress, on_delete=models.CASCADE, related_name="mailbox")
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(default=993)
+    use_ssl = models.BooleanField("Use TLS", default=True)
+    username = models.CharField(max_length=254)
+    password_encrypted = models.TextField()
+    folder = models.CharField(max_length=200, default="INBOX")
+    after_import = models.CharField(
+        max_length=8, choices=AfterImport.choices, default=AfterImport.FLAG
+    )
+    move_to = models.CharField(max_length=200, default="Helpdesk/Imported", blank=True)
+    enabled = models.BooleanField(default=True)
+    uid_validity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.username}@{self.host}/{self.folder}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, InvalidInput
-from inbox.models import SupportAddress
+from inbox import secrets
+from inbox.models import Mailbox, SupportAddress
 from tenants.context import cross_tenant
 
 
@@ -39,3 +40,40 @@ def address_update(*, address: SupportAddress, accept_unknown_senders: bool) -> 
 @transaction.atomic
 def address_remove(*, address: SupportAddress) -> None:
     address.delete()
+
+
+MAILBOX_FIELDS = frozenset(
+    {"host", "port", "use_ssl", "username", "folder", "after_import", "move_to", "enabled"}
+)
+
+
+@transaction.atomic
+def mailbox_save(*, address: SupportAddress, values: dict, password: str = "") -> Mailbox:
+    """Create or change the IMAP mailbox feeding ``address``. An empty ``password`` keeps the
+    stored one (required when there is none). Changing where to read starts the folder over
+    (what was imported already is recognised by its Message-ID)."""
+    unknown = set(values) - MAILBOX_FIELDS
+    if unknown:
+        raise InvalidInput(f"Not a mailbox setting: {', '.join(sorted(unknown))}.")
+    mailbox = Mailbox.objects.filter(address=address).first() or Mailbox(address=address)
+    if not password and not mailbox.password_encrypted:
+        raise InvalidInput("Enter the mailbox password.")
+    moved = any(
+        getattr(mailbox, name) != values.get(name, getattr(mailbox, name))
+        for name in ("host", "port", "username", "folder")
+    )
+    for name, value in values.items():
+        setattr(mailbox, name, value)
+    if password:
+        mailbox.password_encrypted = secrets.encrypt(password)
+    if moved and mailbox.pk:
+        mailbox.uid_validity, mailbox.last_uid = None, 0
+    # A changed setting deserves a prompt try, whatever the backoff said.
+    mailbox.failures, mailbox.next_poll_at = 0, None
+    mailbox.save()
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_remove(*, mailbox: Mailbox) -> None:
+    mailbox.delete()

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from inbox import services
-from inbox.models import InboundEmail, SupportAddress
+from inbox.models import InboundEmail, Mailbox, SupportAddress
 from tenants.access import admin_required
 
 RECENT = 50
@@ -42,7 +42,7 @@ def email_settings(request):
         {
             "section": "email",
             "form": form,
-            "addresses": SupportAddress.objects.all(),
+            "addresses": SupportAddress.objects.select_related("mailbox"),
             "recent": InboundEmail.objects.select_related("ticket").order_by("-created_at")[
                 :RECENT
             ],
@@ -63,3 +63,59 @@ def address_update(request, pk: int):
         services.address_update(address=address, accept_unknown_senders=accept)
         messages.success(request, f"{address.address} saved.")
     return redirect("agent:settings_email")
+
+
+class MailboxForm(forms.ModelForm):
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        max_length=500,
+        help_text="Stored encrypted. Leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = ["host", "port", "use_ssl", "username", "folder", "after_import", "move_to"]
+        fields += ["enabled"]
+        labels = {"host": "IMAP server", "move_to": "Folder to move imported mail to"}
+
+    def clean_host(self):
+        host = self.cleaned_data["host"].strip().lower()
+        if not all(ch.isascii() and (ch.isalnum() or ch in ".-") for ch in host):
+            raise forms.ValidationError("A host name such as imap.example.com.")
+        return host
+
+    def clean_port(self):
+        port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError("A port between 1 and 65535 (993 for IMAP over TLS).")
+        return port
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def mailbox_settings(request, pk: int):
+    address = get_object_or_404(SupportAddress.objects, pk=pk)
+    mailbox = Mailbox.objects.filter(address=address).first()
+    form = MailboxForm(request.POST or None, instance=mailbox)
+    if request.method == "POST" and request.POST.get("action") == "remove" and mailbox:
+        services.mailbox_remove(mailbox=mailbox)
+        messages.success(request, "Mailbox removed; nothing more is read from it.")
+        return redirect("agent:settings_email")
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in services.MAILBOX_FIELDS}
+        try:
+            services.mailbox_save(
+                address=address, values=values, password=form.cleaned_data["password"]
+            )
+        except DomainError as error:
+            form.add_error("password", str(error))
+        else:
+            messages.success(request, "Mailbox saved; it is read within a minute.")
+            return redirect("agent:settings_email")
+    return render(
+        request,
+        "settings/mailbox.html",
+        {"section": "email", "form": form, "address": address, "mailbox": mailbox},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -68,6 +68,7 @@ OBJECT_URLS = {
     "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
+    "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
 }
 
 

@@ -55,3 +55,49 @@ def test_only_admins_see_the_page_and_the_received_list(world_a):
     page = login_client(world_a.users["admin"], world_a.tenant).get("/agent/settings/email/")
     html = page.content.decode()
     assert "casey@example.net" in html and f"New ticket #{row.ticket.number}" in html
+
+
+def test_admins_connect_edit_and_remove_a_mailbox(world_a):
+    from inbox import secrets
+    from inbox.models import Mailbox
+
+    with tenant_context(world_a.tenant):
+        address = SupportAddress.objects.create(address="help@alpha-support.example")
+    admin = login_client(world_a.users["admin"], world_a.tenant)
+    url = f"/agent/settings/email/{address.pk}/mailbox/"
+    form = {
+        "host": "imap.example.com",
+        "port": "993",
+        "use_ssl": "on",
+        "username": "help",
+        "folder": "INBOX",
+        "after_import": "flag",
+        "move_to": "",
+        "enabled": "on",
+    }
+    missing = admin.post(url, form)
+    assert missing.status_code == 400 and "Enter the mailbox password." in missing.content.decode()
+    for name, bad in [("host", "imap example.com"), ("host", "imäp.example"), ("port", "70000")]:
+        assert admin.post(url, {**form, name: bad, "password": "s3cret"}).status_code == 400
+    assert admin.post(url, {**form, "password": "s3cret"}).status_code == 302
+    with tenant_context(world_a.tenant):
+        box = Mailbox.objects.get()
+    assert box.password_encrypted != "s3cret"
+    assert secrets.decrypt(box.password_encrypted) == "s3cret"
+    page = admin.get(url).content.decode()
+    assert "s3cret" not in page and box.password_encrypted not in page
+    # Saved again without a password: the stored one stays.
+    assert admin.post(url, {**form, "folder": "Support"}).status_code == 302
+    with tenant_context(world_a.tenant):
+        box = Mailbox.objects.get()
+    assert box.folder == "Support" and secrets.decrypt(box.password_encrypted) == "s3cret"
+    with tenant_context(world_a.tenant):
+        Mailbox.objects.update(failures=3, last_error="LoginError: b'AUTHENTICATIONFAILED'")
+    listing = admin.get("/agent/settings/email/").content.decode()
+    assert "failing" in listing
+    assert "3 failed attempts" in admin.get(url).content.decode()
+    assert admin.post(url, {"action": "remove"}).status_code == 302
+    with tenant_context(world_a.tenant):
+        assert not Mailbox.objects.exists()
+    agent = login_client(world_a.users["agent"], world_a.tenant)
+    assert agent.get(url).status_code == 403
