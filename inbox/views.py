@@ -98,6 +98,8 @@ def mailbox_settings(request, pk: int):
     address = get_object_or_404(SupportAddress.objects, pk=pk)
     mailbox = Mailbox.objects.filter(address=address).first()
     form = MailboxForm(request.POST or None, instance=mailbox)
+    if mailbox is None:
+        form.fields["password"].help_text = "Stored encrypted."
     if request.method == "POST" and request.POST.get("action") == "remove" and mailbox:
         services.mailbox_remove(mailbox=mailbox)
         messages.success(request, "Mailbox removed; nothing more is read from it.")

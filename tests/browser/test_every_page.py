@@ -22,6 +22,7 @@ from chat.selectors import Participant
 from demo.tenants import DEMO_PASSWORD as PASSWORD
 from desk.models import BusinessHours, TenantHoliday
 from escalations.services import escalation_request
+from inbox.models import SupportAddress
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tests.browser.conftest import ARTIFACTS
@@ -75,6 +76,8 @@ PAGES = {
             ("settings-hours", "/agent/settings/hours/"),
             ("settings-holidays", "/agent/settings/holidays/"),
             ("settings-priorities", "/agent/settings/priorities/"),
+            ("settings-email", "/agent/settings/email/"),
+            ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
         ],
     ),
 }
@@ -104,7 +107,13 @@ def demo_desk(transactional_db, settings):
         )
         # The demo's fixed report: customers to tell, notes and history on one page.
         bug = BugReport.objects.get(status="fixed")
-    return {"ticket": ticket.number, "escalation": request.pk, "bug": bug.pk}
+        address = SupportAddress.objects.get()
+    return {
+        "ticket": ticket.number,
+        "escalation": request.pk,
+        "bug": bug.pk,
+        "address": address.pk,
+    }
 
 
 def _fits(page):

@@ -20,6 +20,7 @@ from demo.bugs import seed_bug_reports
 from demo.chats import seed_past_chats
 from demo.clock import shift_back
 from demo.help_articles import seed_help_center
+from demo.inbox import seed_email_channel
 from demo.tenants import (
     DEMO_ORGANIZATIONS,
     DEMO_PASSWORD,
@@ -76,6 +77,7 @@ class Command(BaseCommand):
                         seed_past_chats()
                         seed_help_center()
                         seed_bug_reports()
+                        seed_email_channel()
         if options["tickets"]:
             self._volume(tenants[0], options["tickets"])
         if not options["quiet_logins"]:
