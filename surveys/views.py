@@ -39,13 +39,10 @@ class AnswerForm(forms.Form):
             del self.fields["reason"]
 
 
-@csrf_exempt  # RFC 8058: the mail client POSTs with no cookie; the signed token is the key
-@require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
-    """The survey email's List-Unsubscribe target: a POST (one click in the mail client, or the
-    button on this page) opts the address out of surveys; a GET only asks."""
+def _invitation(request, token: str):
+    """(invitation, purpose) for a survey link, or the page that says what is wrong with it."""
     try:
-        invitation, purpose = services.invitation_for_token(token)
+        return services.invitation_for_token(token)
     except services.SurveyLinkError as error:
         return render(
             request,
@@ -53,6 +50,17 @@ def unsubscribe(request, token: str):
             {"message": str(error)},
             status=410 if error.expired else 400,
         )
+
+
+@csrf_exempt  # RFC 8058: the mail client POSTs with no cookie; the signed token is the key
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """The survey email's List-Unsubscribe target: a POST (one click in the mail client, or the
+    button on this page) opts the address out of surveys; a GET only asks."""
+    found = _invitation(request, token)
+    if not isinstance(found, tuple):
+        return found
+    invitation, purpose = found
     if purpose != "opt-out":
         raise Http404
     if request.method == "POST":
@@ -63,15 +71,10 @@ def unsubscribe(request, token: str):
 
 @require_http_methods(["GET", "POST"])
 def answer(request, token: str):
-    try:
-        invitation, purpose = services.invitation_for_token(token)
-    except services.SurveyLinkError as error:
-        return render(
-            request,
-            "surveys/link_problem.html",
-            {"message": str(error)},
-            status=410 if error.expired else 400,
-        )
+    found = _invitation(request, token)
+    if not isinstance(found, tuple):
+        return found
+    invitation, purpose = found
     if purpose == "opt-out":
         if request.method == "POST":
             services.survey_opt_out(email=invitation.recipient)

@@ -4,7 +4,6 @@ is emailed; files follow the ticket attachment rules, over HTTP too."""
 from __future__ import annotations
 
 import io
-import threading
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -16,7 +15,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from PIL import Image
 
@@ -42,6 +40,7 @@ from tests.chat.helpers import (
     session_cookie,
     start_chat,
 )
+from tests.concurrency import at_once
 from tests.conftest import login_client
 from tickets.lifecycle import InvalidTransition
 from tickets.models import Attachment, Ticket
@@ -178,7 +177,7 @@ def test_the_same_message_on_two_sockets_at_once_is_stored_once():
 
         return call
 
-    errors = _at_once([resend(n) for n in range(rounds) for _copy in range(3)])
+    errors = at_once([resend(n) for n in range(rounds) for _copy in range(3)])
     assert not errors, errors
     with tenant_context(tenant):
         stored = list(ChatMessage.objects.filter(chat=chat).order_by("seq"))
@@ -192,29 +191,6 @@ def test_the_same_message_on_two_sockets_at_once_is_stored_once():
             False,
             True,
         ]
-
-
-def _at_once(calls):
-    """Run every call in its own thread (its own database connection), released together;
-    returns the errors."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            call()
-        except Exception as error:  # reported by the caller's assertion
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
 
 
 # --- A chat becomes a ticket -----------------------------------------------------------------

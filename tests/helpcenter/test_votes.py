@@ -3,11 +3,9 @@ cookie), changeable, counted exactly, shown as "N out of M found this helpful" o
 page and at the end of the support policy."""
 
 import re
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client, RequestFactory
 
 from helpcenter import readers, selectors, services
@@ -15,6 +13,7 @@ from helpcenter.models import Article, ArticleVote
 from tenants.context import tenant_context
 from tenants.models import Membership
 from tenants.services import tenant_create
+from tests.concurrency import at_once
 from tests.conftest import login_client
 from tests.helpcenter.public_helpers import article, browser, page, structure
 
@@ -204,29 +203,6 @@ def test_the_policy_article_is_saved_by_its_first_vote_only(world_a):
 # --- Concurrency (PostgreSQL) ----------------------------------------------------------------
 
 
-def _at_once(calls):
-    """Run every call in its own thread (so its own database connection), all released
-    together; returns the errors."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            call()
-        except Exception as error:  # reported by the caller's assertion
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_votes_on_one_article_stay_exact_with_one_row_per_voter():
@@ -259,7 +235,7 @@ def test_concurrent_votes_on_one_article_stay_exact_with_one_row_per_voter():
     calls = [browser_vote(k, h) for k, h in browsers] * 2 + [
         member_vote(n % 2 == 0) for n in range(6)
     ]
-    errors = _at_once(calls)
+    errors = at_once(calls)
     assert not errors, errors
     with tenant_context(tenant):
         voters = list(ArticleVote.objects.filter(article=target).values_list("voter", flat=True))
@@ -286,7 +262,7 @@ def test_concurrent_first_votes_on_the_support_policy_make_one_policy_article():
 
         return call
 
-    errors = _at_once([first_vote(n) for n in range(8)])
+    errors = at_once([first_vote(n) for n in range(8)])
     assert not errors, errors
     with tenant_context(tenant):
         (policy,) = Article.objects.filter(kind=Article.Kind.POLICY)
