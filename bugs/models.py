@@ -118,6 +118,9 @@ class BugComment(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["tenant", "report", "created_at"], name="bugcomment_report")
+        ]
 
 
 class BugHistory(TenantOwned):
@@ -132,3 +135,6 @@ class BugHistory(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["tenant", "report", "created_at"], name="bughistory_report")
+        ]

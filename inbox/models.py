@@ -25,6 +25,7 @@ class SupportAddress(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["address"]
+        indexes = [models.Index(fields=["tenant", "address"], name="supportaddress_tenant")]
 
     def __str__(self):
         return self.address
@@ -56,7 +57,9 @@ class InboundEmail(TenantOwned):
             )
         ]
         indexes = [
-            models.Index(fields=["tenant", "sender", "created_at"], name="inbound_sender_time")
+            # The per-sender rate limit, and the settings page's latest emails.
+            models.Index(fields=["tenant", "sender", "created_at"], name="inbound_sender_time"),
+            models.Index(fields=["tenant", "created_at"], name="inbound_time"),
         ]
 
 
@@ -88,6 +91,9 @@ class Mailbox(TenantOwned):
     last_error = models.CharField(max_length=500, blank=True)
     failures = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        indexes = [models.Index(fields=["tenant", "address"], name="mailbox_tenant")]
 
     def __str__(self):
         return f"{self.username}@{self.host}/{self.folder}"
