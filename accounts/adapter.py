@@ -1,4 +1,7 @@
+import hashlib
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.cache import cache
 from django.urls import reverse
 
 from tenants.context import current_tenant_or_none
@@ -18,9 +21,47 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("portal:join")
         return super().get_login_redirect_url(request)
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The "key" of the login_failed limit: the account *and* the client address (the
+        latter from X-Forwarded-For only behind trusted proxies), so an attacker's failures
+        lock out the attacker's address, never the owner signing in from theirs."""
+        login = _login_of(credentials)
+        address = self.get_client_ip(request)
+        return f"{login}|{address}|{login_generation(login)}"
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # A completed password reset forgets the failures from every address.
+        login_unlock(_login_of(credentials))
+
     def get_from_email(self):
         tenant = current_tenant_or_none()
         from_email = super().get_from_email()
         if tenant is not None:
             return f"{tenant.name} <{tenant.support_email or from_email}>"
         return from_email
+
+
+# Failed sign-ins are counted per account and client address together; an admin's unlock (or a
+# password reset) moves the account to a new generation, which starts every count afresh.
+_GENERATION = "accounts:login-generation:{}"
+
+
+def _login_of(credentials: dict) -> str:
+    return str(credentials.get("email", credentials.get("username", ""))).strip().lower()
+
+
+def login_generation(login: str) -> int:
+    return cache.get(_GENERATION.format(_digest(login)), 0)
+
+
+def login_unlock(login: str) -> None:
+    """Forget every failed sign-in counted against ``login``, from every address."""
+    key = _GENERATION.format(_digest(login.strip().lower()))
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=None)
+
+
+def _digest(login: str) -> str:
+    return hashlib.sha256(login.encode()).hexdigest()

@@ -1,18 +1,22 @@
-"""A person's own account on a tenant's host: their profile page, and the small endpoint the
-browser reports its time zone to (static/js/time-zone.js)."""
+"""A person's own account on a tenant's host: their profile page, the small endpoint the
+browser reports its time zone to (static/js/time-zone.js), and an admin lifting a member's
+sign-in lockout."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
+from accounts.adapter import login_unlock
 from accounts.forms import ProfileForm
 from accounts.middleware import remember_browser_zone
 from core.time_zones import MAX_ZONE_CHARS, is_known_zone
+from tenants.access import admin_required
+from tenants.models import Membership
 
 
 @login_required
@@ -58,3 +62,16 @@ def time_zone_report(request):
     response = JsonResponse({"time_zone": zone, "stored": stored})
     remember_browser_zone(response, zone)
     return response
+
+
+@admin_required
+@require_POST
+def member_unlock(request, pk: int):
+    """A tenant admin lifts the sign-in lockout of one of this helpdesk's members (every address
+    of theirs, from every client address)."""
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+    for address in membership.user.emailaddress_set.values_list("email", flat=True):
+        login_unlock(address)
+    login_unlock(membership.user.email)
+    messages.success(request, f"Sign-in unlocked for {membership.user.email}.")
+    return redirect("agent:people")

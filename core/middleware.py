@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 
 from core.inputs import has_nul
 
@@ -68,3 +69,18 @@ class RejectUnstorableHeadersMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class ApiNoStoreMiddleware:
+    """API answers are never stored by a browser or a shared cache: they carry a person's
+    tickets (``Cache-Control: no-store, private``), whatever the view set."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            patch_cache_control(response, no_store=True, private=True)
+            response.headers.pop("Expires", None)
+        return response

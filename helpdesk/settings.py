@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "core.middleware.RejectUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # API responses carry people's tickets: never stored by browsers or shared caches.
+    "core.middleware.ApiNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -219,6 +221,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 # allauth's defaults throttle failed logins, signups and reset mails per IP and per account; we
 # keep them on and say so, so nobody "simplifies" them away.
+# A failed sign-in counts per client address (10 a minute) and per account *and* address
+# together (5 in 5 minutes, accounts.adapter): failures from an attacker's address never lock
+# the owner out from theirs.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -246,7 +251,17 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", default=False):
+# How many proxies in front of the app add to X-Forwarded-For (``true`` means one). Only then
+# are X-Forwarded-Proto and the client address of X-Forwarded-For believed; the address is the
+# entry that many from the right (what a client writes further left is ignored), so the
+# sign-in limits count each real client, not the proxy, and a client cannot pick its own.
+_proxy_raw = env.str("BEHIND_TLS_PROXY", default="").strip().lower()
+if _proxy_raw.isdigit():
+    TRUSTED_PROXIES = int(_proxy_raw)
+else:
+    TRUSTED_PROXIES = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXIES
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -51,6 +51,7 @@ agent_patterns = (
         path("views/", agent_views.saved_view_create, name="view_create"),
         path("views/<id:pk>/delete/", agent_views.saved_view_delete, name="view_delete"),
         path("people/", tenant_views.people, name="people"),
+        path("people/<id:pk>/unlock/", account_views.member_unlock, name="member_unlock"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
         path("escalations/", escalation_views.review_queue, name="escalations"),

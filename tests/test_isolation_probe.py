@@ -31,6 +31,7 @@ METHODS = ["get", "post", "put", "patch", "delete"]
 # whose number A does not have (see ``prepare``).
 OBJECT_URLS = {
     "agent:organization": lambda b: {"pk": b.organization.pk},
+    "agent:member_unlock": lambda b: {"pk": b.memberships["agent"].pk},
     "agent:ticket": lambda b: {"number": b.only_ticket.number},
     "agent:ticket_update": lambda b: {"number": b.only_ticket.number},
     "portal:ticket": lambda b: {"number": b.only_ticket.number},
