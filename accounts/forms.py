@@ -1,9 +1,13 @@
-"""The person's own profile: the name others see and the zone pages show times in."""
+"""The person's own profile (the name others see and the zone pages show times in), and the
+signup form allauth uses."""
 
 from __future__ import annotations
 
+from allauth.account import forms as allauth_forms
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.utils.crypto import get_random_string
 
 from core.time_zones import TimeZoneField
 
@@ -30,3 +34,16 @@ class ProfileForm(forms.Form):
         if not name.isprintable():
             raise ValidationError("Use letters, digits, spaces and punctuation only.")
         return name
+
+
+class SignupForm(allauth_forms.SignupForm):
+    """allauth's signup, answering in the same time whether or not the address has an account.
+
+    For an address that has one, allauth creates nothing (it emails "you already have an
+    account" instead) and so skips the password hashing a new account costs: the faster answer
+    told anyone which addresses have accounts. A throwaway password is hashed instead."""
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            make_password(get_random_string(32))
+        return super().try_save(request)

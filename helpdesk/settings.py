@@ -218,6 +218,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PREVENT_ENUMERATION = True
+# Signup answers in the same time for an address with an account as for a new one.
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 # allauth's defaults throttle failed logins, signups and reset mails per IP and per account; we
 # keep them on and say so, so nobody "simplifies" them away.

@@ -113,3 +113,26 @@ def test_api_answers_are_never_stored(world_a):
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     page = customer.get("/tickets/")
     assert "no-store" not in page.get("Cache-Control", "")
+
+
+def test_signup_for_an_existing_address_answers_alike_and_pays_the_same_hash(world_a, monkeypatch):
+    import accounts.forms
+
+    hashed = []
+    real = accounts.forms.make_password
+    monkeypatch.setattr(accounts.forms, "make_password", lambda raw: hashed.append(1) or real(raw))
+
+    def signup(email):
+        client = Client(HTTP_HOST=world_a.host)
+        data = {
+            "email": email,
+            "password1": "Very-long-pass-123",
+            "password2": "Very-long-pass-123",
+        }
+        return client.post("/accounts/signup/", data)
+
+    existing = signup(world_a.users["customer"].email)
+    new = signup("someone-new@example.org")
+    assert (existing.status_code, existing["Location"]) == (new.status_code, new["Location"])
+    assert existing.content == new.content
+    assert hashed == [1]  # the existing address paid for a hash, as the new account did
