@@ -1,10 +1,11 @@
 from allauth.account.signals import user_signed_up
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from accounts.middleware import COOKIE as TIME_ZONE_COOKIE
 from accounts.services import user_time_zone_prefill
 from core.time_zones import is_known_zone
+from tenants import audit
 from tenants.middleware import SESSION_TENANT_KEY, session_scope
 from tenants.models import Membership
 from tenants.services import membership_join
@@ -43,3 +44,19 @@ def keep_the_browsers_time_zone(sender, request, user, **kwargs):
     zone = request.COOKIES.get(TIME_ZONE_COOKIE) if request is not None else None
     if not user.time_zone and is_known_zone(zone):
         user_time_zone_prefill(user=user, time_zone=zone)
+
+
+@receiver(user_logged_in)
+def audit_sign_in(sender, request, user, **kwargs):
+    if request is not None and getattr(request, "tenant", None) is not None:
+        audit.record(audit.Action.SIGN_IN, actor=user, tenant=request.tenant)
+
+
+@receiver(user_login_failed)
+def audit_sign_in_failure(sender, credentials, request=None, **kwargs):
+    """A wrong password (or unknown address) on this helpdesk's host: the address typed is
+    kept, never the password (Django strips it from ``credentials``)."""
+    if request is None or getattr(request, "tenant", None) is None:
+        return
+    typed = str(credentials.get("email") or credentials.get("username") or "")
+    audit.record(audit.Action.SIGN_IN_FAILED, actor_email=typed, tenant=request.tenant)

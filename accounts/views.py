@@ -15,6 +15,7 @@ from accounts.adapter import login_unlock
 from accounts.forms import ProfileForm
 from accounts.middleware import remember_browser_zone
 from core.time_zones import MAX_ZONE_CHARS, is_known_zone
+from tenants import audit
 from tenants.access import admin_required
 from tenants.models import Membership
 
@@ -73,5 +74,6 @@ def member_unlock(request, pk: int):
     for address in membership.user.emailaddress_set.values_list("email", flat=True):
         login_unlock(address)
     login_unlock(membership.user.email)
+    audit.record(audit.Action.MEMBER_UNLOCKED, target=membership.user.email)
     messages.success(request, f"Sign-in unlocked for {membership.user.email}.")
     return redirect("agent:people")

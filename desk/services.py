@@ -9,6 +9,7 @@ from core.errors import InvalidInput
 from desk.models import BusinessHours, PriorityLevel, SlaUnit, TenantHoliday
 from desk.priorities import Priority
 from desk.signals import current_version_changed, support_clock_changed
+from tenants import audit
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_create
@@ -121,12 +122,19 @@ def tenant_settings_update(*, tenant: Tenant, settings: dict) -> Tenant:
         "current_app_version" in settings
         and settings["current_app_version"] != tenant.current_app_version
     )
+    changed = {
+        name: {"from": str(getattr(tenant, name)), "to": str(value)}
+        for name, value in settings.items()
+        if getattr(tenant, name) != value
+    }
     for name, value in settings.items():
         setattr(tenant, name, value)
     tenant.full_clean()
     tenant.save()
     if clock_changed:
         _sla_inputs_changed()
+    if changed:
+        audit.record(audit.Action.SETTINGS_CHANGED, target="General settings", detail=changed)
     if version_changed:
         # Same transaction: the flags move with the version, or neither does.
         current_version_changed.send(
@@ -141,12 +149,18 @@ def business_hours_replace(*, intervals: list[tuple[int, time, time]]) -> None:
     for weekday, opens, closes in intervals:
         BusinessHours.objects.create(weekday=weekday, opens=opens, closes=closes)
     _sla_inputs_changed()
+    audit.record(
+        audit.Action.SETTINGS_CHANGED,
+        target="Business hours",
+        detail={"hours": [f"{d} {o:%H:%M}-{c:%H:%M}" for d, o, c in intervals]},
+    )
 
 
 @transaction.atomic
 def holiday_add(*, date, name: str):
     holiday = TenantHoliday.objects.create(date=date, name=name)
     _sla_inputs_changed()
+    audit.record(audit.Action.SETTINGS_CHANGED, target=f"Holiday added: {date} {name}")
     return holiday
 
 
@@ -154,6 +168,9 @@ def holiday_add(*, date, name: str):
 def holiday_remove(*, holiday) -> None:
     holiday.delete()
     _sla_inputs_changed()
+    audit.record(
+        audit.Action.SETTINGS_CHANGED, target=f"Holiday removed: {holiday.date} {holiday.name}"
+    )
 
 
 @transaction.atomic
@@ -170,3 +187,8 @@ def priority_levels_update(*, levels: dict[str, dict]) -> None:
         level.full_clean()
         level.save()
     _sla_inputs_changed()
+    audit.record(
+        audit.Action.SETTINGS_CHANGED,
+        target="Priorities and SLA targets",
+        detail={priority: sorted(values) for priority, values in levels.items()},
+    )

@@ -119,6 +119,8 @@ MIDDLEWARE = [
     # Resolves the tenant from the host, opens the request's transaction with the tenant set for
     # the ORM and for PostgreSQL row-level security, and drops users who are not members.
     "tenants.middleware.TenantMiddleware",
+    # Who is acting and from where, for the audit log (tenants.audit).
+    "tenants.audit.AuditContextMiddleware",
     # The reader's time zone (their own, their browser's, else the tenant's) for every page.
     "accounts.middleware.ReaderTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -52,6 +52,7 @@ agent_patterns = (
         path("views/<id:pk>/delete/", agent_views.saved_view_delete, name="view_delete"),
         path("people/", tenant_views.people, name="people"),
         path("people/<id:pk>/unlock/", account_views.member_unlock, name="member_unlock"),
+        path("audit/", tenant_views.audit_log, name="audit"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
         path("escalations/", escalation_views.review_queue, name="escalations"),

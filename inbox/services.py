@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from core.errors import Conflict, InvalidInput
 from inbox import secrets
 from inbox.models import Mailbox, SupportAddress
+from tenants import audit
 from tenants.context import cross_tenant
 
 
@@ -23,23 +24,31 @@ def address_add(*, address: str, accept_unknown_senders: bool = True) -> Support
         raise Conflict("That address is already in use; choose another.")
     try:
         with transaction.atomic():
-            return SupportAddress.objects.create(
+            created = SupportAddress.objects.create(
                 address=address, accept_unknown_senders=accept_unknown_senders
             )
     except IntegrityError:
         raise Conflict("That address is already in use; choose another.") from None
+    audit.record(audit.Action.SETTINGS_CHANGED, target=f"Support address added: {address}")
+    return created
 
 
 @transaction.atomic
 def address_update(*, address: SupportAddress, accept_unknown_senders: bool) -> SupportAddress:
     address.accept_unknown_senders = accept_unknown_senders
     address.save(update_fields=["accept_unknown_senders", "updated_at"])
+    audit.record(
+        audit.Action.SETTINGS_CHANGED,
+        target=f"Support address {address.address}",
+        detail={"accept_unknown_senders": accept_unknown_senders},
+    )
     return address
 
 
 @transaction.atomic
 def address_remove(*, address: SupportAddress) -> None:
     address.delete()
+    audit.record(audit.Action.SETTINGS_CHANGED, target=f"Support address removed: {address}")
 
 
 MAILBOX_FIELDS = frozenset(
@@ -71,9 +80,15 @@ def mailbox_save(*, address: SupportAddress, values: dict, password: str = "") -
     # A changed setting deserves a prompt try, whatever the backoff said.
     mailbox.failures, mailbox.next_poll_at = 0, None
     mailbox.save()
+    audit.record(
+        audit.Action.SETTINGS_CHANGED,
+        target=f"Mailbox for {address.address}",
+        detail={**{k: str(v) for k, v in values.items()}, "password_changed": bool(password)},
+    )
     return mailbox
 
 
 @transaction.atomic
 def mailbox_remove(*, mailbox: Mailbox) -> None:
     mailbox.delete()
+    audit.record(audit.Action.SETTINGS_CHANGED, target=f"Mailbox removed: {mailbox}")

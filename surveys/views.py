@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from surveys import reports, services
 from surveys.models import SurveyInvitation
+from tenants import audit
 from tenants.access import manager_required
 from tenants.context import current_tenant
 
@@ -156,6 +157,11 @@ def csat_report(request):
     chosen = form.cleaned_data if request.GET else _default_range()
     data = reports.csat(chosen["start"], chosen["end"], chosen["period"])
     if request.GET.get("format") == "csv":
+        audit.record(
+            audit.Action.EXPORT,
+            target="Satisfaction report (CSV)",
+            detail={"start": str(chosen["start"]), "end": str(chosen["end"])},
+        )
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="csat.csv"'
         writer = csv.writer(response)

@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 
 from core.time_zones import is_known_zone
 from tenants.context import current_tenant_or_none, in_cross_tenant_context
-from tenants.managers import AllTenantsManager, TenantManager
+from tenants.managers import AllTenantsManager, TenantManager, TenantQuerySet
 
 # Host labels that can never be a tenant: they name the platform or common infrastructure.
 RESERVED_SLUGS = frozenset({"www", "admin", "api", "static", "media", "mail", "platform", "app"})
@@ -190,3 +190,62 @@ class Membership(TenantOwned):
     @property
     def is_manager_or_admin(self) -> bool:
         return self.role in (self.Role.MANAGER, self.Role.ADMIN)
+
+
+class AuditQuerySet(TenantQuerySet):
+    def update(self, **kwargs):
+        # The one change allowed: a deleted person's lines keep their email, lose the link.
+        if set(kwargs) <= {"actor", "actor_id"} and all(v is None for v in kwargs.values()):
+            return super().update(**kwargs)
+        raise TypeError("The audit log is append-only.")
+
+    def delete(self):
+        raise TypeError("The audit log is append-only.")
+
+
+class AuditEntry(TenantOwned):
+    """One line of a tenant's audit log: who did what, to what, when and from where.
+
+    Append-only: this model refuses updates and deletes, no page edits it, and on PostgreSQL a
+    trigger refuses UPDATE and DELETE on the table to the application's role (only a
+    deliberate purge, as removing a whole tenant, may delete: ``tenants.audit``).
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        MEMBER_JOINED = "member_joined", "Joined as a member"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        MEMBER_UNLOCKED = "member_unlocked", "Sign-in unlocked"
+        SETTINGS_CHANGED = "settings_changed", "Settings changed"
+        EXPORT = "export", "Data exported"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = TenantManager.from_queryset(AuditQuerySet)()
+
+    class Meta(TenantOwned.Meta):
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="audit_time"),
+            models.Index(fields=["tenant", "action", "created_at"], name="audit_action_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.actor_email or 'someone'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit log is append-only.")

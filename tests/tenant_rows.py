@@ -9,11 +9,12 @@ from desk.models import BusinessHours, PriorityLevel, TenantHoliday
 from desk.priorities import Priority
 from escalations.models import EscalationAction, EscalationRequest
 from helpcenter.models import Article, ArticleVote, Category, Deflection, HelpCenter, Section
-from inbox.models import InboundEmail, SupportAddress
+from inbox.models import InboundEmail, Mailbox, SupportAddress
 from outbox.models import OutboxEmail
 from surveys.models import SurveyInvitation, SurveyOptOut
+from tenants import audit
 from tenants.context import tenant_context
-from tenants.models import Membership, Organization
+from tenants.models import AuditEntry, Membership, Organization
 from tests.tenant_models import tenant_owned_models
 from tickets.models import (
     Attachment,
@@ -47,7 +48,7 @@ def _bug(world):
 
 
 def _inbox(world):
-    from inbox import ingest
+    from inbox import ingest, secrets
 
     if SupportAddress.objects.exists():
         return
@@ -57,6 +58,12 @@ def _inbox(world):
         f"\r\nMessage-ID: <b-{world.marker}@example.org>\r\n\r\nB email body {world.marker}\r\n"
     )
     ingest.ingest(tenant=world.tenant, raw=message.encode(), address=address)
+    Mailbox.objects.create(
+        address=address,
+        host="imap.example.com",
+        username=f"b-{world.marker}",
+        password_encrypted=secrets.encrypt("not a real password"),
+    )
 
 
 def _business_hours(world):
@@ -189,6 +196,8 @@ MAKERS = {
     BugHistory: lambda world: None,
     SupportAddress: _inbox,
     InboundEmail: lambda world: None,  # _inbox receives one
+    Mailbox: lambda world: None,  # _inbox connects one
+    AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
 }
 
 

@@ -78,6 +78,7 @@ PAGES = {
             ("settings-priorities", "/agent/settings/priorities/"),
             ("settings-email", "/agent/settings/email/"),
             ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
+            ("audit-log", "/agent/audit/"),
         ],
     ),
 }

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from demo.bulk import create_due_tickets
 from outbox.models import OutboxEmail
+from tenants import audit
 from tenants.context import cross_tenant, tenant_context
 from tenants.models import Tenant
 from tenants.registry import tenant_owned_models
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         load every ticket into memory). The tables come from the app registry, so a table added
         later (survey invitations were once missed here) is cleaned up without being named.
         """
-        with cross_tenant():
+        with cross_tenant(), audit.purge():
             for model in _delete_order(tenant_owned_models()):
                 queryset = model.all_tenants.filter(tenant=tenant)
                 queryset._raw_delete(queryset.db)

@@ -67,6 +67,7 @@ from chat import services as chat_services
 from chat.ws import VISITOR_KEY
 from demo.management.commands.bench_automations import _delete_order
 from desk.services import desk_create
+from tenants import audit
 from tenants.context import cross_tenant, tenant_context
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.models import Membership, Tenant
@@ -290,7 +291,7 @@ class _Fixture:
         store = import_module(settings.SESSION_ENGINE).SessionStore
         for key in self.session_keys:
             store(session_key=key).delete()
-        with cross_tenant():
+        with cross_tenant(), audit.purge():
             for model in _delete_order(tenant_owned_models()):
                 queryset = model.all_tenants.filter(tenant=self.tenant)
                 queryset._raw_delete(queryset.db)
