@@ -31,7 +31,7 @@ from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS, ticket_number_in
 from inbox.models import InboundEmail, SupportAddress
 from outbox.models import OutboxEmail
-from tenants.context import tenant_context
+from tenants.context import current_tenant, tenant_context
 from tenants.models import Membership, Tenant
 from tickets import attachments as files
 from tickets import services
@@ -290,12 +290,13 @@ def _uploads(email: Email) -> tuple[list, list[str]]:
     return uploads, notes
 
 
-def _body(email: Email, notes: list[str]) -> str:
+def _body(email: Email, notes: list[str], *, original_kept: bool) -> str:
     body = trim(email.text, email.subject) or "(The email had no text.)"
     if notes:
         body += "\n\n" + "\n".join(f"[Not attached: {note}]" for note in notes)
     if len(body) > MAX_BODY_CHARS:
-        note = "\n\n[This email was longer than a message can be; all of it is in message.eml.]"
+        rest = "all of it is in message.eml" if original_kept else "the rest was cut"
+        note = f"\n\n[This email was longer than a message can be; {rest}.]"
         body = body[: MAX_BODY_CHARS - len(note)] + note
     return body
 
@@ -316,11 +317,24 @@ def _record(email: Email, outcome: str, reason: str = "", ticket=None, via="webh
 
 
 def _flag_bounce(email: Email) -> None:
+    """Flag the failed address, only when the report is about an email we sent it (its
+    Message-ID is one of this tenant's outbox rows, to that very address): anyone can write a
+    "delivery failed" email naming someone else."""
     failed = bounced_recipient(email)
-    if failed:
-        get_user_model().objects.filter(email__iexact=failed, email_bounced_at__isnull=True).update(
-            email_bounced_at=timezone.now()
-        )
+    if not failed:
+        return
+    ours = re.findall(rb"<outbox-(\d+)-(\d+)@([^<>\s]+)>", email.raw)
+    tenant_id = current_tenant().pk
+    sent = [
+        int(pk)
+        for tenant, pk, domain in ours
+        if int(tenant) == tenant_id and domain.decode("ascii", "replace") == settings.BASE_DOMAIN
+    ]
+    if not OutboxEmail.objects.filter(pk__in=sent, recipient__iexact=failed).exists():
+        return
+    get_user_model().objects.filter(email__iexact=failed, email_bounced_at__isnull=True).update(
+        email_bounced_at=timezone.now()
+    )
 
 
 def _sender_identity(sender: str):
@@ -371,7 +385,7 @@ def _ingest(tenant: Tenant, email: Email, address, via: str) -> InboundEmail:
     user, membership = _sender_identity(email.sender)
     ticket = thread(email, tenant)
     uploads, notes = _uploads(email)
-    body = _body(email, notes)
+    body = _body(email, notes, original_kept=any(key == "email" for key, *_ in uploads))
     try:
         if ticket is not None:
             return _answer(email, ticket, user, membership, body, uploads, via)

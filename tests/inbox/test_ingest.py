@@ -152,9 +152,22 @@ def test_auto_replies_and_bulk_mail_open_nothing(desk):
     assert len(tickets(desk)) == before
 
 
-def test_a_bounce_flags_the_failed_address_and_opens_nothing(desk):
+def test_a_bounce_of_our_email_flags_the_failed_address_and_opens_nothing(desk):
     gone = get_user_model().objects.create_user(email="gone@example.net", password="x" * 20)
-    row = receive(desk, raw("bounce.eml"))
+    # Anyone can write a delivery report naming someone: without our email in it, nothing.
+    forged = receive(desk, raw("bounce.eml"))
+    assert (forged.outcome, forged.reason) == ("ignored", "bounce")
+    gone.refresh_from_db()
+    assert gone.email_bounced_at is None
+    # The report of an email we really sent to that address flags it.
+    ticket = desk.submit(role=None, email="gone@example.net")
+    with tenant_context(desk.tenant):
+        ours = OutboxEmail.objects.get(ticket=ticket, template="ticket_received")
+    our_id = f"<outbox-{desk.tenant.pk}-{ours.pk}@{settings.BASE_DOMAIN}>"
+    headers = f"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {our_id}\r\n\r\n"
+    report = raw("bounce.eml").replace(b"<bounce-0007@", b"<bounce-0008@")
+    report = report.replace(b"--b--", headers.encode() + b"--b--")
+    row = receive(desk, report)
     assert (row.outcome, row.reason) == ("ignored", "bounce")
     gone.refresh_from_db()
     assert gone.email_bounced_at is not None
@@ -301,3 +314,18 @@ def test_agents_see_the_channel_on_the_queue_and_the_ticket(desk):
     assert 'class="channel channel-email"' in queue and 'class="channel channel-web"' in queue
     page = agent.get(f"/agent/tickets/{ticket.number}/").content.decode()
     assert "via Email" in page
+
+
+def test_a_body_past_the_limit_is_cut_with_the_whole_text_in_the_original(desk):
+    from core.inputs import MAX_BODY_CHARS
+
+    text = "Log follows\x00\n" + "line of a very long pasted log\n" * 3000
+    ticket = receive(desk, compose(subject="Long log", body=text)).ticket
+    body = first_message(desk, ticket).body
+    assert len(body) == MAX_BODY_CHARS and "\x00" not in body
+    assert body.startswith("Log follows\ufffd\n")
+    assert body.endswith("all of it is in message.eml.]")
+    with tenant_context(desk.tenant):
+        original = ticket.attachments.get(original_name="message.eml")
+        kept = original.file.read()
+    assert b"line of a very long pasted log" in kept and len(kept) > MAX_BODY_CHARS
