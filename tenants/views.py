@@ -1,7 +1,7 @@
 import csv
 import json
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.paginator import Paginator
@@ -46,6 +46,18 @@ class AuditFilterForm(forms.Form):
     who = forms.CharField(required=False, max_length=254, label="Who")
     start = forms.DateField(required=False, label="From")
     end = forms.DateField(required=False, label="To")
+
+    def _day(self, name):
+        day = self.cleaned_data[name]
+        if day is not None and not date(2000, 1, 1) <= day <= date(2999, 12, 31):
+            raise forms.ValidationError("Choose a date between the years 2000 and 2999.")
+        return day
+
+    def clean_start(self):
+        return self._day("start")
+
+    def clean_end(self):
+        return self._day("end")
 
 
 AUDIT_PAGE = 50

@@ -89,6 +89,9 @@ def test_admins_read_filter_and_export_others_cannot_and_nothing_edits(world_a, 
     )
     assert "'=HYPERLINK" in csv  # a spreadsheet will not run it
     assert admin.get("/agent/audit/?start=not-a-date").status_code == 400
+    for far in ("9999-12-31", "0001-01-01"):
+        response = admin.get(f"/agent/audit/?end={far}")
+        assert response.status_code == 400 and "between the years 2000" in response.content.decode()
     for role in ("customer", "agent", "manager"):
         other = login_client(world_a.users[role], world_a.tenant)
         assert other.get("/agent/audit/").status_code == 403
