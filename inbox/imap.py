@@ -18,7 +18,6 @@ import contextlib
 import logging
 import socket
 import ssl
-from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,6 +27,7 @@ from imapclient.exceptions import IMAPClientError
 from inbox import secrets
 from inbox.ingest import ingest
 from inbox.models import Mailbox
+from outbox.services import backoff
 from tenants.context import tenant_context
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,6 @@ TIMEOUT_SECONDS = 30
 PER_POLL = 200  # messages per poll at most; the rest wait for the next one
 IMPORTED_FLAG = b"$HelpdeskImported"
 FAILURES = (IMAPClientError, OSError, socket.timeout, ssl.SSLError)
-
-
-def backoff(failures: int) -> timedelta:
-    return timedelta(minutes=min(2 ** max(failures - 1, 0), 60))
 
 
 def connect(mailbox: Mailbox) -> IMAPClient:
@@ -114,7 +110,7 @@ def poll(mailbox: Mailbox, *, connector=connect) -> int:
             mailbox,
             failures=failures,
             last_error=message,
-            next_poll_at=timezone.now() + backoff(failures),
+            next_poll_at=timezone.now() + backoff(failures, cap_minutes=60),
         )
         log.warning("mailbox %s: poll failed (%s in a row): %s", mailbox.pk, failures, message)
         return handled

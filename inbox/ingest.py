@@ -31,6 +31,7 @@ from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS, ticket_number_in
 from inbox.models import InboundEmail, SupportAddress
 from outbox.models import OutboxEmail
+from outbox.services import address_bounced
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Membership, Tenant
 from tickets import attachments as files
@@ -330,11 +331,8 @@ def _flag_bounce(email: Email) -> None:
         for tenant, pk, domain in ours
         if int(tenant) == tenant_id and domain.decode("ascii", "replace") == settings.BASE_DOMAIN
     ]
-    if not OutboxEmail.objects.filter(pk__in=sent, recipient__iexact=failed).exists():
-        return
-    get_user_model().objects.filter(email__iexact=failed, email_bounced_at__isnull=True).update(
-        email_bounced_at=timezone.now()
-    )
+    if OutboxEmail.objects.filter(pk__in=sent, recipient__iexact=failed).exists():
+        address_bounced(failed)
 
 
 def _sender_identity(sender: str):

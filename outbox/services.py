@@ -34,9 +34,17 @@ SEND_LEASE = timedelta(minutes=10)
 SUBJECT_MAX_CHARS = OutboxEmail._meta.get_field("subject").max_length
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8 ... minutes after each failure, capped at two hours."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
+def backoff(attempts: int, *, cap_minutes: int = 120) -> timedelta:
+    """1, 2, 4, 8 ... minutes after each failure, capped (at two hours unless told)."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), cap_minutes))
+
+
+def address_bounced(address: str) -> None:
+    """Mail to ``address`` bounced (or was refused, or complained of): its accounts are
+    flagged, and nothing more is sent to it (``email_deliver`` suppresses it)."""
+    get_user_model().objects.filter(email__iexact=address, email_bounced_at__isnull=True).update(
+        email_bounced_at=timezone.now()
+    )
 
 
 def _render_plain(name: str, context: dict) -> str:

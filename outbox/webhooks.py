@@ -6,11 +6,10 @@ through the explicit cross-tenant path) and then updated inside its own tenant.
 """
 
 from anymail.signals import tracking
-from django.contrib.auth import get_user_model
 from django.dispatch import receiver
-from django.utils import timezone
 
 from outbox.models import OutboxEmail
+from outbox.services import address_bounced
 from tenants.context import cross_tenant, tenant_context
 from tenants.models import Tenant
 
@@ -60,6 +59,4 @@ def record_tracking_event(sender, event, esp_name, **kwargs):
                 email.last_error = (event.description or event.mta_response or "")[:2000]
             email.save(update_fields=["status", "last_error", "updated_at"])
     if event.event_type in FLAGS_ADDRESS:
-        get_user_model().objects.filter(
-            email__iexact=event.recipient or email.recipient, email_bounced_at__isnull=True
-        ).update(email_bounced_at=timezone.now())
+        address_bounced(event.recipient or email.recipient)
