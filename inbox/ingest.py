@@ -98,14 +98,21 @@ def _text_of(message: AnymailInboundMessage) -> str:
     return (text or "").replace("\r\n", "\n").replace("\x00", "\ufffd")
 
 
-def parse(raw: bytes) -> Email:
-    message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
-    sender = message.from_email
+def recipients_of(message) -> list[str]:
+    """Every address the message was for: To, Cc and the delivery headers a mail server adds
+    (a copy to a support address may name it only there)."""
     recipients = [a.addr_spec.lower() for a in [*(message.to or []), *(message.cc or [])]]
     for name in ("Delivered-To", "X-Original-To", "Envelope-To"):
         value = _header(message, name).strip("<>").lower()
         if value:
             recipients.append(value)
+    return recipients
+
+
+def parse(raw: bytes) -> Email:
+    message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
+    sender = message.from_email
+    recipients = recipients_of(message)
     parts = []
     for attachment in [*message.attachments, *message.inlines]:
         if attachment.get_content_maintype() == "multipart":

@@ -9,25 +9,16 @@ import logging
 from anymail.signals import inbound
 from django.dispatch import receiver
 
-from inbox.ingest import ingest, route
+from inbox.ingest import ingest, recipients_of, route
 from tenants.models import Tenant
 from tickets.notifications import parse_reply_address
 
 log = logging.getLogger(__name__)
 
 
-def _recipients(message) -> list[str]:
-    addresses = [a.addr_spec.lower() for a in [*(message.to or []), *(message.cc or [])]]
-    for name in ("Delivered-To", "X-Original-To", "Envelope-To"):
-        value = str(message.get(name) or "").strip().strip("<>").lower()
-        if value:
-            addresses.append(value)
-    return addresses
-
-
 def deliver(message, envelope_recipient: str = "") -> object:
     """Route one inbound message to its tenant and import it (or drop it)."""
-    recipients = _recipients(message)
+    recipients = recipients_of(message)
     if envelope_recipient:
         recipients.insert(0, envelope_recipient.lower())
     for address in recipients:
