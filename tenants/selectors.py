@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import Count, Q, QuerySet
 
 from core.inputs import parse_id
-from tenants.models import Membership, Organization
+from tenants.context import current_tenant
+from tenants.models import AuditEntry, Membership, Organization
 
 
 def staff_members() -> QuerySet[Membership]:
@@ -39,3 +43,22 @@ def organizations_with_customer_counts() -> QuerySet[Organization]:
 
 def customer_count() -> int:
     return Membership.objects.filter(role=Membership.Role.CUSTOMER).count()
+
+
+def audit_entries(
+    *, action: str = "", who: str = "", start: date | None = None, end: date | None = None
+) -> QuerySet[AuditEntry]:
+    """The audit log, newest first: one action, actors whose email contains ``who``, and the
+    days from ``start`` to ``end`` (both included) in the tenant's time zone."""
+    entries = AuditEntry.objects.select_related("actor").order_by("-created_at", "-pk")
+    if action:
+        entries = entries.filter(action=action)
+    if who.strip():
+        entries = entries.filter(actor_email__icontains=who.strip())
+    zone = zoneinfo.ZoneInfo(current_tenant().time_zone)
+    if start is not None:
+        entries = entries.filter(created_at__gte=datetime.combine(start, time.min, tzinfo=zone))
+    if end is not None:
+        after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+        entries = entries.filter(created_at__lt=after)
+    return entries

@@ -1,7 +1,6 @@
 import csv
 import json
-import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django import forms
 from django.core.paginator import Paginator
@@ -11,7 +10,6 @@ from django.views.decorators.http import require_GET
 
 from tenants import audit, selectors
 from tenants.access import admin_required, staff_required
-from tenants.context import current_tenant
 from tenants.models import AuditEntry, Organization
 from tenants.selectors import staff_members
 
@@ -72,20 +70,12 @@ def audit_log(request):
     if request.GET and not form.is_valid():
         return render(request, "agent/audit.html", {"form": form, "page": None}, status=400)
     data = form.cleaned_data if request.GET else {}
-    entries = AuditEntry.objects.select_related("actor").order_by("-created_at", "-pk")
-    if data.get("action"):
-        entries = entries.filter(action=data["action"])
-    if data.get("who"):
-        entries = entries.filter(actor_email__icontains=data["who"].strip())
-    zone = zoneinfo.ZoneInfo(current_tenant().time_zone)
-    if data.get("start"):
-        entries = entries.filter(
-            created_at__gte=datetime.combine(data["start"], time.min, tzinfo=zone)
-        )
-    if data.get("end"):
-        entries = entries.filter(
-            created_at__lt=datetime.combine(data["end"] + timedelta(days=1), time.min, tzinfo=zone)
-        )
+    entries = selectors.audit_entries(
+        action=data.get("action") or "",
+        who=data.get("who") or "",
+        start=data.get("start"),
+        end=data.get("end"),
+    )
     if request.GET.get("format") == "csv":
         audit.record(audit.Action.EXPORT, target="Audit log (CSV)", detail=request.GET.dict())
         response = HttpResponse(content_type="text/csv")
