@@ -56,6 +56,19 @@ MAILBOX_FIELDS = frozenset(
 )
 
 
+def clean_host(host: str) -> str:
+    host = host.strip().lower()
+    if not host or not all(ch.isascii() and (ch.isalnum() or ch in ".-") for ch in host):
+        raise InvalidInput("A host name such as imap.example.com.")
+    return host
+
+
+def clean_port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise InvalidInput("A port between 1 and 65535 (993 for IMAP over TLS).")
+    return port
+
+
 @transaction.atomic
 def mailbox_save(*, address: SupportAddress, values: dict, password: str = "") -> Mailbox:
     """Create or change the IMAP mailbox feeding ``address``. An empty ``password`` keeps the
@@ -64,6 +77,11 @@ def mailbox_save(*, address: SupportAddress, values: dict, password: str = "") -
     unknown = set(values) - MAILBOX_FIELDS
     if unknown:
         raise InvalidInput(f"Not a mailbox setting: {', '.join(sorted(unknown))}.")
+    values = dict(values)
+    if "host" in values:
+        values["host"] = clean_host(values["host"])
+    if "port" in values:
+        values["port"] = clean_port(values["port"])
     mailbox = Mailbox.objects.filter(address=address).first() or Mailbox(address=address)
     if not password and not mailbox.password_encrypted:
         raise InvalidInput("Enter the mailbox password.")

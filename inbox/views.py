@@ -79,17 +79,18 @@ class MailboxForm(forms.ModelForm):
         fields += ["enabled"]
         labels = {"host": "IMAP server", "move_to": "Folder to move imported mail to"}
 
+    # The service's own checks, shown at their fields.
     def clean_host(self):
-        host = self.cleaned_data["host"].strip().lower()
-        if not all(ch.isascii() and (ch.isalnum() or ch in ".-") for ch in host):
-            raise forms.ValidationError("A host name such as imap.example.com.")
-        return host
+        try:
+            return services.clean_host(self.cleaned_data["host"])
+        except DomainError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_port(self):
-        port = self.cleaned_data["port"]
-        if not 1 <= port <= 65535:
-            raise forms.ValidationError("A port between 1 and 65535 (993 for IMAP over TLS).")
-        return port
+        try:
+            return services.clean_port(self.cleaned_data["port"])
+        except DomainError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 @admin_required
