@@ -55,6 +55,18 @@ def ticket_numbers_reserve(count: int = 1) -> int:
     return first
 
 
+def _comment(ticket: Ticket, author, author_email: str, *, public: bool, body: str) -> Comment:
+    """A message on the ticket, its Markdown rendered to safe HTML once, here."""
+    return Comment.objects.create(
+        ticket=ticket,
+        author=author,
+        author_email=author_email,
+        is_public=public,
+        body=body,
+        body_html=render(body),
+    )
+
+
 def _attach(ticket: Ticket, comment: Comment | None, uploads, staged: list[Attachment]) -> None:
     sizes = [a.size for a in ticket.attachments.all()]
     sizes += [upload.size for _key, upload, _type in uploads] + [a.size for a in staged]
@@ -123,14 +135,7 @@ def ticket_submit(
         app_version_outdated=is_outdated(app_version, tenant.current_app_version),
         follow_up_of=follow_up_of,
     )
-    comment = Comment.objects.create(
-        ticket=ticket,
-        author=requester,
-        author_email=requester_email,
-        is_public=True,
-        body=description,
-        body_html=render(description),
-    )
+    comment = _comment(ticket, requester, requester_email, public=True, body=description)
     _attach(ticket, comment, uploads, staged or [])
     sla.refresh(ticket, anchor=ticket.created_at)
     data = {"channel": channel, "priority": priority}
@@ -196,13 +201,8 @@ def ticket_reply(
         raise InvalidInput(f"A reply cannot be submitted as {submit_as}.")
     if priority and not staff:
         raise NotAllowed("Only agents set a ticket's priority.")
-    comment = Comment.objects.create(
-        ticket=ticket,
-        author=author,
-        author_email=author.email if author else author_email,
-        is_public=public,
-        body=body,
-        body_html=render(body),
+    comment = _comment(
+        ticket, author, author.email if author else author_email, public=public, body=body
     )
     _attach(ticket, comment, uploads, staged or [])
     actor_kind = Actor.AGENT if staff else Actor.CUSTOMER
@@ -260,14 +260,7 @@ def ticket_email_note(*, ticket: Ticket, sender: str, body: str, uploads=()) -> 
     ticket = _lock(ticket)
     if ticket.status == Status.CLOSED:
         raise InvalidTransition(f"Ticket #{ticket.number} is closed.")
-    comment = Comment.objects.create(
-        ticket=ticket,
-        author=None,
-        author_email=sender,
-        is_public=False,
-        body=body,
-        body_html=render(body),
-    )
+    comment = _comment(ticket, None, sender, public=False, body=body)
     _attach(ticket, comment, uploads, [])
     lifecycle.record(
         ticket,
