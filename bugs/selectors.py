@@ -122,6 +122,14 @@ def linked_tickets(report: BugReport) -> list[BugLink]:
     return list(links.order_by("ticket__number"))
 
 
+def customers_to_tell(report: BugReport, links: list[BugLink]) -> list[BugLink]:
+    """Of ``linked_tickets(report)``: once the report is fixed, the tickets with no public reply
+    since the fix (their customers have not been told yet)."""
+    if report.fixed_at is None:
+        return []
+    return [link for link in links if not link.told]
+
+
 def reports_for_ticket(ticket: Ticket) -> list[BugReport]:
     return list(
         BugReport.objects.filter(links__ticket=ticket)

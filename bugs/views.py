@@ -111,7 +111,7 @@ def bug_detail(request, pk: int):
             "comment_form": comment_form,
             "action": action,
             "links": links,
-            "to_tell": [link for link in links if report.fixed_at and not link.told],
+            "to_tell": selectors.customers_to_tell(report, links),
             "customers": len({link.ticket.requester_email for link in links}),
             "comments": report.comments.select_related("author"),
             "history": report.history.select_related("actor"),
