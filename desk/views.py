@@ -1,6 +1,8 @@
 """The desk's pages: the portal front page and public support policy (from the live settings),
 and the tenant admin's settings: general, hours, holidays, priorities and SLA targets."""
 
+import copy
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -47,7 +49,9 @@ def _page(request, template, context, *, invalid=False):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def general(request):
-    form = GeneralSettingsForm(request.POST or None, instance=current_tenant())
+    # The form validates a copy: ModelForm writes cleaned values into its instance, and the
+    # service must see the tenant as it was to tell what changed (audit, due times, versions).
+    form = GeneralSettingsForm(request.POST or None, instance=copy.copy(current_tenant()))
     if request.method == "POST":
         if form.is_valid():
             services.tenant_settings_update(tenant=current_tenant(), settings=form.settings())

@@ -121,6 +121,22 @@ def general(**overrides):
     return data
 
 
+def test_a_change_on_the_settings_page_is_audited_with_what_changed(admin_client, demo):
+    """The service compares the tenant before and after: the page must hand it the tenant as
+    it was, not one the form already changed (which once made page edits invisible)."""
+    from tenants.models import AuditEntry
+
+    assert admin_client.post("/agent/settings/", general()).status_code == 302
+    changed = general(current_app_version="11.6.0", assign_on_reply="on")
+    assert admin_client.post("/agent/settings/", changed).status_code == 302
+    with tenant_context(demo):
+        entry = AuditEntry.objects.filter(action="settings_changed").latest("pk")
+    assert entry.detail == {
+        "current_app_version": {"from": "11.5.0", "to": "11.6.0"},
+        "assign_on_reply": {"from": "False", "to": "True"},
+    }
+
+
 def test_general_settings_save_and_reject_bad_values(admin_client, demo):
     assert admin_client.post("/agent/settings/", general()).status_code == 302
     demo.refresh_from_db()
