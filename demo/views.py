@@ -7,6 +7,7 @@ manager: an admin sees their own tenant's emails and nobody else's.
 
 from functools import wraps
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -55,6 +56,9 @@ def sent_emails(request):
 @demo_only
 @admin_required
 @require_GET
+# The email's HTML (in a sandboxed srcdoc frame, which inherits this page's policy) is styled
+# with attributes, as emails must be: allowed here, and nowhere else.
+@csp_update({"style-src-attr": ["'unsafe-inline'"]})
 def sent_email(request, pk: int):
     email = get_object_or_404(OutboxEmail.objects.select_related("ticket"), pk=pk)
     return render(

@@ -11,8 +11,23 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", "/tmp/helpdesk-browser"))  # noqa: S108
 
 
+def watch_csp(page) -> list[str]:
+    """Every Content-Security-Policy violation Chromium reports on ``page`` (any frame, any
+    navigation), as the console lines it writes; the list fills as the page is used."""
+    violations: list[str] = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
+    """A Chromium page. Every browser test is also a CSP pass: a violation Chromium reports on
+    any page the test visits fails it."""
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         message = f"Chromium not found at {CHROMIUM}: apt-get install chromium (bin/test does)"
         if os.environ.get("CI"):
@@ -33,8 +48,12 @@ def browser_page(monkeypatch):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(15000)
+        csp_violations = watch_csp(page)
         try:
             yield page
+            assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(
+                csp_violations
+            )
         finally:
             # ORM calls made while Playwright's loop runs get their own context-local
             # connection; close it here, in that same context, or it outlives the test DB.

@@ -82,7 +82,11 @@ PAGES = {
         ],
     ),
 }
-SIGNED_OUT = [("sign-in", "/accounts/login/"), ("sign-up", "/accounts/signup/")]
+SIGNED_OUT = [
+    ("sign-in", "/accounts/login/"),
+    ("sign-up", "/accounts/signup/"),
+    ("password-reset", "/accounts/password/reset/"),
+]
 
 
 @pytest.fixture
