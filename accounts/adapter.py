@@ -1,9 +1,13 @@
 import hashlib
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.core.cache import cache
 from django.urls import reverse
 
+from accounts.second_factor import second_factor_required
+from core.secrets import SecretBox
 from tenants.context import current_tenant_or_none
 
 
@@ -39,6 +43,30 @@ class AccountAdapter(DefaultAccountAdapter):
         if tenant is not None:
             return f"{tenant.name} <{tenant.support_email or from_email}>"
         return from_email
+
+
+_SECOND_FACTOR_KEYS = SecretBox(b"helpdesk.accounts.second-factor")
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def get_totp_issuer(self) -> str:
+        # What the authenticator app lists the code under: the helpdesk's name, not a host.
+        tenant = current_tenant_or_none()
+        return tenant.name if tenant is not None else "Helpdesk"
+
+    def encrypt(self, text: str) -> str:
+        # Authenticator keys and recovery-code seeds are stored encrypted, not in the clear.
+        return _SECOND_FACTOR_KEYS.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return _SECOND_FACTOR_KEYS.decrypt(encrypted_text)
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Staff of a helpdesk that requires a second factor keep their authenticator app
+        (they may replace recovery codes, never go without a factor)."""
+        if authenticator.type != Authenticator.Type.TOTP:
+            return True
+        return not second_factor_required(authenticator.user)
 
 
 # Failed sign-ins are counted per account and client address together; an admin's unlock (or a

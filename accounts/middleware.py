@@ -19,12 +19,17 @@ UTC: a response must not depend on a cookie.
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseRedirect, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.second_factor import missing_second_factor
 from core.time_zones import is_known_zone
 
 COOKIE = "tz"
@@ -74,3 +79,56 @@ class ReaderTimeZoneMiddleware:
         finally:
             # Threads serve many requests: the next one must not inherit this reader's zone.
             timezone.deactivate()
+
+
+class SecondFactorRequiredMiddleware:
+    """Staff of a helpdesk that requires a second factor, signed in without one yet, reach only
+    the account pages (where they set it up, or sign out): every other page sends them to the
+    set-up, and the API answers 403. After TenantMiddleware (the membership) and allauth's."""
+
+    OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/favicon.ico")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = getattr(request, "membership", None)
+        tenant = getattr(request, "tenant", None)
+        if request.path.startswith(self.OPEN_PREFIXES) or not missing_second_factor(
+            tenant, membership, request.user
+        ):
+            return self.get_response(request)
+        detail = (
+            f"{tenant.name} requires a second factor for its staff: set up an authenticator "
+            "app before you continue."
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": "second_factor_required", "detail": detail}, status=403)
+        messages.info(request, detail)
+        return HttpResponseRedirect(reverse("mfa_activate_totp"))
+
+
+class SteadyAnswerMiddleware:
+    """Asking for a password reset or a sign-in code answers no sooner than
+    ``ACCOUNT_STEADY_ANSWER_SECONDS``, whether or not the address has an account.
+
+    Both answers do the same work (one email: the link or code, or "no account here"), but in a
+    few milliseconds, where a database lookup or a template told them apart; signing up and
+    signing in hash a password either way (accounts.forms.SignupForm, allauth's backend), which
+    takes far longer than the difference."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.paths = None
+
+    def __call__(self, request):
+        if self.paths is None:
+            self.paths = {reverse("account_reset_password"), reverse("account_request_login_code")}
+        if request.method != "POST" or request.path not in self.paths:
+            return self.get_response(request)
+        started = time.monotonic()
+        response = self.get_response(request)
+        remaining = settings.ACCOUNT_STEADY_ANSWER_SECONDS - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        return response

@@ -1,4 +1,5 @@
 from allauth.account.signals import user_signed_up
+from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
@@ -6,6 +7,7 @@ from accounts.middleware import COOKIE as TIME_ZONE_COOKIE
 from accounts.services import user_time_zone_prefill
 from core.time_zones import is_known_zone
 from tenants import audit
+from tenants.context import tenant_context
 from tenants.middleware import SESSION_TENANT_KEY, session_scope
 from tenants.models import Membership
 from tenants.services import membership_join
@@ -60,3 +62,54 @@ def audit_sign_in_failure(sender, credentials, request=None, **kwargs):
         return
     typed = str(credentials.get("email") or credentials.get("username") or "")
     audit.record(audit.Action.SIGN_IN_FAILED, actor_email=typed, tenant=request.tenant)
+
+
+# --- Second factor: added, removed, recovery codes replaced, a wrong code (audit log) ---
+
+
+def _second_factor_name(authenticator) -> str:
+    return str(authenticator.get_type_display())
+
+
+def _audit_second_factor(action, request, user, authenticator, **detail) -> None:
+    """allauth sends some of these after the request's transaction commits: the row is written
+    in a tenant context of its own (a savepoint when the request's is still open)."""
+    if request is None or getattr(request, "tenant", None) is None:
+        return
+    with tenant_context(request.tenant):
+        audit.record(
+            action,
+            actor=user,
+            target=f"{user.email}: {_second_factor_name(authenticator)}",
+            detail=detail or None,
+            tenant=request.tenant,
+        )
+
+
+@receiver(mfa_signals.authenticator_added)
+def audit_second_factor_added(sender, request, user, authenticator, **kwargs):
+    _audit_second_factor(audit.Action.SECOND_FACTOR_ADDED, request, user, authenticator)
+
+
+@receiver(mfa_signals.authenticator_removed)
+def audit_second_factor_removed(sender, request, user, authenticator, **kwargs):
+    _audit_second_factor(audit.Action.SECOND_FACTOR_REMOVED, request, user, authenticator)
+
+
+@receiver(mfa_signals.authenticator_reset)
+def audit_recovery_codes_reset(sender, request, user, authenticator, **kwargs):
+    _audit_second_factor(audit.Action.RECOVERY_CODES_RESET, request, user, authenticator)
+
+
+@receiver(mfa_signals.authentication_failed)
+def audit_second_factor_failed(sender, request, user, authenticator, **kwargs):
+    """A wrong code after a right password (or at re-authentication): the password was
+    guessed or stolen, or the phone's clock is off; either way the admins should see it."""
+    reauthentication = bool(kwargs.get("reauthentication"))
+    _audit_second_factor(
+        audit.Action.SECOND_FACTOR_FAILED,
+        request,
+        user,
+        authenticator,
+        reauthentication=reauthentication,
+    )

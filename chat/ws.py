@@ -19,6 +19,7 @@ from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections, connection
 
+from accounts.second_factor import missing_second_factor
 from chat import broadcast
 from tenants.context import tenant_context
 from tenants.middleware import SESSION_TENANT_KEY, tenant_slug_from_host
@@ -107,10 +108,14 @@ class Visitor:
         self.visitor_key = visitor_key
 
     def membership(self) -> Membership | None:
-        """The user's membership now (call inside the tenant's context)."""
+        """The user's membership now (call inside the tenant's context). Staff who must use a
+        second factor and have none yet count as nobody, as on the pages."""
         if not self.user.is_authenticated:
             return None
-        return Membership.objects.filter(user=self.user).first()
+        membership = Membership.objects.filter(user=self.user).first()
+        if missing_second_factor(self.tenant, membership, self.user):
+            return None
+        return membership
 
 
 class _SessionOnly:

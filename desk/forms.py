@@ -57,10 +57,20 @@ class GeneralSettingsForm(forms.ModelForm):
             "assign_on_reply",
             "support_email",
             "surveys_enabled",
+            "require_staff_second_factor",
         ]
         labels = {
+            "require_staff_second_factor": (
+                "Agents, managers and admins sign in with a second factor"
+            ),
             "share_tickets_in_organization": "Customers see their organization's tickets",
             "assign_on_reply": "An agent who answers an unassigned ticket takes it",
+        }
+        help_texts = {
+            "require_staff_second_factor": (
+                "A six-digit code from an authenticator app after the password. Staff "
+                "without one are asked to set it up before they reach the workspace."
+            ),
         }
 
     def __init__(self, *args, **kwargs):

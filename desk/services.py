@@ -24,6 +24,7 @@ SETTINGS_FIELDS = frozenset(
         "assign_on_reply",
         "support_email",
         "surveys_enabled",
+        "require_staff_second_factor",
         "solved_close_delay",
         "pending_solve_delay",
         "pending_reminder_before",

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "anymail",
     "allauth",
     "allauth.account",
+    "allauth.mfa",  # second factor: authenticator-app codes and recovery codes
     "csp",
     "accounts",
     "tenants",
@@ -112,6 +113,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # NUL in a header or cookie (a session key, say): a 400 before anything reads it.
     "core.middleware.RejectUnstorableHeadersMiddleware",
+    # A password reset or sign-in code request answers in the same time for any address.
+    "accounts.middleware.SteadyAnswerMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,6 +133,8 @@ MIDDLEWARE = [
     "core.middleware.RejectUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff of a helpdesk that requires a second factor set one up before anything else.
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     # Content-Security-Policy on every response, with a fresh nonce for our few inline scripts.
     "csp.middleware.CSPMiddleware",
     # API responses carry people's tickets: never stored by browsers or shared caches.
@@ -228,6 +233,20 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # Signup answers in the same time for an address with an account as for a new one.
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# Changing an email address or password asks for the password (or a code) again when the last
+# sign-in is older than five minutes; so do the second-factor pages and every CSV export.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# "Email me a sign-in code": the owner's way in while their password is locked out or lost.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+# The least time a reset or sign-in code request takes (accounts.middleware.SteadyAnswer...).
+ACCOUNT_STEADY_ANSWER_SECONDS = 0.3
+# Second factor (allauth.mfa): an authenticator app's six-digit codes, with ten single-use
+# recovery codes for a lost phone. A helpdesk can require it of its staff (Settings).
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: a phone clock a little off still works
 # allauth's defaults throttle failed logins, signups and reset mails per IP and per account; we
 # keep them on and say so, so nobody "simplifies" them away.
 # A failed sign-in counts per client address (10 a minute) and per account *and* address
@@ -273,7 +292,6 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXIES
 if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-
 # Content-Security-Policy (django-csp) on every page: scripts and styles from our own origin,
 # inline ones only with this response's nonce (``nonce="{{ CSP_NONCE }}"``), no plugins, no
 # framing, forms post only to us. Style attributes are refused too: pages use classes.

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from surveys import reports, services
 from surveys.models import SurveyInvitation
 from tenants import audit
-from tenants.access import manager_required
+from tenants.access import manager_required, recent_sign_in_to_export
 from tenants.context import current_tenant
 
 
@@ -150,6 +150,7 @@ def _default_range():
 
 
 @manager_required
+@recent_sign_in_to_export
 def csat_report(request):
     form = RangeForm(request.GET or None, initial=_default_range())
     if request.GET and not form.is_valid():

@@ -3,6 +3,7 @@
 from functools import wraps
 from urllib.parse import urlencode
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -39,3 +40,13 @@ member_required = _require(lambda m: True)
 staff_required = _require(lambda m: m.role in Membership.STAFF_ROLES)
 manager_required = _require(lambda m: m.is_manager_or_admin)
 admin_required = _require(lambda m: m.role == Membership.Role.ADMIN)
+
+
+def _exporting(request) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+# An export hands data over in bulk: after a role decorator, it asks for the password (or a
+# second-factor code) again when the sign-in is older than ACCOUNT_REAUTHENTICATION_TIMEOUT,
+# then resumes the download.
+recent_sign_in_to_export = reauthentication_required(enabled=_exporting)

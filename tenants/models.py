@@ -66,6 +66,8 @@ class Tenant(models.Model):
     assign_on_reply = models.BooleanField(default=True)
     # Customers of one organization see each other's tickets (on their portal and lists).
     share_tickets_in_organization = models.BooleanField(default=False)
+    # Agents, managers and admins must sign in with a second factor (accounts.middleware).
+    require_staff_second_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -214,6 +216,10 @@ class AuditEntry(TenantOwned):
     class Action(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        SECOND_FACTOR_FAILED = "second_factor_failed", "Second-factor code refused"
+        SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
+        SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
+        RECOVERY_CODES_RESET = "recovery_codes_reset", "Recovery codes replaced"
         MEMBER_JOINED = "member_joined", "Joined as a member"
         ROLE_CHANGED = "role_changed", "Role changed"
         MEMBER_REMOVED = "member_removed", "Member removed"

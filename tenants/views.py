@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from tenants import audit, selectors
-from tenants.access import admin_required, staff_required
+from tenants.access import admin_required, recent_sign_in_to_export, staff_required
 from tenants.models import AuditEntry, Organization
 from tenants.selectors import staff_members
 
@@ -63,6 +63,7 @@ AUDIT_EXPORT_MAX = 50_000
 
 
 @admin_required
+@recent_sign_in_to_export
 @require_GET
 def audit_log(request):
     """The tenant's audit log for its admins: filterable, exportable, never editable."""

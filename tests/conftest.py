@@ -2,10 +2,15 @@
 
 import os
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY as AUTHENTICATION_METHODS_USER_SESSION_KEY,
+)
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test import Client
@@ -39,9 +44,31 @@ def pytest_report_header(config):
     return lines
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--timing",
+        choices=("all", "skip", "only"),
+        default="all",
+        help="tests marked 'timing' (they compare response times): run them with the rest "
+        "(all), leave them out (skip: bin/test's parallel run), or run only them (only).",
+    )
+
+
+def _select_timing(config, items):
+    mode = config.getoption("--timing")
+    if mode == "all":
+        return
+    keep = [item for item in items if ("timing" in item.keywords) == (mode == "only")]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
+    _select_timing(config, items)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL to a PostgreSQL database)")
@@ -88,8 +115,10 @@ def _worker_redis_url(url: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):
-    # Slow password hashing is a production property, not something every test should pay for.
+    # Slow password hashing is a production property, not something every test should pay for;
+    # so is the steady answer time of reset and sign-in code requests (test_enumeration has both).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ACCOUNT_STEADY_ANSWER_SECONDS = 0
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])
@@ -226,12 +255,20 @@ def world_b(db):
     return World("bravo", "Bravo Support")
 
 
-def login_client(user, tenant) -> Client:
-    """A client signed in as ``user`` with its session bound to ``tenant``'s host."""
+def login_client(user, tenant, *, confirmed: bool = True) -> Client:
+    """A client signed in as ``user`` with its session bound to ``tenant``'s host.
+
+    ``confirmed``: as if the person had just confirmed their password, which exports and
+    account changes ask for (tests/accounts/test_second_factor.py signs in for real)."""
     client = Client(HTTP_HOST=tenant.host if tenant else "localhost")
     client.force_login(user)
     session = client.session
     session[SESSION_TENANT_KEY] = tenant.pk if tenant else "platform"
+    if confirmed:
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": time.time(), "reauthenticated": True}
+        ]
+        session[AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
     return client
 

@@ -45,6 +45,8 @@ PAGES = {
             ("my-tickets", "/tickets/"),
             ("portal-ticket", "/tickets/{ticket}/"),
             ("support-policy", "/support-policy/"),
+            ("password-change", "/accounts/password/change/"),
+            ("two-factor", "/accounts/2fa/"),
         ],
     ),
     "agent": (
@@ -79,12 +81,14 @@ PAGES = {
             ("settings-email", "/agent/settings/email/"),
             ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
             ("audit-log", "/agent/audit/"),
+            ("reauthenticate", "/accounts/reauthenticate/"),
         ],
     ),
 }
 SIGNED_OUT = [
     ("sign-in", "/accounts/login/"),
     ("sign-up", "/accounts/signup/"),
+    ("sign-in-code", "/accounts/login/code/"),
     ("password-reset", "/accounts/password/reset/"),
 ]
 
