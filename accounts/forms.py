@@ -47,3 +47,37 @@ class SignupForm(allauth_forms.SignupForm):
         if self.account_already_exists:
             make_password(get_random_string(32))
         return super().try_save(request)
+
+
+class ApiTokenForm(forms.Form):
+    EXPIRY_CHOICES = [
+        ("30", "In 30 days"),
+        ("90", "In 90 days"),
+        ("365", "In a year"),
+        ("", "Never"),
+    ]
+
+    name = forms.CharField(
+        max_length=80,
+        label="Name",
+        help_text="What the token is for, so you know which to revoke: “Nightly export script”.",
+    )
+    scope = forms.ChoiceField(
+        choices=[("read", "Read only"), ("write", "Read and write")],
+        initial="read",
+        widget=forms.RadioSelect,
+        label="Access",
+    )
+    expires = forms.ChoiceField(
+        choices=EXPIRY_CHOICES, initial="90", required=False, label="Expires"
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name.isprintable():
+            raise ValidationError("Use letters, digits, spaces and punctuation only.")
+        return name
+
+    def expires_in_days(self) -> int | None:
+        value = self.cleaned_data.get("expires")
+        return int(value) if value else None

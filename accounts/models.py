@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.time_zones import MAX_ZONE_CHARS, validate_time_zone
+from tenants.models import TenantOwned
 
 
 class UserManager(BaseUserManager):
@@ -75,3 +76,37 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+
+class ApiToken(TenantOwned):
+    """A person's API token for one helpdesk (``Authorization: Bearer hd_…``).
+
+    Only a SHA-256 digest of the token is stored (the token is 32 random bytes: nothing to
+    guess, so no slow hash is needed); the person sees the token once, when it is made.
+    ``prefix`` (its first characters) tells tokens apart in lists. A read token may only read.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "digest"], name="api_token_digest_unique")
+        ]
+        indexes = [models.Index(fields=["tenant", "user", "-created_at"], name="api_token_user")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

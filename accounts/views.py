@@ -4,19 +4,24 @@ sign-in lockout."""
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
+from accounts import services, tokens
 from accounts.adapter import login_unlock
-from accounts.forms import ProfileForm
+from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.middleware import remember_browser_zone
+from accounts.models import ApiToken
+from accounts.second_factor import missing_second_factor
+from core.errors import DomainError
 from core.time_zones import MAX_ZONE_CHARS, is_known_zone
 from tenants import audit
-from tenants.access import admin_required
+from tenants.access import admin_required, member_required
 from tenants.models import Membership
 
 
@@ -77,3 +82,60 @@ def member_unlock(request, pk: int):
     audit.record(audit.Action.MEMBER_UNLOCKED, target=membership.user.email)
     messages.success(request, f"Sign-in unlocked for {membership.user.email}.")
     return redirect("agent:people")
+
+
+def _second_factor_first(request):
+    """Tokens are a way in: staff who must set up a second factor do that first."""
+    membership = getattr(request, "membership", None)
+    if missing_second_factor(getattr(request, "tenant", None), membership, request.user):
+        return redirect("mfa_activate_totp")
+    return None
+
+
+@member_required
+@reauthentication_required(allow_get=True)
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The person's API tokens for this helpdesk: make one (shown once), see when each was last
+    used, revoke. Making one asks for the password again after five minutes."""
+    if (early := _second_factor_first(request)) is not None:
+        return early
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                token, raw = tokens.token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    scope=form.cleaned_data["scope"],
+                    expires_in_days=form.expires_in_days(),
+                )
+            except DomainError as refusal:
+                form.add_error(None, refusal.message)
+                status = 400
+            else:
+                # Rendered, not redirected: the token is never stored, not even in the session.
+                created = {"token": token, "raw": raw}
+                form = ApiTokenForm()
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+        "now": timezone.now(),
+    }
+    response = render(request, "account/api_tokens.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@member_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    tokens.token_revoke(token=token)
+    messages.success(request, f"Revoked “{token.name}”: it no longer works.")
+    return redirect("api_tokens")

@@ -110,6 +110,12 @@ urlpatterns = [
     path("help/", include(help_urls.portal_patterns)),
     path("accounts/profile/", account_views.profile, name="profile"),
     path("accounts/time-zone/", account_views.time_zone_report, name="time_zone_report"),
+    path("accounts/api-tokens/", account_views.api_tokens, name="api_tokens"),
+    path(
+        "accounts/api-tokens/<id:pk>/revoke/",
+        account_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("accounts/", include("allauth.urls")),
     path("survey/<str:token>/", survey_views.answer, name="survey"),
     path("survey/<str:token>/unsubscribe/", survey_views.unsubscribe, name="survey_unsubscribe"),

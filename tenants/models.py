@@ -226,6 +226,8 @@ class AuditEntry(TenantOwned):
         MEMBER_UNLOCKED = "member_unlocked", "Sign-in unlocked"
         SETTINGS_CHANGED = "settings_changed", "Settings changed"
         EXPORT = "export", "Data exported"
+        API_TOKEN_CREATED = "api_token_created", "API token created"
+        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -217,6 +217,7 @@ class World:
             f"log {self.marker}",
             f"internal note {self.marker}",
             f"B macro body {self.marker}",
+            f"B token {self.marker}",
             f"B view {self.marker}",
             f"B escalation reason {self.marker}",
             *(u.email for u in self.users.values()),

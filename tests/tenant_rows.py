@@ -3,6 +3,8 @@ test fails: that is deliberate, so no table escapes the check."""
 
 from datetime import date, time
 
+from accounts import tokens
+from accounts.models import ApiToken
 from bugs.models import BugComment, BugHistory, BugLink, BugReport
 from chat.models import AgentAvailability, Chat, ChatMessage
 from desk.models import BusinessHours, PriorityLevel, TenantHoliday
@@ -198,6 +200,9 @@ MAKERS = {
     InboundEmail: lambda world: None,  # _inbox receives one
     Mailbox: lambda world: None,  # _inbox connects one
     AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
+    ApiToken: lambda world: tokens.token_create(
+        user=world.users["agent"], name="rows", scope="read", expires_in_days=None
+    ),
 }
 
 

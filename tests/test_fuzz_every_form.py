@@ -40,6 +40,7 @@ from tests.conftest import login_client, snapshot_tenant_rows
 from tests.test_isolation_probe import (
     NON_OBJECT_URLS,
     OBJECT_URLS,
+    prepare_api_token,
     prepare_bug,
     prepare_help_center,
     prepare_inbox,
@@ -301,6 +302,7 @@ def fuzz_world(world):
     # A bug report filed from the fuzzed ticket (``world.bug``, as the probe's URL table reads).
     prepare_bug(world)
     prepare_inbox(world)
+    prepare_api_token(world)
 
 
 def fuzz_chats(world):

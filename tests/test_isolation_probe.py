@@ -67,6 +67,8 @@ OBJECT_URLS = {
     "agent:bug": lambda b: {"pk": b.bug.pk},
     "agent:bug_unlink": lambda b: {"pk": b.bug.pk},
     "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
+    # API tokens: B's agent's token by id.
+    "api_token_revoke": lambda b: {"pk": b.api_token.pk},
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
     "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
@@ -258,6 +260,19 @@ def prepare_inbox(world_b):
         )
 
 
+def prepare_api_token(world_b):
+    from accounts import tokens
+    from tenants.context import tenant_context
+
+    with tenant_context(world_b.tenant):
+        world_b.api_token, world_b.api_token_raw = tokens.token_create(
+            user=world_b.users["agent"],
+            name=f"B token {world_b.marker}",
+            scope="write",
+            expires_in_days=None,
+        )
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -306,6 +321,7 @@ def prepare(world_a, world_b):
     prepare_help_center(world_b)
     prepare_bug(world_b)
     prepare_inbox(world_b)
+    prepare_api_token(world_b)
 
 
 def run_probe(world_a, world_b):

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from accounts.api_auth import TokenScope
 from core.errors import DomainError
 from core.inputs import MAX_BODY_CHARS
 from tickets import selectors, services
@@ -103,7 +104,7 @@ class TicketList(generics.ListAPIView):
     """Tickets you can see, newest first."""
 
     serializer_class = TicketSerializer
-    permission_classes = [permissions.IsAuthenticated, IsMember]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, IsMember]
     pagination_class = NumberCursor
 
     def get_queryset(self):
@@ -113,7 +114,7 @@ class TicketList(generics.ListAPIView):
 class TicketDetail(APIView):
     """One ticket with its conversation (public messages only, unless you are an agent)."""
 
-    permission_classes = [permissions.IsAuthenticated, IsMember]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, IsMember]
     serializer_class = TicketDetailSerializer
 
     def get(self, request, number: int):
@@ -130,7 +131,7 @@ class ReplySerializer(serializers.Serializer):
 class TicketReply(APIView):
     """Reply to a ticket (agents may write internal notes and choose the status)."""
 
-    permission_classes = [permissions.IsAuthenticated, IsMember]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, IsMember]
     serializer_class = ReplySerializer
 
     def post(self, request, number: int):

@@ -87,7 +87,9 @@ def test_api_errors_are_json(world_a, world_b, as_member):
     missing = client.get("/api/v1/tickets/999999/")
     assert missing.status_code == 404 and missing.json() == {"detail": "No such ticket."}
     anonymous = client.__class__(HTTP_HOST=world_a.host).get("/api/v1/tickets/")
-    assert anonymous.status_code == 403 and "detail" in anonymous.json()
+    # Unauthenticated is 401, naming the way in (a token, or the browser's session).
+    assert anonymous.status_code == 401 and "detail" in anonymous.json()
+    assert anonymous["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_agent_reply_on_closed_ticket_is_409_and_customer_reply_makes_a_follow_up(

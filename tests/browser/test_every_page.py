@@ -47,6 +47,7 @@ PAGES = {
             ("support-policy", "/support-policy/"),
             ("password-change", "/accounts/password/change/"),
             ("two-factor", "/accounts/2fa/"),
+            ("api-tokens", "/accounts/api-tokens/"),
         ],
     ),
     "agent": (

@@ -47,6 +47,7 @@ def secure_desk(transactional_db, settings):
 def _shoot(page, name):
     for width, (w, h) in WIDTHS.items():
         page.set_viewport_size({"width": w, "height": h})
+        page.wait_for_timeout(400)  # let the side navigation finish folding away (a transition)
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= w, f"{name}: {scroll}px wide in a {w}px window"
         page.screenshot(path=ARTIFACTS / f"mfa-{name}-{width}.png", full_page=True)
@@ -103,6 +104,17 @@ def test_required_second_factor_from_setting_to_sign_in(asgi_server, browser_pag
         _shoot(page, "recovery-codes")
         page.goto(f"{base}/agent/")
         expect(page.get_by_role("heading", name="All unsolved")).to_be_visible()
+
+        # A token for a script, from the account menu; shown once.
+        page.locator("details.user-menu summary").first.click()
+        page.get_by_role("link", name="API tokens").click()
+        page.get_by_label("Name").fill("Nightly export")
+        page.get_by_label("Read and write").check()
+        page.get_by_role("button", name="Create token").click()
+        expect(page.get_by_role("heading", name="Copy your new token now")).to_be_visible()
+        raw = page.locator("#new-token").input_value()
+        assert raw.startswith("hd_")
+        _shoot(page, "api-token")
         _sign_out(page)
 
         # Next sign-in: the password, then the app's code (a new one, 30 seconds on).
@@ -116,4 +128,4 @@ def test_required_second_factor_from_setting_to_sign_in(asgi_server, browser_pag
 
     with tenant_context(tenant):
         actions = set(AuditEntry.objects.values_list("action", flat=True))
-    assert {"settings_changed", "second_factor_added", "sign_in"} <= actions
+    assert {"settings_changed", "second_factor_added", "sign_in", "api_token_created"} <= actions
