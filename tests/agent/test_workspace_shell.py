@@ -213,7 +213,7 @@ def test_a_refused_reply_says_so_above_the_form_and_keeps_the_text(world_a, as_m
     form = re.search(r'<section class="card reply-box" id="reply".*?</section>', page, re.DOTALL)
     summary = re.search(
         r'<div class="message message-error" role="alert" tabindex="-1"'
-        r" data-error-summary>",
+        r' data-error-summary data-error-code="[a-z_]+">',
         form.group(0),
     )
     assert summary and form.group(0).index("data-error-summary") < form.group(0).index("<textarea")

@@ -216,6 +216,8 @@ def agent_ticket(request, number: int):
         draft = drafts.for_request(ticket, request.GET)
         if draft is not None:
             form.initial.update({"public": "1", "body": draft.body, "submit_as": draft.submit_as})
+    # A refusal's code and status, as the API answers them (a refused transition: 409).
+    refusal = {"code": "invalid_input", "status": 400}
     if request.method == "POST" and form.is_valid():
         try:
             services.ticket_reply(
@@ -230,6 +232,8 @@ def agent_ticket(request, number: int):
             )
         except (DomainError, ValidationError) as error:
             form.add_error(None, messages_of(error))
+            if isinstance(error, DomainError):
+                refusal = {"code": error.code, "status": error.status}
         else:
             messages.success(request, "Sent." if form.cleaned_data["public"] else "Note added.")
             return redirect("agent:ticket", number=ticket.number)
@@ -257,8 +261,9 @@ def agent_ticket(request, number: int):
             "panels": panels.for_page(panels.AGENT, ticket, membership),
             "opened_at": timezone.now().isoformat(),
             "viewers": presence.touch(current_tenant().pk, ticket.number, request.user),
+            "refusal_code": refusal["code"],
         },
-        status=400 if request.method == "POST" else 200,
+        status=refusal["status"] if request.method == "POST" else 200,
     )
 
 
