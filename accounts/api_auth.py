@@ -8,9 +8,12 @@ a second factor need one before their tokens work, as before its pages open."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import tokens
 from accounts.models import ApiToken
@@ -66,3 +69,37 @@ class TokenScope(permissions.BasePermission):
             return True
         token = request.auth
         return not isinstance(token, ApiToken) or token.scope == ApiToken.Scope.WRITE
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    """``API_RATE_LIMIT`` requests per token (each token its own budget), per signed-in person
+    using the browser's session, or per client address without either. Over it: 429 with
+    ``Retry-After``, the seconds until the next request is accepted."""
+
+    scope = "api"
+
+    def get_rate(self):
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            who = f"token:{request.auth.pk}"
+        elif request.user.is_authenticated:
+            who = f"user:{request.user.pk}"
+        else:
+            who = f"address:{self.get_ident(request)}"
+        return f"throttle:api:{who}"
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """How the schema describes token authentication."""
+
+    target_class = TokenAuthentication
+    name = "token"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token (hd_...), made under API tokens.",
+        }

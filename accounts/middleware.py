@@ -103,7 +103,8 @@ class SecondFactorRequiredMiddleware:
             "app before you continue."
         )
         if request.path.startswith("/api/"):
-            return JsonResponse({"code": "second_factor_required", "detail": detail}, status=403)
+            refusal = {"code": "second_factor_required", "detail": detail, "fields": {}}
+            return JsonResponse(refusal, status=403)
         messages.info(request, detail)
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
 

@@ -5,6 +5,7 @@ Production differs from development only through variables (``DEBUG=0``, a real 
 through a second settings module. A malformed value fails at start-up, not at the first request.
 """
 
+import re
 import warnings
 from pathlib import Path
 
@@ -91,6 +92,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN: the CSP says so)
     "anymail",
     "allauth",
     "allauth.account",
@@ -422,6 +425,12 @@ USE_I18N = True
 USE_TZ = True
 
 # --- REST framework -------------------------------------------------------------------------
+# Requests per token (or signed-in person, or client address) to /api/v1/: "<n>/<s|min|hour>".
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
+if not re.fullmatch(r"[1-9][0-9]{0,6}/(s|sec|m|min|h|hour|d|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT={API_RATE_LIMIT!r}: write requests per period, e.g. 600/min."
+    )
 REST_FRAMEWORK = {
     # A personal token (accounts.api_auth) for scripts; the browser's session, with CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -432,9 +441,36 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api_auth.TokenScope",
     ],
-    "EXCEPTION_HANDLER": "tickets.api.handle_exception",
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.ApiRateThrottle"],
+    # The client address for anonymous limits: X-Forwarded-For only behind trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXIES,
+    # Every refusal as {"code", "detail", "fields"} (a lifecycle refusal is 409, as on pages).
+    "EXCEPTION_HANDLER": "core.api_errors.handle_exception",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# The OpenAPI schema (/api/v1/schema/, committed as docs/openapi.yaml; a test compares them).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpdesk API",
+    "DESCRIPTION": (
+        "The API of one helpdesk, on its own host. Authenticate with a personal token "
+        "(Authorization: Bearer hd_..., made under API tokens in the account menu) or, from "
+        "the browser, the signed-in session with its CSRF token. Every refusal is "
+        '{"code", "detail", "fields"}.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 LOGGING = {

@@ -8,25 +8,18 @@ and not yours, 409 when the lifecycle refuses a change.
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, pagination, permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView
 
 from accounts.api_auth import TokenScope
-from core.errors import DomainError
+from core.api_errors import error_responses
 from core.inputs import MAX_BODY_CHARS
 from tickets import selectors, services
 from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Attachment, Comment, Ticket
-
-
-def handle_exception(exc, context):
-    """DRF's handler, plus the project's refusals: their status, with their code and reason
-    (a refused status change is 409 "invalid_transition"), mapped as the HTML views map them."""
-    if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.message}, status=exc.status)
-    return exception_handler(exc, context)
 
 
 class IsMember(permissions.BasePermission):
@@ -48,6 +41,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "original_name", "content_type", "size", "url"]
+        read_only_fields = fields
 
     def get_url(self, attachment) -> str:
         return f"/tickets/{attachment.ticket.number}/attachments/{attachment.pk}/"
@@ -60,6 +54,7 @@ class CommentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Comment
         fields = ["id", "author", "is_public", "body", "body_html", "created_at", "attachments"]
+        read_only_fields = fields
 
     def get_author(self, comment) -> str:
         return comment.author.display_name if comment.author else comment.author_email
@@ -80,8 +75,14 @@ class TicketSerializer(serializers.ModelSerializer):
             "closed_at",
             "follow_up_of",
         ]
+        read_only_fields = fields
 
-    follow_up_of = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    follow_up_of = serializers.SlugRelatedField(
+        slug_field="number",
+        read_only=True,
+        allow_null=True,
+        help_text="The number of the closed ticket this one follows up, if any.",
+    )
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -89,7 +90,9 @@ class TicketDetailSerializer(TicketSerializer):
 
     class Meta(TicketSerializer.Meta):
         fields = [*TicketSerializer.Meta.fields, "form_answers", "comments"]
+        read_only_fields = fields
 
+    @extend_schema_field(CommentSerializer(many=True))
     def get_comments(self, ticket) -> list[dict]:
         membership = self.context["request"].membership
         return CommentSerializer(selectors.conversation(ticket, membership), many=True).data
@@ -107,6 +110,10 @@ class TicketList(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated, TokenScope, IsMember]
     pagination_class = NumberCursor
 
+    @extend_schema(responses={200: TicketSerializer(many=True), **error_responses(403)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return selectors.visible_tickets(self.request.membership).select_related("follow_up_of")
 
@@ -117,6 +124,7 @@ class TicketDetail(APIView):
     permission_classes = [permissions.IsAuthenticated, TokenScope, IsMember]
     serializer_class = TicketDetailSerializer
 
+    @extend_schema(responses={200: TicketDetailSerializer, **error_responses(403, 404)})
     def get(self, request, number: int):
         ticket = _ticket(request, number)
         return Response(TicketDetailSerializer(ticket, context={"request": request}).data)
@@ -134,6 +142,10 @@ class TicketReply(APIView):
     permission_classes = [permissions.IsAuthenticated, TokenScope, IsMember]
     serializer_class = ReplySerializer
 
+    @extend_schema(
+        request=ReplySerializer,
+        responses={201: TicketDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
     def post(self, request, number: int):
         ticket = _ticket(request, number)
         serializer = ReplySerializer(data=request.data)

@@ -52,7 +52,11 @@ def test_reply_through_the_api_follows_the_lifecycle(world_a, as_member):
     )
     # Refusals carry their kind: a permission is 403, a status change the lifecycle refuses 409.
     assert note.status_code == 403
-    assert note.json() == {"code": "not_allowed", "detail": "Only agents can write internal notes."}
+    assert note.json() == {
+        "code": "not_allowed",
+        "detail": "Only agents can write internal notes.",
+        "fields": {},
+    }
 
 
 def test_a_refused_transition_is_a_409_with_its_code(world_a, as_member):
@@ -83,9 +87,11 @@ def test_api_errors_are_json(world_a, world_b, as_member):
         content_type="application/json",
     )
     assert bad.status_code == 400
-    assert set(bad.json()) == {"body", "submit_as"}
+    assert bad.json()["code"] == "invalid_input"
+    assert set(bad.json()["fields"]) == {"body", "submit_as"}
     missing = client.get("/api/v1/tickets/999999/")
-    assert missing.status_code == 404 and missing.json() == {"detail": "No such ticket."}
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "not_found", "detail": "No such ticket.", "fields": {}}
     anonymous = client.__class__(HTTP_HOST=world_a.host).get("/api/v1/tickets/")
     # Unauthenticated is 401, naming the way in (a token, or the browser's session).
     assert anonymous.status_code == 401 and "detail" in anonymous.json()
@@ -110,6 +116,7 @@ def test_agent_reply_on_closed_ticket_is_409_and_customer_reply_makes_a_follow_u
 
 
 def test_openapi_schema_is_published(world_a, as_member):
-    schema = as_member(world_a.users["agent"], world_a.tenant).get("/api/v1/schema/").json()
+    client = as_member(world_a.users["agent"], world_a.tenant)
+    schema = client.get("/api/v1/schema/?format=json").json()
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/tickets/{number}/replies/" in schema["paths"]
