@@ -83,6 +83,7 @@ PAGES = {
             ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
             ("audit-log", "/agent/audit/"),
             ("reauthenticate", "/accounts/reauthenticate/"),
+            ("api-docs", "/api/v1/docs/"),
         ],
     ),
 }
