@@ -1,0 +1,113 @@
+"""Who may call each API endpoint, generated from the URL conf: every route under /api/v1/ and
+every method it answers is called as each kind of caller, with the answer this table expects.
+A new endpoint (or a new method on one) without its row fails the suite until it is taught.
+
+Callers: anonymous; a token of each role (customer, agent, manager, admin); a token of another
+helpdesk; a revoked and an expired token."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts import tokens
+from tenants.context import tenant_context
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["customer", "agent", "manager", "admin"]
+REFUSED = ["anonymous", "other_tenant", "revoked", "expired"]
+PUBLIC = {caller: 200 for caller in ROLES + REFUSED}
+MEMBERS_ONLY = {**{role: 200 for role in ROLES}, **dict.fromkeys(REFUSED, 401)}
+
+# (route name, method) -> caller -> status. The probed ticket is the world's customer's own.
+EXPECTED = {
+    ("api:tickets", "get"): MEMBERS_ONLY,
+    ("api:ticket", "get"): MEMBERS_ONLY,
+    ("api:ticket_replies", "post"): {**{r: 201 for r in ROLES}, **dict.fromkeys(REFUSED, 401)},
+    # The schema and its reference page describe the API; they hold no tenant's data.
+    ("api:schema", "get"): PUBLIC,
+    ("api:docs", "get"): PUBLIC,
+}
+
+
+def api_routes() -> list[str]:
+    def walk(resolver, namespace=None):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and namespace == "api":
+                yield f"api:{entry.name}"
+
+    return list(walk(get_resolver()))
+
+
+def answered_methods(name: str, url: str, world) -> set[str]:
+    """The methods the route answers (OPTIONS lists them for DRF views; plain views: GET)."""
+    client = Client(HTTP_HOST=world.host)
+    response = client.options(url)
+    allow = response.get("Allow", "GET")
+    return {method.strip().lower() for method in allow.split(",")} - {"options", "head"}
+
+
+def url_for(name: str, world) -> str:
+    kwargs = {"number": world.ticket.number} if name in ("api:ticket", "api:ticket_replies") else {}
+    return reverse(name, kwargs=kwargs)
+
+
+def test_every_api_route_and_method_has_its_permission_row(world_a):
+    taught = {route for route, _ in EXPECTED}
+    routes = api_routes()
+    assert set(routes) == taught, f"teach tests/api/test_permissions.py: {set(routes) ^ taught}"
+    for name in routes:
+        methods = answered_methods(name, url_for(name, world_a), world_a)
+        untaught = {m for m in methods if (name, m) not in EXPECTED}
+        assert not untaught, f"{name} answers {untaught}: add their rows to EXPECTED"
+
+
+def _tokens(world, world_b) -> dict[str, str | None]:
+    made = {"anonymous": None}
+    with tenant_context(world.tenant):
+        for role in ROLES:
+            made[role] = tokens.token_create(
+                user=world.users[role], name=role, scope="write", expires_in_days=None
+            )[1]
+        revoked, made["revoked"] = tokens.token_create(
+            user=world.users["agent"], name="revoked", scope="write", expires_in_days=None
+        )
+        tokens.token_revoke(token=revoked)
+        made["expired"] = tokens.token_create(
+            user=world.users["agent"], name="expired", scope="write", expires_in_days=1
+        )[1]
+    with tenant_context(world_b.tenant):
+        made["other_tenant"] = tokens.token_create(
+            user=world_b.users["admin"], name="b", scope="write", expires_in_days=None
+        )[1]
+    return made
+
+
+@pytest.mark.parametrize(("route", "method"), list(EXPECTED))
+def test_each_caller_gets_the_expected_answer(world_a, world_b, route, method):
+    made = _tokens(world_a, world_b)
+    url = url_for(route, world_a)
+    body = json.dumps({"body": "From the permission table"})
+    answers = {}
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        for caller, raw in made.items():
+            client = Client(HTTP_HOST=world_a.host)
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"} if raw else {}
+            if method == "post":
+                response = client.post(url, body, content_type="application/json", **headers)
+            else:
+                response = getattr(client, method)(url, **headers)
+            answers[caller] = response.status_code
+            if response.status_code >= 400 and route.startswith("api:") and route != "api:docs":
+                assert set(response.json()) == {"code", "detail", "fields"}, (caller, route)
+    # The expired token expired on the way (a day's expiry, two days on): refused like the rest.
+    assert answers == EXPECTED[(route, method)]
