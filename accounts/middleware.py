@@ -110,26 +110,36 @@ class SecondFactorRequiredMiddleware:
 
 
 class SteadyAnswerMiddleware:
-    """Asking for a password reset or a sign-in code answers no sooner than
-    ``ACCOUNT_STEADY_ANSWER_SECONDS``, whether or not the address has an account.
+    """Signing up, a failed sign-in, asking for a password reset or for a sign-in code answer
+    no sooner than their floor in ``ACCOUNT_STEADY_ANSWERS``, whether or not the address has
+    an account.
 
-    Both answers do the same work (one email: the link or code, or "no account here"), but in a
-    few milliseconds, where a database lookup or a template told them apart; signing up and
-    signing in hash a password either way (accounts.forms.SignupForm, allauth's backend), which
-    takes far longer than the difference."""
+    Both answers of each already do the same expensive work (a password hash: the signup form
+    hashes a throwaway for a known address, allauth's backend for an unknown one; one email
+    each way), but a new account's rows, a database lookup or a template still made a
+    difference of a few to a hundred milliseconds under load. Each floor is above what the
+    slower answer takes, so both arrive at it. A successful sign-in is not held back."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.paths = None
+        self.floors = None
 
     def __call__(self, request):
-        if self.paths is None:
-            self.paths = {reverse("account_reset_password"), reverse("account_request_login_code")}
-        if request.method != "POST" or request.path not in self.paths:
+        if self.floors is None:
+            self.floors = {
+                reverse(name): seconds for name, seconds in settings.ACCOUNT_STEADY_ANSWERS.items()
+            }
+        floor = self.floors.get(request.path) if request.method == "POST" else None
+        if not floor:
             return self.get_response(request)
         started = time.monotonic()
         response = self.get_response(request)
-        remaining = settings.ACCOUNT_STEADY_ANSWER_SECONDS - (time.monotonic() - started)
-        if remaining > 0:
+        signed_in = request.path == self.login_path and response.status_code in (301, 302, 303)
+        remaining = floor - (time.monotonic() - started)
+        if remaining > 0 and not signed_in:
             time.sleep(remaining)
         return response
+
+    @property
+    def login_path(self) -> str:
+        return reverse("account_login")

@@ -116,9 +116,9 @@ def _worker_redis_url(url: str) -> str:
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):
     # Slow password hashing is a production property, not something every test should pay for;
-    # so is the steady answer time of reset and sign-in code requests (test_enumeration has both).
+    # so are the steady answer times of signup, sign-in and reset (test_enumeration has both).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.ACCOUNT_STEADY_ANSWER_SECONDS = 0
+    settings.ACCOUNT_STEADY_ANSWERS = {}
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])

@@ -76,7 +76,7 @@ def test_bars_scale_to_the_axis_top_and_print_every_value():
     assert root.find(f"{SVG}desc").text == "Urgent: 4; Low: 0; Normal: 7."
     bars = [r for r in root.iter(f"{SVG}rect")]
     assert [b.get("width") for b in bars] == ["50%", "87.5%"]  # 4 and 7 of an axis to 8
-    assert "var(--chart-urgent" in bars[0].get("style")
+    assert "var(--chart-urgent" in bars[0].get("fill")
     assert [b.find(f"{SVG}title").text for b in bars] == ["Urgent: 4", "Normal: 7"]
     shown = texts(root)
     assert {"Urgent", "Low", "Normal", "4", "0", "7", "Unsolved tickets"} <= set(shown)
@@ -173,7 +173,7 @@ def test_many_columns_label_the_latest_and_thin_the_rest():
     assert "W29" in axis and len(axis) < 30
     assert len(list(root.iter(f"{SVG}rect"))) == 24  # zeros draw no column
     # Past MAX_VALUE_LABELS columns, only the highest (first 4) and the latest carry a value.
-    bold = [t.text for t in root.iter(f"{SVG}text") if "font-weight: 600" in t.get("style")]
+    bold = [t.text for t in root.iter(f"{SVG}text") if t.get("font-weight") == "600"]
     assert bold == ["4", "4"]
 
 
@@ -264,7 +264,7 @@ def test_hostile_labels_are_escaped_and_the_svg_stays_well_formed():
     root = svg_of(html)  # parses: nothing broke out of an attribute or element
     assert root.find(f"{SVG}title").text == f"Title {evil}"
     assert evil in texts(root)
-    assert "var(--chart-1" in next(root.iter(f"{SVG}rect")).get("style")  # unknown tone
+    assert "var(--chart-1" in next(root.iter(f"{SVG}rect")).get("fill")  # unknown tone
     lines = charts.lines(
         id="evil-lines",
         title=evil,

@@ -477,13 +477,17 @@ def _last_if_it_ends_a_chat(target: Target) -> int:
 
 def api_request_fields(world) -> tuple[Field, ...]:
     """Request-body properties named in the OpenAPI schema, plus the ticket fields."""
-    schema = client_for("admin", world).get(reverse("api:schema")).json()
+    schema = client_for("admin", world).get(reverse("api:schema") + "?format=json").json()
+    components = schema.get("components", {}).get("schemas", {})
     names = {"body", "public", "submit_as", "status", "priority", "assignee", "subject"}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             content = operation.get("requestBody", {}).get("content", {})
             for media in content.values():
-                names.update(media.get("schema", {}).get("properties", {}))
+                body = media.get("schema", {})
+                if "$ref" in body:  # a named object: its properties are in the components
+                    body = components[body["$ref"].rsplit("/", 1)[-1]]
+                names.update(body.get("properties", {}))
     return tuple(Field(name, ("A plausible value",)) for name in sorted(names))
 
 

@@ -368,8 +368,8 @@ def run_probe(world_a, world_b):
                 login_redirect = on_b.status_code == 302 and on_b["Location"].startswith(
                     reverse("account_login")
                 )
-                # The API's "sign in first" is a 403 with a JSON body, not a redirect.
-                api_refusal = name.startswith("api:") and on_b.status_code == 403
+                # The API's "sign in first" is a 401 with a JSON body, not a redirect.
+                api_refusal = name.startswith("api:") and on_b.status_code == 401
                 assert login_redirect or api_refusal or on_b.status_code in (404, 405), (
                     f"{context}: {on_b.status_code}"
                 )
