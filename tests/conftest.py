@@ -119,6 +119,10 @@ def _fast_hashing_and_clean_cache(settings):
     # so are the steady answer times of signup, sign-in and reset (test_enumeration has both).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ACCOUNT_STEADY_ANSWERS = {}
+    # WhiteNoise would index every static file (admin's, DRF's, allauth's) each time a test
+    # client starts a handler: a sixth of the fuzz's time. Looking a file up when asked serves
+    # the same files.
+    settings.WHITENOISE_AUTOREFRESH = True
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])
