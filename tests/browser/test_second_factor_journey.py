@@ -20,10 +20,10 @@ from desk.services import desk_create
 from tenants.context import tenant_context
 from tenants.models import AuditEntry, Membership
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_escalation_journey import PASSWORD, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous")
 
-PASSWORD = "a-long-browser-password-42"
 WIDTHS = {"1440": (1440, 900), "390": (390, 844)}
 
 
@@ -55,10 +55,7 @@ def _shoot(page, name):
 
 
 def _sign_in(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, base, email)
     page.wait_for_load_state()
 
 
