@@ -37,6 +37,7 @@ class IsMember(permissions.BasePermission):
 
 class AttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    size = serializers.IntegerField(read_only=True, min_value=0, help_text="Bytes.")
 
     class Meta:
         model = Attachment
@@ -77,12 +78,16 @@ class TicketSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    follow_up_of = serializers.SlugRelatedField(
-        slug_field="number",
-        read_only=True,
-        allow_null=True,
-        help_text="The number of the closed ticket this one follows up, if any.",
+    # Declared, not derived from the model: the schema must not change with the database
+    # (integer ranges differ between SQLite and PostgreSQL).
+    number = serializers.IntegerField(read_only=True, min_value=1)
+    follow_up_of = serializers.SerializerMethodField(
+        help_text="The number of the closed ticket this one follows up, if any."
     )
+
+    @extend_schema_field({"type": "integer", "minimum": 1, "nullable": True})
+    def get_follow_up_of(self, ticket) -> int | None:
+        return ticket.follow_up_of.number if ticket.follow_up_of_id else None
 
 
 class TicketDetailSerializer(TicketSerializer):
