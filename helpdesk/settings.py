@@ -235,8 +235,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # Signup answers in the same time for an address with an account as for a new one.
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
-# Changing an email address or password asks for the password (or a code) again when the last
-# sign-in is older than five minutes; so do the second-factor pages and every CSV export.
+# Changing an email address asks for the password (or a code) again unless it was confirmed in
+# the last five minutes; so do the second-factor pages, every CSV export and making an API token.
+# A password change asks for the current password.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # "Email me a sign-in code": the owner's way in while their password is locked out or lost.
