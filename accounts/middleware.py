@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.second_factor import missing_second_factor
+from core import api_errors
 from core.time_zones import is_known_zone
 
 COOKIE = "tz"
@@ -103,8 +104,7 @@ class SecondFactorRequiredMiddleware:
             "app before you continue."
         )
         if request.path.startswith("/api/"):
-            refusal = {"code": "second_factor_required", "detail": detail, "fields": {}}
-            return JsonResponse(refusal, status=403)
+            return JsonResponse(api_errors.body("second_factor_required", detail), status=403)
         messages.info(request, detail)
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
 

@@ -66,6 +66,11 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+def tokens_of(user):
+    """``user``'s tokens in the current helpdesk, newest first (revoked and expired too)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
 def token_for(raw: str) -> ApiToken | None:
     """The current helpdesk's token ``raw`` is, usable or not (None when there is none)."""
     if not raw.startswith(PREFIX) or len(raw) > 100:

@@ -124,7 +124,7 @@ def api_tokens(request):
     context = {
         "form": form,
         "created": created,
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+        "tokens": tokens.tokens_of(request.user),
         "now": timezone.now(),
     }
     response = render(request, "account/api_tokens.html", context, status=status)

@@ -13,6 +13,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
+from core import api_errors
 from core.inputs import has_nul
 
 MESSAGE = (
@@ -42,9 +43,7 @@ class RejectUnstorableInputMiddleware:
         if not bad:
             return self.get_response(request)
         if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"code": "invalid_input", "detail": MESSAGE, "fields": bad}, status=400
-            )
+            return JsonResponse(api_errors.body("invalid_input", MESSAGE, bad), status=400)
         return render(request, "400_input.html", {"message": MESSAGE, "fields": bad}, status=400)
 
 
