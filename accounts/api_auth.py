@@ -71,6 +71,50 @@ class TokenScope(permissions.BasePermission):
         return not isinstance(token, ApiToken) or token.scope == ApiToken.Scope.WRITE
 
 
+class IsMember(permissions.BasePermission):
+    """A member of this helpdesk (a token's owner, or the person signed in here)."""
+
+    def has_permission(self, request, view):
+        if self.allows(getattr(request, "membership", None)):
+            return True
+        if getattr(request, "membership", None) is not None:
+            self.message = "Your role in this helpdesk does not allow this."
+        else:
+            # A signed-in person who has not joined this helpdesk is told so, not to sign in.
+            self.message = (
+                "Join this helpdesk first (on its portal)."
+                if request.user.is_authenticated
+                else "Sign in to this helpdesk first."
+            )
+        return False
+
+    def allows(self, membership: Membership | None) -> bool:
+        return membership is not None
+
+
+class IsStaff(IsMember):
+    """Agents, managers and admins."""
+
+    def allows(self, membership):
+        return membership is not None and membership.is_staff_role
+
+
+class IsManager(IsMember):
+    def allows(self, membership):
+        return membership is not None and membership.is_manager_or_admin
+
+
+class IsAdmin(IsMember):
+    def allows(self, membership):
+        return membership is not None and membership.role == Membership.Role.ADMIN
+
+
+MEMBER = [permissions.IsAuthenticated, TokenScope, IsMember]
+STAFF = [permissions.IsAuthenticated, TokenScope, IsStaff]
+MANAGERS = [permissions.IsAuthenticated, TokenScope, IsManager]
+ADMINS = [permissions.IsAuthenticated, TokenScope, IsAdmin]
+
+
 class ApiRateThrottle(SimpleRateThrottle):
     """``API_RATE_LIMIT`` requests per token (each token its own budget), per signed-in person
     using the browser's session, or per client address without either. Over it: 429 with

@@ -79,6 +79,7 @@ def error_responses(*statuses: int) -> dict:
         404: "No such object here",
         409: "Refused by the ticket lifecycle",
         412: "Changed by someone else since you read it",
+        428: "If-Match missing: send the ETag you read",
         429: "Too many requests: see Retry-After",
     }
     return {

@@ -10,7 +10,13 @@ app_name = "api"
 urlpatterns = [
     path("tickets/", api.TicketList.as_view(), name="tickets"),
     path("tickets/<id:number>/", api.TicketDetail.as_view(), name="ticket"),
-    path("tickets/<id:number>/replies/", api.TicketReply.as_view(), name="ticket_replies"),
+    path("tickets/<id:number>/comments/", api.TicketComments.as_view(), name="ticket_comments"),
+    path("tickets/<id:number>/events/", api.TicketEvents.as_view(), name="ticket_events"),
+    path(
+        "tickets/<id:number>/attachments/<id:pk>/",
+        api.TicketAttachment.as_view(),
+        name="ticket_attachment",
+    ),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -96,7 +96,7 @@ def test_fit_subject_cuts_at_a_word_within_the_limit():
         ("customer", "get", "/tickets/", {"q": "\x00"}),
         ("agent", "post", "/agent/views/", {"name": "nul\x00", "query": "priority=urgent"}),
         ("agent", "get", "/agent/", {"q": "a\x00"}),
-        ("customer", "post", "/api/v1/tickets/1/replies/", {"body\x00": "x"}),
+        ("customer", "post", "/api/v1/tickets/1/comments/", {"body\x00": "x"}),
     ],
     ids=["ticket-form", "my-tickets", "saved-view", "queue", "api-field-name"],
 )
@@ -134,7 +134,7 @@ def test_nul_in_a_header_or_cookie_is_a_400(world_a, header, value):
 def test_a_nul_in_a_json_api_body_is_a_400(world_a):
     client = login_client(world_a.users["customer"], world_a.tenant)
     response = client.post(
-        f"/api/v1/tickets/{world_a.ticket.number}/replies/",
+        f"/api/v1/tickets/{world_a.ticket.number}/comments/",
         json.dumps({"body": "log\x00line"}),
         content_type="application/json",
     )
@@ -302,7 +302,7 @@ def test_a_body_at_the_limit_is_accepted(world_a):
     ("role", "url", "field"),
     [
         ("manager", "/agent/macros/", "body"),
-        ("agent", "/api/v1/tickets/{n}/replies/", "body"),
+        ("agent", "/api/v1/tickets/{n}/comments/", "body"),
     ],
 )
 def test_other_bodies_have_the_same_limit(world_a, role, url, field):

@@ -44,7 +44,9 @@ OBJECT_URLS = {
     "agent:escalation": lambda b: {"pk": b.escalation.pk},
     "portal:ticket_escalate": lambda b: {"number": b.only_ticket.number},
     "api:ticket": lambda b: {"number": b.only_ticket.number},
-    "api:ticket_replies": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_comments": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_events": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_attachment": lambda b: {"number": b.only_ticket.number, "pk": b.only_attachment.pk},
     "agent:demo_email": lambda b: {"pk": _email_of(b)},
     # Live chat: B's chat by its token (the file URL by the seq of B's file message).
     "chat:room": lambda b: {"token": b.chat.token},

@@ -52,7 +52,14 @@ def _is_text(head: bytes) -> bool:
 
 
 def sniff(upload, kind: str) -> Sniffed:
-    """The file's real type for ``kind``, or ValidationError saying what was expected."""
+    """The file's real type for ``kind``, or ValidationError saying what was expected (or
+    that it is a web page or a program, whatever its content)."""
+    sniffed = _sniff(upload, kind)
+    _refuse_page_or_program(upload, sniffed.content_type)
+    return sniffed
+
+
+def _sniff(upload, kind: str) -> Sniffed:
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)
@@ -104,10 +111,10 @@ def sniff_any(upload) -> str:
     """A file that comes without a form field saying what it must be (a chat's, an email's):
     an image or a text log or archive, by content, and never a web page or a program."""
     try:
-        content_type = sniff(upload, FileKind.IMAGES).content_type
+        content_type = _sniff(upload, FileKind.IMAGES).content_type
     except ValidationError:
         try:
-            content_type = sniff(upload, FileKind.LOGS).content_type
+            content_type = _sniff(upload, FileKind.LOGS).content_type
         except ValidationError:
             raise ValidationError(
                 f"“{safe_name(upload.name)}” is not a PNG, JPEG or WebP image, a text log "

@@ -49,6 +49,7 @@ class Ticket(TenantOwned):
         AGENT = "agent", "Agent"
         FOLLOW_UP = "follow_up", "Follow-up"
         CHAT = "chat", "Chat"
+        API = "api", "API"
 
     UNSOLVED = (Status.NEW, Status.OPEN, Status.PENDING)
 

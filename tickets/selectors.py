@@ -57,6 +57,19 @@ def requester_tickets(
     return tickets.select_related("requester").order_by("-updated_at", "-number")
 
 
+def member_with_verified_email(email: str):
+    """The member of this helpdesk who has verified ``email``, or None (a ticket for anyone
+    else waits to be claimed when they make an account)."""
+    membership = (
+        Membership.objects.filter(
+            user__emailaddress__email__iexact=email, user__emailaddress__verified=True
+        )
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None
+
+
 def form_questions() -> list[TicketFormField]:
     """The tenant's submission questions, in form order."""
     return list(TicketFormField.objects.all())

@@ -88,7 +88,7 @@ def test_a_token_reads_as_its_owner_without_csrf_and_records_its_last_use(world_
 def test_a_read_token_cannot_write_and_a_write_token_can(world_a):
     _, read = make_token(world_a, scope="read")
     _, write = make_token(world_a, scope="write")
-    path = f"/api/v1/tickets/{world_a.ticket.number}/replies/"
+    path = f"/api/v1/tickets/{world_a.ticket.number}/comments/"
     body = {"body": "From a script", "public": True}
     refused = api(world_a, read, "post", path, data=body, content_type="application/json")
     assert refused.status_code == 403

@@ -35,18 +35,18 @@ def test_reply_through_the_api_follows_the_lifecycle(world_a, as_member):
     number = world_a.ticket.number
     agent = as_member(world_a.users["agent"], world_a.tenant)
     response = agent.post(
-        f"/api/v1/tickets/{number}/replies/",
+        f"/api/v1/tickets/{number}/comments/",
         {"body": "Please send logs", "submit_as": "pending"},
         content_type="application/json",
     )
     assert response.status_code == 201 and response.json()["status"] == "pending"
     customer = as_member(world_a.users["customer"], world_a.tenant)
     reopened = customer.post(
-        f"/api/v1/tickets/{number}/replies/", {"body": "Attached"}, content_type="application/json"
+        f"/api/v1/tickets/{number}/comments/", {"body": "Attached"}, content_type="application/json"
     )
     assert reopened.json()["status"] == "open"
     note = customer.post(
-        f"/api/v1/tickets/{number}/replies/",
+        f"/api/v1/tickets/{number}/comments/",
         {"body": "secret", "public": False},
         content_type="application/json",
     )
@@ -70,7 +70,7 @@ def test_a_refused_transition_is_a_409_with_its_code(world_a, as_member):
         lifecycle.transition(closed, "closed", actor_kind=Actor.AUTOMATION)
     agent = as_member(world_a.users["agent"], world_a.tenant)
     response = agent.post(
-        f"/api/v1/tickets/{closed.number}/replies/",
+        f"/api/v1/tickets/{closed.number}/comments/",
         {"body": "One more thing"},
         content_type="application/json",
     )
@@ -82,7 +82,7 @@ def test_a_refused_transition_is_a_409_with_its_code(world_a, as_member):
 def test_api_errors_are_json(world_a, world_b, as_member):
     client = as_member(world_a.users["agent"], world_a.tenant)
     bad = client.post(
-        f"/api/v1/tickets/{world_a.ticket.number}/replies/",
+        f"/api/v1/tickets/{world_a.ticket.number}/comments/",
         {"body": "", "submit_as": "closed"},
         content_type="application/json",
     )
@@ -106,7 +106,7 @@ def test_agent_reply_on_closed_ticket_is_409_and_customer_reply_makes_a_follow_u
         locked = Ticket.objects.select_for_update().get(pk=world_a.ticket.pk)
         lifecycle.transition(locked, "closed", actor_kind=Actor.AUTOMATION)
     agent = as_member(world_a.users["agent"], world_a.tenant)
-    url = f"/api/v1/tickets/{locked.number}/replies/"
+    url = f"/api/v1/tickets/{locked.number}/comments/"
     refused = agent.post(url, {"body": "hello"}, content_type="application/json")
     assert refused.status_code == 409 and "is closed" in refused.json()["detail"]
     customer = as_member(world_a.users["customer"], world_a.tenant)
@@ -119,4 +119,4 @@ def test_openapi_schema_is_published(world_a, as_member):
     client = as_member(world_a.users["agent"], world_a.tenant)
     schema = client.get("/api/v1/schema/?format=json").json()
     assert schema["openapi"].startswith("3.")
-    assert "/api/v1/tickets/{number}/replies/" in schema["paths"]
+    assert "/api/v1/tickets/{number}/comments/" in schema["paths"]

@@ -42,7 +42,7 @@ def test_every_kind_of_refusal_has_the_same_body(world_a):
     raw = token_of(world_a, scope="read")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     number = world_a.ticket.number
-    replies = f"/api/v1/tickets/{number}/replies/"
+    replies = f"/api/v1/tickets/{number}/comments/"
     assert_error_body(anonymous.post(replies, {"body": "x"}, **auth), 403, "permission_denied")
     assert_error_body(anonymous.get("/api/v1/tickets/999999/", **auth), 404, "not_found")
     writer = {"HTTP_AUTHORIZATION": f"Bearer {token_of(world_a)}"}
@@ -87,7 +87,7 @@ def test_a_refused_transition_has_the_same_code_on_the_page_and_through_the_api(
         {"body": "One more thing", "public": "1", "submit_as": "open"},
     )
     api = Client(HTTP_HOST=world_a.host).post(
-        f"/api/v1/tickets/{closed.number}/replies/",
+        f"/api/v1/tickets/{closed.number}/comments/",
         json.dumps({"body": "One more thing"}),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token_of(world_a)}",

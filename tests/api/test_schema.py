@@ -31,7 +31,7 @@ def test_the_schema_is_exact_where_clients_need_it(generated):
     ticket = schema["components"]["schemas"]["Ticket"]["properties"]
     assert ticket["number"]["type"] == "integer"
     assert ticket["follow_up_of"] == {**ticket["follow_up_of"], "type": "integer", "nullable": True}
-    reply = schema["paths"]["/api/v1/tickets/{number}/replies/"]["post"]
+    reply = schema["paths"]["/api/v1/tickets/{number}/comments/"]["post"]
     body = reply["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert body.endswith("/ReplyRequest")
     assert schema["components"]["schemas"]["ReplyRequest"]["required"] == ["body"]
@@ -51,8 +51,8 @@ def test_the_schema_and_its_docs_are_served_to_anyone(world_a):
     client = Client(HTTP_HOST=world_a.host)
     served = client.get("/api/v1/schema/?format=json")
     assert served.status_code == 200
-    assert "/api/v1/tickets/{number}/replies/" in served.json()["paths"]
+    assert "/api/v1/tickets/{number}/comments/" in served.json()["paths"]
     docs = client.get("/api/v1/docs/").content.decode()
     # Every operation and every object of the schema is documented on the page.
-    assert 'id="tickets_replies_create"' in docs and 'id="schema-ReplyRequest"' in docs
+    assert 'id="tickets_comments_create"' in docs and 'id="schema-ReplyRequest"' in docs
     assert not re.search(r"<script(?![^>]*\bsrc=)", docs), "no inline script on the page"
