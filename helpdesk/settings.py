@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "helpcenter",  # categories, sections, articles, search, votes, ticket deflection
     "bugs",  # internal bug reports linked to tickets, the supported-version rule
     "inbox",  # email as a way in: support addresses, the inbound webhook, IMAP mailboxes
+    "webhooks",  # ticket events POSTed, signed, to the tenant's own endpoints
     "demo",  # seed_demo and the bench_* commands: the top layer, imported by nothing
 ]
 
@@ -417,6 +418,8 @@ CELERY_BEAT_SCHEDULE = {
     "poll-mailboxes": {"task": "inbox.tasks.poll_mailboxes", "schedule": 60},
     # Every minute: waiting chats nobody took become missed; silent chats in progress end.
     "sweep-chats": {"task": "chat.tasks.sweep_chats", "schedule": 60},
+    # Every minute: webhook deliveries whose task was lost or whose retry pause has passed.
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60},
     # Daily at 03:17 UTC: remove expired sessions so the session table does not grow forever.
     "clear-expired-sessions": {
         "task": "helpdesk.tasks.clear_expired_sessions",
@@ -429,6 +432,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Let endpoints use plain http:// and addresses inside this network (loopback, private ranges):
+# for development and tests only; in production webhooks reach public https:// addresses only.
+WEBHOOKS_ALLOW_LOCAL = env_bool("WEBHOOKS_ALLOW_LOCAL", default=False)
 
 # --- REST framework -------------------------------------------------------------------------
 # Requests per token (or signed-in person, or client address) to /api/v1/: "<n>/<s|min|hour>".

@@ -20,6 +20,7 @@ from surveys import views as survey_views
 from tenants import views as tenant_views
 from tickets.agent import views as agent_views
 from tickets.portal import views as portal_views
+from webhooks import views as webhook_views
 
 portal_patterns = (
     [
@@ -78,6 +79,13 @@ agent_patterns = (
             "settings/email/<id:pk>/mailbox/",
             inbox_views.mailbox_settings,
             name="settings_email_mailbox",
+        ),
+        path("settings/webhooks/", webhook_views.webhooks, name="settings_webhooks"),
+        path("settings/webhooks/<id:pk>/", webhook_views.webhook, name="settings_webhook"),
+        path(
+            "settings/webhooks/<id:pk>/deliveries/<id:delivery>/resend/",
+            webhook_views.delivery_resend,
+            name="settings_webhook_resend",
         ),
         path("tickets/<id:number>/", agent_views.agent_ticket, name="ticket"),
         path("tickets/<id:number>/update/", agent_views.agent_ticket_update, name="ticket_update"),

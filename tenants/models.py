@@ -228,6 +228,9 @@ class AuditEntry(TenantOwned):
         EXPORT = "export", "Data exported"
         API_TOKEN_CREATED = "api_token_created", "API token created"
         API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+        WEBHOOK_ADDED = "webhook_added", "Webhook added"
+        WEBHOOK_CHANGED = "webhook_changed", "Webhook changed"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook switched off after failures"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -123,6 +123,8 @@ def _fast_hashing_and_clean_cache(settings):
     # client starts a handler: a sixth of the fuzz's time. Looking a file up when asked serves
     # the same files.
     settings.WHITENOISE_AUTOREFRESH = True
+    # Webhook tests post to receivers on loopback (tests/webhooks); nothing else is reached.
+    settings.WEBHOOKS_ALLOW_LOCAL = True
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])
@@ -222,6 +224,7 @@ class World:
             f"internal note {self.marker}",
             f"B macro body {self.marker}",
             f"B token {self.marker}",
+            f"hooks-{self.marker}.example.com",  # a webhook endpoint's address
             f"B view {self.marker}",
             f"B escalation reason {self.marker}",
             *(u.email for u in self.users.values()),
@@ -243,6 +246,19 @@ def queued_sends(request, monkeypatch):
             "outbox.services._queue_send", lambda tenant_id, email_id: sent.append(email_id)
         )
     return sent
+
+
+@pytest.fixture(autouse=True)
+def queued_webhooks(request, monkeypatch):
+    """Webhook deliveries queue a Celery task on commit; tests record (tenant, delivery) pairs
+    and send them with ``webhooks.services.deliver`` when they mean to."""
+    queued = []
+    if "real_broker" not in request.keywords:
+        monkeypatch.setattr(
+            "webhooks.services._queue",
+            lambda tenant_id, delivery_id, countdown=None: queued.append((tenant_id, delivery_id)),
+        )
+    return queued
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,8 @@ from tickets.models import (
     TicketEvent,
     TicketFormField,
 )
+from webhooks import services as webhooks
+from webhooks.models import Delivery, Endpoint
 
 
 def _bug(world):
@@ -160,6 +162,11 @@ def _help_center(world):
     services.deflection_record(article=article, query="restore", visitor_key="k" * 32)
 
 
+def _webhook(world):
+    webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
+    world.reply(world.ticket, "agent", "A reply the endpoint hears about")
+
+
 MAKERS = {
     # World creates these through the services: an organization, a membership per role, a
     # ticket with a comment, an attachment and events; the counter exists from tenant_create.
@@ -200,6 +207,8 @@ MAKERS = {
     InboundEmail: lambda world: None,  # _inbox receives one
     Mailbox: lambda world: None,  # _inbox connects one
     AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
+    Endpoint: _webhook,
+    Delivery: lambda world: None,  # _webhook's reply makes one
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

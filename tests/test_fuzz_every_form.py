@@ -44,6 +44,7 @@ from tests.test_isolation_probe import (
     prepare_bug,
     prepare_help_center,
     prepare_inbox,
+    prepare_webhook,
     tenant_url_patterns,
 )
 
@@ -303,6 +304,7 @@ def fuzz_world(world):
     prepare_bug(world)
     prepare_inbox(world)
     prepare_api_token(world)
+    prepare_webhook(world)
 
 
 def fuzz_chats(world):

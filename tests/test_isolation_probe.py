@@ -71,6 +71,12 @@ OBJECT_URLS = {
     "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
     # API tokens: B's agent's token by id.
     "api_token_revoke": lambda b: {"pk": b.api_token.pk},
+    # Webhooks: B's endpoint by id, and one of its deliveries.
+    "agent:settings_webhook": lambda b: {"pk": b.webhook.pk},
+    "agent:settings_webhook_resend": lambda b: {
+        "pk": b.webhook.pk,
+        "delivery": b.webhook_delivery.pk,
+    },
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
     "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
@@ -275,6 +281,21 @@ def prepare_api_token(world_b):
         )
 
 
+def prepare_webhook(world_b):
+    """An endpoint of B's (its address carries B's marker) with one delivery."""
+    from tenants.context import tenant_context
+    from webhooks import services
+    from webhooks.models import Delivery
+
+    with tenant_context(world_b.tenant):
+        world_b.webhook, _secret = services.endpoint_create(
+            url=f"https://hooks-{world_b.marker}.example.com/hook", events=["noted"]
+        )
+    world_b.reply(world_b.ticket, "agent", "A note for the webhook", public=False)
+    with tenant_context(world_b.tenant):
+        world_b.webhook_delivery = Delivery.objects.get(endpoint=world_b.webhook)
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -324,6 +345,7 @@ def prepare(world_a, world_b):
     prepare_bug(world_b)
     prepare_inbox(world_b)
     prepare_api_token(world_b)
+    prepare_webhook(world_b)
 
 
 def run_probe(world_a, world_b):

@@ -38,3 +38,8 @@ def label(value: str) -> str:
     """What the timeline shows for a kind (the raw value for one no longer registered, say of
     an app since removed: old rows stay readable)."""
     return _LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+def choices() -> list[tuple[str, str]]:
+    """Every registered (kind, label), for pickers such as the webhooks' event list."""
+    return list(_LABELS.items())

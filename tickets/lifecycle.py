@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 from desk.priorities import Priority
-from tickets import sla
+from tickets import signals, sla
 from tickets.models import Actor, Ticket, TicketEvent
 
 Status = Ticket.Status
@@ -186,7 +186,7 @@ def record(
     data: dict | None = None,
 ) -> TicketEvent:
     """Append one event to the ticket's timeline (same transaction as the change)."""
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
         actor_kind=actor_kind,
@@ -195,3 +195,5 @@ def record(
         after=after,
         data=data or {},
     )
+    signals.ticket_event_recorded.send(sender=TicketEvent, event=event)
+    return event

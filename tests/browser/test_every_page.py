@@ -27,7 +27,9 @@ from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_chat_journey import tiny_png
+from tickets import events as ticket_events
 from tickets.models import Ticket
+from webhooks import services as webhooks
 
 # WhiteNoise serves static files from synchronous iterators; under ASGI Django says so.
 pytestmark = pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous")
@@ -81,6 +83,8 @@ PAGES = {
             ("settings-priorities", "/agent/settings/priorities/"),
             ("settings-email", "/agent/settings/email/"),
             ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
+            ("settings-webhooks", "/agent/settings/webhooks/"),
+            ("settings-webhook", "/agent/settings/webhooks/{webhook}/"),
             ("audit-log", "/agent/audit/"),
             ("reauthenticate", "/accounts/reauthenticate/"),
             ("api-docs", "/api/v1/docs/"),
@@ -109,6 +113,12 @@ def demo_desk(transactional_db, settings):
             .order_by("number")
             .first()
         )
+        # An endpoint that hears of everything: the escalation below makes its first delivery.
+        webhook, _secret = webhooks.endpoint_create(
+            url="https://hooks.example.com/helpdesk/tickets",
+            events=[kind for kind, _label in ticket_events.choices()],
+            description="Our CRM",
+        )
         request = escalation_request(
             ticket=ticket,
             actor=membership.user,
@@ -124,6 +134,7 @@ def demo_desk(transactional_db, settings):
         "escalation": request.pk,
         "bug": bug.pk,
         "address": address.pk,
+        "webhook": webhook.pk,
     }
 
 

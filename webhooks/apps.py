@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self):
+        # Every ticket event recorded (tickets.signals.ticket_event_recorded) may owe deliveries.
+        from webhooks import receivers  # noqa: F401
