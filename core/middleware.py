@@ -10,6 +10,7 @@ that says what was wrong and that nothing was saved elsewhere. Nothing is stripp
 from __future__ import annotations
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -24,6 +25,10 @@ MESSAGE = (
 
 def _fields_with_nul(request) -> list[str]:
     bad = []
+    try:
+        request.POST  # noqa: B018 (parse the body here, where a failure can be answered)
+    except MultiPartParserError:
+        return []  # the view's own parse refuses it (400: DRF's parse_error, Django's 400 page)
     for source in (request.GET, request.POST):
         for key, values in source.lists():
             if has_nul(key) or any(has_nul(v) for v in values):
@@ -43,7 +48,8 @@ class RejectUnstorableInputMiddleware:
         if not bad:
             return self.get_response(request)
         if request.path.startswith("/api/"):
-            return JsonResponse(api_errors.body("invalid_input", MESSAGE, bad), status=400)
+            fields = {name: ["Contains a NUL character (U+0000)."] for name in bad}
+            return JsonResponse(api_errors.body("invalid_input", MESSAGE, fields), status=400)
         return render(request, "400_input.html", {"message": MESSAGE, "fields": bad}, status=400)
 
 
@@ -61,6 +67,9 @@ class RejectUnstorableHeadersMiddleware:
             for key, value in request.META.items()
             if key.startswith("HTTP_") and isinstance(value, str) and has_nul(value)
         )
+        if bad and request.path.startswith("/api/"):
+            message = f"These headers contained a NUL character (U+0000): {', '.join(bad)}."
+            return JsonResponse(api_errors.body("invalid_input", message), status=400)
         if bad:
             return HttpResponseBadRequest(
                 f"The {', '.join(bad)} header{'s' if len(bad) > 1 else ''} contained a NUL "

@@ -131,3 +131,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
 ]
+
+handler400 = "helpdesk.views.bad_request"
+handler403 = "helpdesk.views.permission_denied"
+handler404 = "helpdesk.views.page_not_found"
+handler500 = "helpdesk.views.server_error"

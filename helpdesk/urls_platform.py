@@ -19,3 +19,8 @@ urlpatterns = [
 # without one anymail would accept anybody's events, and anybody could mark addresses bounced.
 if settings.ANYMAIL.get("WEBHOOK_SECRET"):
     urlpatterns.append(path("anymail/", include("anymail.urls")))
+
+handler400 = "helpdesk.views.bad_request"
+handler403 = "helpdesk.views.permission_denied"
+handler404 = "helpdesk.views.page_not_found"
+handler500 = "helpdesk.views.server_error"

@@ -558,7 +558,8 @@ class TicketAttachment(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            # Typed by its sniffed content: text/plain, application/zip, image/png, ...
+            (200, "*/*"): OpenApiTypes.BINARY,
             **error_responses(404),
         }
     )

@@ -99,3 +99,27 @@ def test_a_refused_transition_has_the_same_code_on_the_page_and_through_the_api(
     shown = html.unescape(page.content.decode())
     assert api_body["detail"] in shown
     assert "One more thing" in shown  # what the agent typed is kept
+
+
+def test_addresses_outside_the_views_answer_with_the_same_body(world_a):
+    """Django answers before any API view for an address no route matches, or a body it cannot
+    parse; under /api/ those answers are the API's JSON too (schemathesis found the HTML)."""
+    caller = Client(HTTP_HOST=world_a.host)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token_of(world_a)}"}
+    assert_error_body(caller.get("/api/v1/tickets/null,null/", **auth), 404, "not_found")
+    assert_error_body(caller.get("/api/v1/no-such-thing/"), 404, "not_found")
+    broken = caller.post(
+        f"/api/v1/tickets/{world_a.ticket.number}/comments/",
+        b"--x\r\nnot a part",
+        content_type="multipart/form-data",  # no boundary
+        **auth,
+    )
+    assert broken.status_code == 400 and set(broken.json()) == {"code", "detail", "fields"}
+    nul = caller.get("/api/v1/tickets/", {"q": "a\x00b"}, **auth)
+    body = assert_error_body(nul, 400, "invalid_input")
+    assert list(body["fields"]) == ["q"] and body["fields"]["q"]
+    header = caller.get("/api/v1/tickets/", HTTP_IF_MATCH="a\x00b", **auth)
+    assert_error_body(header, 400, "invalid_input")
+    # Pages keep their own 404 page.
+    page = caller.get("/agent/no-such-page/")
+    assert page.status_code == 404 and b"<html" in page.content
