@@ -107,10 +107,9 @@ class TicketSerializer(serializers.ModelSerializer):
         help_text="The number of the closed ticket this one follows up, if any."
     )
     assignee = serializers.SerializerMethodField(help_text="The agent handling it, if any.")
-    next_update_due_at = serializers.DateTimeField(
-        read_only=True,
-        allow_null=True,
-        help_text="When an agent's next public update is due (null when none is owed).",
+    next_update_due_at = serializers.SerializerMethodField(
+        help_text="Staff: when an agent's next public update is due (null when none is owed, "
+        "and always null for customers: the portal does not show it)."
     )
 
     class Meta:
@@ -135,6 +134,13 @@ class TicketSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "integer", "minimum": 1, "nullable": True})
     def get_follow_up_of(self, ticket) -> int | None:
         return ticket.follow_up_of.number if ticket.follow_up_of_id else None
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_next_update_due_at(self, ticket) -> str | None:
+        request = self.context.get("request")
+        staff = request is not None and request.membership.is_staff_role
+        due = ticket.next_update_due_at
+        return serializers.DateTimeField().to_representation(due) if staff and due else None
 
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_assignee(self, ticket) -> dict | None:
@@ -386,7 +392,9 @@ class TicketList(APIView):
             following = f"{request.path}?{query.urlencode()}"
         return Response(
             {
-                "results": TicketSerializer(found.tickets, many=True).data,
+                "results": TicketSerializer(
+                    found.tickets, many=True, context={"request": request}
+                ).data,
                 "next": following,
                 "count": found.count,
                 "count_capped": found.count_capped,

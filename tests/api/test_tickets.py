@@ -75,6 +75,10 @@ def test_customers_list_what_my_tickets_shows_them(world_a, world_b):
     subjects = {t["subject"] for t in body["results"]}
     assert mine.subject in subjects and "Someone else's" not in subjects
     assert world_b.ticket.subject not in subjects
+    # The agents' due time is not on the portal, so not in the customer's answer either.
+    assert {t["next_update_due_at"] for t in body["results"]} == {None}
+    staff_view = api(world_a, "agent").get("/api/v1/tickets/", {"status": "new"}).json()
+    assert any(t["next_update_due_at"] for t in staff_view["results"])
     # Staff filters mean nothing to a customer's list; an unknown tab is refused.
     assert customer.get("/api/v1/tickets/", {"status": "new"}).status_code == 400
 
