@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 import core.converters  # noqa: F401  (registers the "id" path converter)
+from escalations import api as escalations
 from helpdesk.api_docs import api_docs
 from tickets import api
 
@@ -16,6 +17,18 @@ urlpatterns = [
         "tickets/<id:number>/attachments/<id:pk>/",
         api.TicketAttachment.as_view(),
         name="ticket_attachment",
+    ),
+    path(
+        "tickets/<id:number>/escalation/",
+        escalations.TicketEscalation.as_view(),
+        name="ticket_escalation",
+    ),
+    path("escalations/", escalations.EscalationList.as_view(), name="escalations"),
+    path("escalations/<id:pk>/", escalations.EscalationDetail.as_view(), name="escalation"),
+    path(
+        "escalations/<id:pk>/decisions/",
+        escalations.EscalationDecisions.as_view(),
+        name="escalation_decisions",
     ),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -39,6 +39,9 @@ from tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketFormF
 from tickets.portal.forms import TicketSubmissionForm
 
 FieldType = TicketFormField.FieldType
+# The schema's StatusEnum (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]): other resources have
+# a status of their own.
+TICKET_STATUSES = Ticket.Status.choices
 PARSERS = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
 

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts import tokens
+from escalations.services import escalation_request
 from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,17 @@ EXPECTED = {
     ("api:ticket_comments", "post"): MEMBERS_MAKE,
     ("api:ticket_events", "get"): STAFF_ONLY,
     ("api:ticket_attachment", "get"): MEMBERS_ONLY,
+    ("api:ticket_escalation", "get"): MEMBERS_ONLY,
+    # The customer's request is made; then one is waiting, so staff asking for the customer
+    # (as they may on the ticket page) are refused by the service for that reason: 409.
+    ("api:ticket_escalation", "post"): {
+        **MEMBERS_MAKE,
+        **dict.fromkeys(["agent", "manager", "admin"], 409),
+    },
+    ("api:escalations", "get"): MANAGERS_ONLY,
+    ("api:escalation", "get"): MANAGERS_ONLY,
+    # A priority decision keeps the request open to more: the admin's second one is taken too.
+    ("api:escalation_decisions", "post"): {**MANAGERS_ONLY, "manager": 201, "admin": 201},
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -65,18 +77,37 @@ def answered_methods(name: str, url: str, world) -> set[str]:
     return {method.strip().lower() for method in allow.split(",")} - {"options", "head"}
 
 
+def _escalation(world):
+    """The world's ticket escalated by its customer: made once, through the service."""
+    if not hasattr(world, "escalation"):
+        with tenant_context(world.tenant):
+            world.escalation = escalation_request(
+                ticket=world.ticket,
+                actor=world.users["customer"],
+                membership=world.memberships["customer"],
+                reason="From the permission table",
+                requested_priority="high",
+            )
+    return world.escalation
+
+
 # Each route's URL arguments, from the probed world (routes not listed take none).
 URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
     "api:ticket_comments": lambda w: {"number": w.ticket.number},
     "api:ticket_events": lambda w: {"number": w.ticket.number},
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
+    "api:ticket_escalation": lambda w: {"number": w.ticket.number},
+    "api:escalation": lambda w: {"pk": _escalation(w).pk},
+    "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
 }
 # What each writing call sends: a valid request, so the answer is about who calls.
 BODIES = {
     ("api:tickets", "post"): {"subject": "From the table", "description": "Made by the table"},
     ("api:ticket", "patch"): {"priority": "high"},
     ("api:ticket_comments", "post"): {"body": "From the permission table"},
+    ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
+    ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
 }
 
 
