@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 import core.converters  # noqa: F401  (registers the "id" path converter)
 from escalations import api as escalations
 from helpdesk.api_docs import api_docs
+from surveys import api as surveys
 from tickets import api
 
 app_name = "api"
@@ -30,6 +31,8 @@ urlpatterns = [
         escalations.EscalationDecisions.as_view(),
         name="escalation_decisions",
     ),
+    path("tickets/<id:number>/survey/", surveys.TicketSurvey.as_view(), name="ticket_survey"),
+    path("survey-responses/", surveys.SurveyResponseList.as_view(), name="survey_responses"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -48,6 +48,7 @@ OBJECT_URLS = {
     "api:ticket_events": lambda b: {"number": b.only_ticket.number},
     "api:ticket_attachment": lambda b: {"number": b.only_ticket.number, "pk": b.only_attachment.pk},
     "api:ticket_escalation": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_survey": lambda b: {"number": b.only_ticket.number},
     "api:escalation": lambda b: {"pk": b.escalation.pk},
     "api:escalation_decisions": lambda b: {"pk": b.escalation.pk},
     "agent:demo_email": lambda b: {"pk": _email_of(b)},

@@ -52,6 +52,9 @@ EXPECTED = {
     ("api:escalation", "get"): MANAGERS_ONLY,
     # A priority decision keeps the request open to more: the admin's second one is taken too.
     ("api:escalation_decisions", "post"): {**MANAGERS_ONLY, "manager": 201, "admin": 201},
+    # The portal shows customers no survey, so the API does not either.
+    ("api:ticket_survey", "get"): STAFF_ONLY,
+    ("api:survey_responses", "get"): MANAGERS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -98,6 +101,7 @@ URL_KWARGS = {
     "api:ticket_events": lambda w: {"number": w.ticket.number},
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
     "api:ticket_escalation": lambda w: {"number": w.ticket.number},
+    "api:ticket_survey": lambda w: {"number": w.ticket.number},
     "api:escalation": lambda w: {"pk": _escalation(w).pk},
     "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
 }
