@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 import core.converters  # noqa: F401  (registers the "id" path converter)
+from bugs import api as bugs
 from escalations import api as escalations
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
@@ -33,6 +34,13 @@ urlpatterns = [
     ),
     path("tickets/<id:number>/survey/", surveys.TicketSurvey.as_view(), name="ticket_survey"),
     path("survey-responses/", surveys.SurveyResponseList.as_view(), name="survey_responses"),
+    path(
+        "tickets/<id:number>/product-bug/",
+        bugs.TicketProductBug.as_view(),
+        name="ticket_product_bug",
+    ),
+    path("bugs/", bugs.BugList.as_view(), name="bugs"),
+    path("bugs/<id:pk>/", bugs.BugDetail.as_view(), name="bug"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -480,6 +480,7 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "tickets.api.TICKET_STATUSES",
         "EscalationStatusEnum": "escalations.api.REQUEST_STATUSES",
         "DecisionKindEnum": "escalations.api.DECISION_KINDS",
+        "BugStatusEnum": "bugs.api.BUG_STATUSES",
     },
 }
 

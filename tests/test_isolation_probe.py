@@ -50,6 +50,8 @@ OBJECT_URLS = {
     "api:ticket_escalation": lambda b: {"number": b.only_ticket.number},
     "api:ticket_survey": lambda b: {"number": b.only_ticket.number},
     "api:escalation": lambda b: {"pk": b.escalation.pk},
+    "api:ticket_product_bug": lambda b: {"number": b.only_ticket.number},
+    "api:bug": lambda b: {"pk": b.bug.pk},
     "api:escalation_decisions": lambda b: {"pk": b.escalation.pk},
     "agent:demo_email": lambda b: {"pk": _email_of(b)},
     # Live chat: B's chat by its token (the file URL by the seq of B's file message).

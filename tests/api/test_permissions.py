@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts import tokens
+from bugs.services import bug_file
 from escalations.services import escalation_request
 from tenants.context import tenant_context
 
@@ -55,6 +56,10 @@ EXPECTED = {
     # The portal shows customers no survey, so the API does not either.
     ("api:ticket_survey", "get"): STAFF_ONLY,
     ("api:survey_responses", "get"): MANAGERS_ONLY,
+    ("api:bugs", "get"): STAFF_ONLY,
+    ("api:bug", "get"): STAFF_ONLY,
+    # What the customer's ticket page says of product bugs: the same to everyone who sees it.
+    ("api:ticket_product_bug", "get"): MEMBERS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -94,6 +99,19 @@ def _escalation(world):
     return world.escalation
 
 
+def _bug(world):
+    """A bug report filed from the world's ticket: made once, through the service."""
+    if not hasattr(world, "bug"):
+        with tenant_context(world.tenant):
+            world.bug = bug_file(
+                ticket=world.ticket,
+                actor=world.users["agent"],
+                membership=world.memberships["agent"],
+                values={"title": "From the permission table"},
+            )
+    return world.bug
+
+
 # Each route's URL arguments, from the probed world (routes not listed take none).
 URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
@@ -103,6 +121,8 @@ URL_KWARGS = {
     "api:ticket_escalation": lambda w: {"number": w.ticket.number},
     "api:ticket_survey": lambda w: {"number": w.ticket.number},
     "api:escalation": lambda w: {"pk": _escalation(w).pk},
+    "api:ticket_product_bug": lambda w: {"number": w.ticket.number},
+    "api:bug": lambda w: {"pk": _bug(w).pk},
     "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
 }
 # What each writing call sends: a valid request, so the answer is about who calls.
