@@ -1,9 +1,10 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-import core.converters  # noqa: F401  (registers the "id" path converter)
+import core.converters  # noqa: F401  (registers the "id" and "bounded_slug" path converters)
 from bugs import api as bugs
 from escalations import api as escalations
+from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
 from tickets import api
@@ -41,6 +42,8 @@ urlpatterns = [
     ),
     path("bugs/", bugs.BugList.as_view(), name="bugs"),
     path("bugs/<id:pk>/", bugs.BugDetail.as_view(), name="bug"),
+    path("articles/", helpcenter.ArticleList.as_view(), name="articles"),
+    path("articles/<bounded_slug:slug>/", helpcenter.ArticleDetail.as_view(), name="article"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -481,6 +481,8 @@ SPECTACULAR_SETTINGS = {
         "EscalationStatusEnum": "escalations.api.REQUEST_STATUSES",
         "DecisionKindEnum": "escalations.api.DECISION_KINDS",
         "BugStatusEnum": "bugs.api.BUG_STATUSES",
+        "ArticleStatusEnum": "helpcenter.api.ARTICLE_STATUSES",
+        "SurveyStateEnum": "surveys.api.SURVEY_STATES",
     },
 }
 

@@ -22,6 +22,13 @@ from surveys.models import SurveyInvitation
 from tickets.api import PersonSerializer, ticket_for_request
 
 Rating = SurveyInvitation.Rating
+# The schema's names for these choice sets (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+SURVEY_STATES = [
+    ("not_sent", "Not sent"),
+    ("waiting", "Waiting for an answer"),
+    ("expired", "Expired unanswered"),
+    ("answered", "Answered"),
+]
 
 
 class SurveyTicketSerializer(serializers.Serializer):
@@ -97,7 +104,7 @@ class SurveyResponseList(APIView):
 
 class TicketSurveySerializer(serializers.Serializer):
     state = serializers.ChoiceField(
-        ["not_sent", "waiting", "expired", "answered"],
+        SURVEY_STATES,
         help_text="not_sent (none yet: the ticket has not closed, or surveys are off or opted "
         "out), waiting for an answer, expired unanswered, or answered.",
     )

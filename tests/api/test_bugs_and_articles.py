@@ -11,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bugs import services as bugs
+from helpcenter import services as help_services
+from helpcenter.models import Article
 from tenants.context import tenant_context
 from tests.api.helpers import api
 
@@ -128,3 +130,95 @@ def test_a_customer_learns_only_that_a_bug_was_filed_and_its_fix(world_a):
     assert customer.get(url).json() == {"filed": True, "fixed_in": "11.5.2"}
     stranger = world_a.submit(subject="Not theirs", role=None, email="other@example.net")
     assert customer.get(f"/api/v1/tickets/{stranger.number}/product-bug/").status_code == 404
+
+
+# ---- help-center articles -------------------------------------------------------------------
+
+
+def write(world, title, *, status="published", body="", slug=""):
+    with tenant_context(world.tenant):
+        if not hasattr(world, "help_section"):
+            category = help_services.category_save(values={"name": "Backups", "slug": "backups"})
+            world.help_section = help_services.section_save(
+                values={"category": category, "name": "Restoring", "slug": "restoring"}
+            )
+        return help_services.article_save(
+            values={
+                "section": world.help_section,
+                "title": title,
+                "body": body or f"{title}: what to do.",
+                "status": status,
+                "slug": slug,
+            },
+            author=world.users["manager"],
+        )
+
+
+def test_every_member_lists_the_published_articles_only(world_a, world_b):
+    write(world_a, "Restore a single file")
+    write(world_a, "Add a device")
+    write(world_a, "Unreleased feature", status="draft")
+    write(world_b, "B's own article")
+    for role in ("customer", "agent"):
+        body = api(world_a, role).get("/api/v1/articles/").json()
+        assert [a["title"] for a in body["results"]] == ["Add a device", "Restore a single file"]
+    row = body["results"][0]
+    assert row["section"] == {
+        "slug": "restoring",
+        "name": "Restoring",
+        "category": {"slug": "backups", "name": "Backups"},
+    }
+    assert row["snippet"] is None and row["published_at"]
+    paged = api(world_a, "customer").get("/api/v1/articles/", {"limit": 1}).json()
+    assert [a["title"] for a in paged["results"]] == ["Add a device"] and paged["next"]
+
+
+def test_search_finds_published_words_with_the_help_centers_search(world_a, world_b):
+    write(world_a, "Restore a single file", body="Open the backup and restore the file.")
+    write(world_a, "Restore secrets", status="draft", body="Restore the unreleased way.")
+    write(world_b, "Restore on B", body="Restore things on B.")
+    found = api(world_a, "agent").get("/api/v1/articles/", {"q": "restore"}).json()
+    assert [a["title"] for a in found["results"]] == ["Restore a single file"]
+    assert found["next"] is None
+    assert "<mark>" in found["results"][0]["snippet"].lower()
+    nothing = api(world_a, "customer").get("/api/v1/articles/", {"q": "zebra"}).json()
+    assert nothing["results"] == []
+
+
+def test_an_article_by_slug_and_drafts_for_staff_only(world_a, world_b):
+    article = write(world_a, "Restore a single file", body="Step **one**.")
+    draft = write(world_a, "Coming soon", status="draft")
+    with tenant_context(world_a.tenant):
+        help_services.vote(article=article, helpful=True, user=world_a.users["agent"], voter_key="")
+    customer = api(world_a, "customer")
+    body = customer.get(f"/api/v1/articles/{article.slug}/").json()
+    assert body["title"] == "Restore a single file" and body["status"] == "published"
+    assert "<strong>one</strong>" in body["body_html"]
+    assert body["votes"] == {"helpful": 1, "total": 1}
+    assert customer.get(f"/api/v1/articles/{draft.slug}/").status_code == 404
+    preview = api(world_a, "agent").get(f"/api/v1/articles/{draft.slug}/")
+    assert preview.status_code == 200 and preview.json()["status"] == "draft"
+    # Reading through the API counts no view (the popular list is about people reading).
+    with tenant_context(world_a.tenant):
+        assert Article.objects.get(pk=article.pk).view_count == 0
+    b_article = write(world_b, "B's own article", slug="b-only")
+    assert api(world_a, "admin").get(f"/api/v1/articles/{b_article.slug}/").status_code == 404
+    # The support policy's stand-in is not an article of the list or of this address.
+    assert customer.get("/api/v1/articles/support-policy/").status_code == 404
+
+
+def test_the_article_list_costs_the_same_queries_for_2_articles_and_9(world_a):
+    customer = api(world_a, "customer")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = customer.get("/api/v1/articles/")
+        return len(captured), len(response.json()["results"])
+
+    for index in range(2):
+        write(world_a, f"Few {index}")
+    queries()  # the token's first use of the day records it; later calls do not
+    few, shown = queries()
+    for index in range(7):
+        write(world_a, f"Many {index}")
+    assert queries() == (few, shown + 7)

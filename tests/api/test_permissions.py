@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts import tokens
 from bugs.services import bug_file
 from escalations.services import escalation_request
+from helpcenter import services as help_services
 from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,9 @@ EXPECTED = {
     ("api:bug", "get"): STAFF_ONLY,
     # What the customer's ticket page says of product bugs: the same to everyone who sees it.
     ("api:ticket_product_bug", "get"): MEMBERS_ONLY,
+    # The help center is public on the portal: every member reads it.
+    ("api:articles", "get"): MEMBERS_ONLY,
+    ("api:article", "get"): MEMBERS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -112,6 +116,21 @@ def _bug(world):
     return world.bug
 
 
+def _article(world):
+    """A published help-center article: made once, through the services."""
+    if not hasattr(world, "article"):
+        with tenant_context(world.tenant):
+            category = help_services.category_save(values={"name": "Table", "slug": "table"})
+            section = help_services.section_save(
+                values={"category": category, "name": "Table", "slug": "table-section"}
+            )
+            world.article = help_services.article_save(
+                values={"section": section, "title": "From the table", "status": "published"},
+                author=world.users["manager"],
+            )
+    return world.article
+
+
 # Each route's URL arguments, from the probed world (routes not listed take none).
 URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
@@ -123,6 +142,7 @@ URL_KWARGS = {
     "api:escalation": lambda w: {"pk": _escalation(w).pk},
     "api:ticket_product_bug": lambda w: {"number": w.ticket.number},
     "api:bug": lambda w: {"pk": _bug(w).pk},
+    "api:article": lambda w: {"slug": _article(w).slug},
     "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
 }
 # What each writing call sends: a valid request, so the answer is about who calls.
