@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 import core.converters  # noqa: F401  (registers the "id" and "bounded_slug" path converters)
 from bugs import api as bugs
+from desk import api as desk
 from escalations import api as escalations
 from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
@@ -44,6 +45,9 @@ urlpatterns = [
     path("bugs/<id:pk>/", bugs.BugDetail.as_view(), name="bug"),
     path("articles/", helpcenter.ArticleList.as_view(), name="articles"),
     path("articles/<bounded_slug:slug>/", helpcenter.ArticleDetail.as_view(), name="article"),
+    path("members/", desk.MemberList.as_view(), name="members"),
+    path("organizations/", desk.OrganizationList.as_view(), name="organizations"),
+    path("settings/", desk.TenantSettings.as_view(), name="settings"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -64,6 +64,10 @@ EXPECTED = {
     # The help center is public on the portal: every member reads it.
     ("api:articles", "get"): MEMBERS_ONLY,
     ("api:article", "get"): MEMBERS_ONLY,
+    ("api:members", "get"): STAFF_ONLY,
+    ("api:organizations", "get"): STAFF_ONLY,
+    ("api:settings", "get"): ADMINS_ONLY,
+    ("api:settings", "patch"): ADMINS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -152,6 +156,7 @@ BODIES = {
     ("api:ticket_comments", "post"): {"body": "From the permission table"},
     ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
     ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
+    ("api:settings", "patch"): {"assign_on_reply": False},
 }
 
 
