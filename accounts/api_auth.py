@@ -18,6 +18,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts import tokens
 from accounts.models import ApiToken
 from accounts.second_factor import missing_second_factor
+from tenants import audit
 from tenants.models import Membership
 
 
@@ -52,6 +53,8 @@ class TokenAuthentication(BaseAuthentication):
             )
         # Views read the membership from the request, as for a signed-in session.
         request._request.membership = membership
+        # The audit log names the token's owner (the middleware saw no one signed in).
+        audit.identify(user)
         tokens.token_used(token)
         return user, token
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, DateField, DurationField, ExpressionWrapper, F, Prefetch
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    QuerySet,
+)
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -66,12 +75,27 @@ def escalation_state(ticket: Ticket) -> dict:
     return {"escalations": escalations, "can_escalate": blocker is None, "blocker": blocker}
 
 
-def _queue(status: str):
-    return (
-        EscalationRequest.objects.filter(status=status)
-        .select_related("ticket", "requested_by", "ticket__assignee")
-        .order_by("created_at")
+def _listed():
+    return EscalationRequest.objects.select_related(
+        "ticket", "requested_by", "raised_by_agent", "ticket__assignee"
     )
+
+
+def _queue(status: str):
+    # The id breaks ties: pages of the list (the API's) never repeat or skip a request.
+    return _listed().filter(status=status).order_by("created_at", "pk")
+
+
+# The API's lists: the review queue, the requests being handled, or every request.
+LIST_STATES = ("open", "in_progress", "all")
+
+
+def request_list(state: str) -> QuerySet[EscalationRequest]:
+    """``open`` (the review queue) and ``in_progress`` oldest first, as on the managers' page;
+    ``all`` newest first."""
+    if state == "all":
+        return _listed().order_by("-created_at", "-pk")
+    return _queue(state)
 
 
 def open_requests() -> list[EscalationRequest]:
@@ -109,7 +133,9 @@ def waiting_count() -> int:
 def request_for_review(pk: int) -> EscalationRequest:
     """One request with its ticket and decisions (404 for a missing or another tenant's)."""
     return get_object_or_404(
-        EscalationRequest.objects.select_related("ticket", "requested_by").prefetch_related(
+        EscalationRequest.objects.select_related(
+            "ticket", "requested_by", "raised_by_agent"
+        ).prefetch_related(
             Prefetch(
                 "actions",
                 queryset=EscalationAction.objects.select_related("actor").order_by("id"),

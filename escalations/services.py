@@ -304,3 +304,34 @@ def escalation_resolve(*, request, actor, membership, note: str = "") -> Escalat
         {"note": note.strip()},
         resolve=EscalationRequest.Status.RESOLVED,
     )
+
+
+def escalation_decide(
+    *,
+    request,
+    actor,
+    membership,
+    kind: str,
+    at: datetime | None = None,
+    channel: str = "",
+    agent=None,
+    priority: str = "",
+    note: str = "",
+) -> EscalationAction:
+    """One decision of any kind, with the decision form's fields (the page and the API): each
+    kind by its own service, which checks what it needs."""
+    common = {"request": request, "actor": actor, "membership": membership}
+    match kind:
+        case Kind.CONVERSATION:
+            if at is None:
+                raise EscalationError("Choose the date and time of the call.")
+            return escalation_schedule_conversation(**common, at=at, channel=channel, note=note)
+        case Kind.REASSIGN:
+            return escalation_reassign(**common, agent=agent, note=note)
+        case Kind.PRIORITY:
+            return escalation_change_priority(**common, priority=priority)
+        case Kind.DECLINE:
+            return escalation_decline(**common, reason=note)
+        case Kind.RESOLVE:
+            return escalation_resolve(**common, note=note)
+    raise EscalationError(f"Choose one of: {', '.join(Kind.values)}.")

@@ -2,7 +2,6 @@
 
 import zoneinfo
 
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,37 +9,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
-from core.time_zones import TimeZoneField
 from desk.priorities import Priority
 from escalations import selectors, services
-from escalations.models import EscalationAction
+from escalations.forms import DecisionForm, RequestForm
 from tenants.access import manager_required, member_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members
 from tickets.selectors import conversation, ticket_for_viewer
-
-
-class RequestForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
-        label="Why does this ticket need a manager's attention?",
-    )
-    requested_priority = forms.ChoiceField(
-        choices=Priority.choices, widget=forms.RadioSelect, label="The priority you need"
-    )
-    contact_phone = forms.RegexField(
-        regex=r"^[0-9+()./ -]{6,40}$",
-        required=False,
-        label="Phone number (optional)",
-        error_messages={"invalid": "Enter a phone number with digits, spaces, + ( ) - only."},
-    )
-    best_times = forms.CharField(required=False, max_length=200, label="Best times to reach you")
-    contact_time_zone = TimeZoneField(
-        required=False,
-        label="Your time zone",
-        help_text="So that a call is proposed at a time that suits you. Type a city to search.",
-    )
 
 
 @member_required
@@ -97,48 +72,6 @@ def review_queue(request):
     return render(request, "escalations/queue.html", context)
 
 
-class DecisionForm(forms.Form):
-    """One manager decision. Each kind needs its own fields; agents are this tenant's staff."""
-
-    kind = forms.ChoiceField(choices=EscalationAction.Kind.choices, label="Decision")
-    at = forms.DateTimeField(
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        label="When",
-    )
-    channel = forms.CharField(required=False, max_length=100, label="How")
-    # Chosen from the staff list by its exact value: no digits of other scripts, no ids past the
-    # column's range, no other tenant's agents ever reach a query.
-    agent = forms.ChoiceField(required=False, label="Agent")
-    priority = forms.ChoiceField(choices=Priority.choices, required=False, label="Priority")
-    note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Note"
-    )
-
-    REQUIRED = {
-        EscalationAction.Kind.CONVERSATION: ("at", "Choose the date and time of the call."),
-        EscalationAction.Kind.REASSIGN: ("agent", "Choose an agent."),
-        EscalationAction.Kind.PRIORITY: ("priority", "Choose a priority."),
-    }
-
-    def __init__(self, *args, agents, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.staff = {str(m.user_id): m.user for m in agents}
-        self.fields["agent"].choices = [("", "—")] + [
-            (pk, user.display_name) for pk, user in self.staff.items()
-        ]
-
-    def clean_agent(self):
-        return self.staff.get(self.cleaned_data["agent"])
-
-    def clean(self):
-        data = super().clean()
-        field, message = self.REQUIRED.get(data.get("kind"), (None, ""))
-        if field and field not in self.errors and not data.get(field):
-            self.add_error(field, message)
-        return data
-
-
 @manager_required
 @require_http_methods(["GET", "POST"])
 def review(request, pk: int):
@@ -150,21 +83,10 @@ def review(request, pk: int):
         valid = request.method == "POST" and form.is_valid()
     if valid:
         data = form.cleaned_data
-        common = {"request": escalation, "actor": request.user, "membership": request.membership}
         try:
-            match data["kind"]:
-                case EscalationAction.Kind.CONVERSATION:
-                    services.escalation_schedule_conversation(
-                        **common, at=data["at"], channel=data["channel"], note=data["note"]
-                    )
-                case EscalationAction.Kind.REASSIGN:
-                    services.escalation_reassign(**common, agent=data["agent"], note=data["note"])
-                case EscalationAction.Kind.PRIORITY:
-                    services.escalation_change_priority(**common, priority=data["priority"])
-                case EscalationAction.Kind.DECLINE:
-                    services.escalation_decline(**common, reason=data["note"])
-                case EscalationAction.Kind.RESOLVE:
-                    services.escalation_resolve(**common, note=data["note"])
+            services.escalation_decide(
+                request=escalation, actor=request.user, membership=request.membership, **data
+            )
         except DomainError as error:  # EscalationError, or the ticket lifecycle's refusal
             form.add_error(None, str(error))
         else:

@@ -1,8 +1,13 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-import core.converters  # noqa: F401  (registers the "id" path converter)
+import core.converters  # noqa: F401  (registers the "id" and "bounded_slug" path converters)
+from bugs import api as bugs
+from desk import api as desk
+from escalations import api as escalations
+from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
+from surveys import api as surveys
 from tickets import api
 
 app_name = "api"
@@ -17,6 +22,32 @@ urlpatterns = [
         api.TicketAttachment.as_view(),
         name="ticket_attachment",
     ),
+    path(
+        "tickets/<id:number>/escalation/",
+        escalations.TicketEscalation.as_view(),
+        name="ticket_escalation",
+    ),
+    path("escalations/", escalations.EscalationList.as_view(), name="escalations"),
+    path("escalations/<id:pk>/", escalations.EscalationDetail.as_view(), name="escalation"),
+    path(
+        "escalations/<id:pk>/decisions/",
+        escalations.EscalationDecisions.as_view(),
+        name="escalation_decisions",
+    ),
+    path("tickets/<id:number>/survey/", surveys.TicketSurvey.as_view(), name="ticket_survey"),
+    path("survey-responses/", surveys.SurveyResponseList.as_view(), name="survey_responses"),
+    path(
+        "tickets/<id:number>/product-bug/",
+        bugs.TicketProductBug.as_view(),
+        name="ticket_product_bug",
+    ),
+    path("bugs/", bugs.BugList.as_view(), name="bugs"),
+    path("bugs/<id:pk>/", bugs.BugDetail.as_view(), name="bug"),
+    path("articles/", helpcenter.ArticleList.as_view(), name="articles"),
+    path("articles/<bounded_slug:slug>/", helpcenter.ArticleDetail.as_view(), name="article"),
+    path("members/", desk.MemberList.as_view(), name="members"),
+    path("organizations/", desk.OrganizationList.as_view(), name="organizations"),
+    path("settings/", desk.TenantSettings.as_view(), name="settings"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

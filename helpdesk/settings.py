@@ -481,7 +481,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PATH_CONVERTER_OVERRIDES": {"id": int},
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets named once: the same field name (status, kind) means different things in
+    # different resources, and one choice set (priorities) is used under several field names.
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "desk.priorities.Priority.choices",
+        "StatusEnum": "tickets.api.TICKET_STATUSES",
+        "EscalationStatusEnum": "escalations.api.REQUEST_STATUSES",
+        "DecisionKindEnum": "escalations.api.DECISION_KINDS",
+        "BugStatusEnum": "bugs.api.BUG_STATUSES",
+        "ArticleStatusEnum": "helpcenter.api.ARTICLE_STATUSES",
+        "SurveyStateEnum": "surveys.api.SURVEY_STATES",
+    },
 }
 
 LOGGING = {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from surveys.models import SurveyEvent, SurveyInvitation
+from surveys.models import SurveyEvent
+from surveys.selectors import survey_for_ticket
 from tickets import events, panels
 
 
 def _survey(ticket, membership) -> dict | None:
-    survey = SurveyInvitation.objects.select_related("agent").filter(ticket=ticket).first()
+    survey = survey_for_ticket(ticket)
     return {"survey": survey} if survey else None
 
 

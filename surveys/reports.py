@@ -7,7 +7,7 @@ dates in ``FIRST_DAY``..``LAST_DAY`` only (see ``range_problem``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
@@ -16,6 +16,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from core import charts
 from desk.priorities import Priority
 from surveys.models import SurveyInvitation
+from surveys.selectors import sent_between
 from tenants.context import current_tenant
 from tenants.models import Organization
 
@@ -90,11 +91,8 @@ def csat(start: date, end: date, period: str = "week") -> dict:
     problem = range_problem(start, end)
     if problem:
         raise ValueError(problem)
-    tenant = current_tenant()
-    zone = ZoneInfo(tenant.time_zone)
-    since = datetime.combine(start, time(0), tzinfo=zone)
-    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
-    invitations = SurveyInvitation.objects.filter(sent_at__gte=since, sent_at__lt=until)
+    zone = ZoneInfo(current_tenant().time_zone)
+    invitations = sent_between(start, end)
     total = invitations.aggregate(**COUNTS)
     agents = {
         pk: name or email

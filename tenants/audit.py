@@ -59,6 +59,15 @@ class AuditContextMiddleware:
             _origin.reset(token)
 
 
+def identify(user) -> None:
+    """The person acting in this request, once an authentication the middleware could not see
+    (an API token, checked by the view) has named them: their changes are recorded as theirs,
+    not as nobody's. The middleware's reset at the end of the request undoes this too."""
+    origin = _origin.get()
+    if origin is not None:
+        _origin.set(Origin(user=user, ip=origin.ip, user_agent=origin.user_agent))
+
+
 def record(
     action: str,
     *,

@@ -34,11 +34,20 @@ def is_staff_user(user) -> bool:
     return user is not None and staff_members().filter(user=user).exists()
 
 
+def members(*, role: str = "") -> QuerySet[Membership]:
+    """Everyone of the current tenant (one role, or all) with their user and organization, by
+    email; the id breaks ties so pages of the list never overlap."""
+    found = Membership.objects.select_related("user", "organization")
+    if role:
+        found = found.filter(role=role)
+    return found.order_by("user__email", "pk")
+
+
 def organizations_with_customer_counts() -> QuerySet[Organization]:
     """The customer organizations by name, each with ``customer_count``."""
     return Organization.objects.annotate(
         customer_count=Count("members", filter=Q(members__role=Membership.Role.CUSTOMER))
-    ).order_by("name")
+    ).order_by("name", "pk")
 
 
 def customer_count() -> int:

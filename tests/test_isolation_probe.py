@@ -47,6 +47,14 @@ OBJECT_URLS = {
     "api:ticket_comments": lambda b: {"number": b.only_ticket.number},
     "api:ticket_events": lambda b: {"number": b.only_ticket.number},
     "api:ticket_attachment": lambda b: {"number": b.only_ticket.number, "pk": b.only_attachment.pk},
+    "api:ticket_escalation": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_survey": lambda b: {"number": b.only_ticket.number},
+    "api:escalation": lambda b: {"pk": b.escalation.pk},
+    "api:ticket_product_bug": lambda b: {"number": b.only_ticket.number},
+    "api:bug": lambda b: {"pk": b.bug.pk},
+    # B's draft by its slug: staff of A would read a draft of A's own by this address.
+    "api:article": lambda b: {"slug": b.help_draft.slug},
+    "api:escalation_decisions": lambda b: {"pk": b.escalation.pk},
     "agent:demo_email": lambda b: {"pk": _email_of(b)},
     # Live chat: B's chat by its token (the file URL by the seq of B's file message).
     "chat:room": lambda b: {"token": b.chat.token},

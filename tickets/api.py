@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from accounts.api_auth import MEMBER, STAFF
 from core.api_errors import error_responses
+from core.api_inputs import MAX_PAGE
 from core.errors import InvalidInput
 from core.inputs import MAX_BODY_CHARS, MAX_ID, parse_id
 from desk.priorities import Priority
@@ -38,6 +39,9 @@ from tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketFormF
 from tickets.portal.forms import TicketSubmissionForm
 
 FieldType = TicketFormField.FieldType
+# The schema's StatusEnum (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]): other resources have
+# a status of their own.
+TICKET_STATUSES = Ticket.Status.choices
 PARSERS = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
 
@@ -62,8 +66,9 @@ class PreconditionRequired(exceptions.APIException):
 
 
 class PersonSerializer(serializers.Serializer):
+    # A person by user id, with the name the pages show (the user's display name).
     id = serializers.IntegerField(min_value=1)
-    name = serializers.CharField()
+    name = serializers.CharField(source="display_name")
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -144,9 +149,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_assignee(self, ticket) -> dict | None:
-        if ticket.assignee_id is None:
-            return None
-        return {"id": ticket.assignee_id, "name": ticket.assignee.display_name}
+        return PersonSerializer(ticket.assignee).data if ticket.assignee_id else None
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -233,7 +236,9 @@ class EventSerializer(serializers.ModelSerializer):
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _ticket(request, number: int) -> Ticket:
+def ticket_for_request(request, number: int) -> Ticket:
+    """The ticket as the caller may see it, or the API's 404 (alike for missing and not yours):
+    the feature apps' ticket endpoints look tickets up through this too."""
     try:
         return selectors.ticket_for_viewer(request.membership, number)
     except Http404:
@@ -305,7 +310,6 @@ def _form_errors(form) -> dict:
 
 # ---- views --------------------------------------------------------------------------------
 
-MAX_PAGE = 200
 STAFF_FILTERS = [
     OpenApiParameter(
         "status",
@@ -454,7 +458,7 @@ class TicketDetail(APIView):
         parameters=[ETAG], responses={200: TicketDetailSerializer, **error_responses(404)}
     )
     def get(self, request, number: int):
-        return _detail(request, _ticket(request, number))
+        return _detail(request, ticket_for_request(request, number))
 
     @extend_schema(
         request=TicketUpdateSerializer,
@@ -466,7 +470,7 @@ class TicketDetail(APIView):
         the timeline, the solved email sent), all or nothing."""
         if not request.membership.is_staff_role:
             raise exceptions.PermissionDenied("Only staff change a ticket's fields.")
-        _ticket(request, number)  # 404 first: nothing is said about others' tickets
+        seen = ticket_for_request(request, number)  # 404 first: nothing said of others' tickets
         changes = TicketUpdateSerializer(data=request.data)
         changes.is_valid(raise_exception=True)
         wanted = changes.validated_data
@@ -476,7 +480,7 @@ class TicketDetail(APIView):
         if not expected:
             raise PreconditionRequired
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().get(pk=_ticket(request, number).pk)
+            ticket = Ticket.objects.select_for_update().get(pk=seen.pk)
             if expected.strip() not in (etag(ticket), "*"):
                 raise PreconditionFailed
             if "priority" in wanted:
@@ -496,7 +500,7 @@ class TicketDetail(APIView):
                 ticket = services.ticket_set_status(
                     ticket=ticket, actor=request.user, status=wanted["status"]
                 )
-        return _detail(request, _ticket(request, number))
+        return _detail(request, ticket_for_request(request, number))
 
 
 class TicketComments(APIView):
@@ -510,7 +514,7 @@ class TicketComments(APIView):
 
     @extend_schema(responses={200: CommentSerializer(many=True), **error_responses(404)})
     def get(self, request, number: int):
-        ticket = _ticket(request, number)
+        ticket = ticket_for_request(request, number)
         comments = selectors.conversation(ticket, request.membership)
         return Response(
             CommentSerializer(comments, many=True, context={"number": ticket.number}).data
@@ -522,7 +526,7 @@ class TicketComments(APIView):
         responses={201: TicketDetailSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request, number: int):
-        ticket = _ticket(request, number)
+        ticket = ticket_for_request(request, number)
         reply = ReplySerializer(data=request.data)
         reply.is_valid(raise_exception=True)
         form = ReplyForm(
@@ -554,7 +558,7 @@ class TicketEvents(APIView):
 
     @extend_schema(responses={200: EventSerializer(many=True), **error_responses(403, 404)})
     def get(self, request, number: int):
-        ticket = _ticket(request, number)
+        ticket = ticket_for_request(request, number)
         return Response(EventSerializer(selectors.timeline(ticket), many=True).data)
 
 

@@ -17,6 +17,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts import tokens
+from bugs.services import bug_file
+from escalations.services import escalation_request
+from helpcenter import services as help_services
 from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +43,31 @@ EXPECTED = {
     ("api:ticket_comments", "post"): MEMBERS_MAKE,
     ("api:ticket_events", "get"): STAFF_ONLY,
     ("api:ticket_attachment", "get"): MEMBERS_ONLY,
+    ("api:ticket_escalation", "get"): MEMBERS_ONLY,
+    # The customer's request is made; then one is waiting, so staff asking for the customer
+    # (as they may on the ticket page) are refused by the service for that reason: 409.
+    ("api:ticket_escalation", "post"): {
+        **MEMBERS_MAKE,
+        **dict.fromkeys(["agent", "manager", "admin"], 409),
+    },
+    ("api:escalations", "get"): MANAGERS_ONLY,
+    ("api:escalation", "get"): MANAGERS_ONLY,
+    # A priority decision keeps the request open to more: the admin's second one is taken too.
+    ("api:escalation_decisions", "post"): {**MANAGERS_ONLY, "manager": 201, "admin": 201},
+    # The portal shows customers no survey, so the API does not either.
+    ("api:ticket_survey", "get"): STAFF_ONLY,
+    ("api:survey_responses", "get"): MANAGERS_ONLY,
+    ("api:bugs", "get"): STAFF_ONLY,
+    ("api:bug", "get"): STAFF_ONLY,
+    # What the customer's ticket page says of product bugs: the same to everyone who sees it.
+    ("api:ticket_product_bug", "get"): MEMBERS_ONLY,
+    # The help center is public on the portal: every member reads it.
+    ("api:articles", "get"): MEMBERS_ONLY,
+    ("api:article", "get"): MEMBERS_ONLY,
+    ("api:members", "get"): STAFF_ONLY,
+    ("api:organizations", "get"): STAFF_ONLY,
+    ("api:settings", "get"): ADMINS_ONLY,
+    ("api:settings", "patch"): ADMINS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -65,18 +93,70 @@ def answered_methods(name: str, url: str, world) -> set[str]:
     return {method.strip().lower() for method in allow.split(",")} - {"options", "head"}
 
 
+def _escalation(world):
+    """The world's ticket escalated by its customer: made once, through the service."""
+    if not hasattr(world, "escalation"):
+        with tenant_context(world.tenant):
+            world.escalation = escalation_request(
+                ticket=world.ticket,
+                actor=world.users["customer"],
+                membership=world.memberships["customer"],
+                reason="From the permission table",
+                requested_priority="high",
+            )
+    return world.escalation
+
+
+def _bug(world):
+    """A bug report filed from the world's ticket: made once, through the service."""
+    if not hasattr(world, "bug"):
+        with tenant_context(world.tenant):
+            world.bug = bug_file(
+                ticket=world.ticket,
+                actor=world.users["agent"],
+                membership=world.memberships["agent"],
+                values={"title": "From the permission table"},
+            )
+    return world.bug
+
+
+def _article(world):
+    """A published help-center article: made once, through the services."""
+    if not hasattr(world, "article"):
+        with tenant_context(world.tenant):
+            category = help_services.category_save(values={"name": "Table", "slug": "table"})
+            section = help_services.section_save(
+                values={"category": category, "name": "Table", "slug": "table-section"}
+            )
+            world.article = help_services.article_save(
+                values={"section": section, "title": "From the table", "status": "published"},
+                author=world.users["manager"],
+            )
+    return world.article
+
+
 # Each route's URL arguments, from the probed world (routes not listed take none).
 URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
     "api:ticket_comments": lambda w: {"number": w.ticket.number},
     "api:ticket_events": lambda w: {"number": w.ticket.number},
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
+    "api:ticket_escalation": lambda w: {"number": w.ticket.number},
+    "api:ticket_survey": lambda w: {"number": w.ticket.number},
+    "api:escalation": lambda w: {"pk": _escalation(w).pk},
+    "api:ticket_product_bug": lambda w: {"number": w.ticket.number},
+    "api:bug": lambda w: {"pk": _bug(w).pk},
+    "api:article": lambda w: {"slug": _article(w).slug},
+    "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
 }
 # What each writing call sends: a valid request, so the answer is about who calls.
 BODIES = {
     ("api:tickets", "post"): {"subject": "From the table", "description": "Made by the table"},
     ("api:ticket", "patch"): {"priority": "high"},
     ("api:ticket_comments", "post"): {"body": "From the permission table"},
+    ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
+    ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
+    ("api:settings", "patch"): {"assign_on_reply": False},
 }
 
 
