@@ -80,6 +80,20 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     from django.conf import settings
 
+    # Figures a test measured (``record_property("figure", "...")``), from every xdist worker:
+    # printed in the run's summary, where CI's log keeps them.
+    figures = [
+        value
+        for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.section("figures")
+        for figure in figures:
+            terminalreporter.write_line(str(figure))
+
     if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         terminalreporter.write_line(
             "NOTE: ran on SQLite; PostgreSQL-only tests (RLS, concurrency) were skipped."

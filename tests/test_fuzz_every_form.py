@@ -848,7 +848,9 @@ def fuzz_chat_extras(checker: Checker, targets: list[Target], world) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing(fuzzed_world, role):
+def test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing(
+    fuzzed_world, role, record_property
+):
     checker = Checker(fuzzed_world)
     # The role's own walk: its pages, its forms, and blind POSTs carrying the field names its
     # pages show (walking every role's pages for each role was a third of the fuzz's time).
@@ -857,9 +859,10 @@ def test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing(fuzzed_world,
     for target in targets:
         checker.check(target)
     seconds, slowest = checker.slowest
-    print(
-        f"{role}: {len(targets)} targets, {checker.requests} requests;"
-        f" slowest {seconds:.2f} s: {slowest}"
+    record_property(
+        "figure",
+        f"fuzz {role}: {len(targets)} targets, {checker.requests} requests;"
+        f" slowest {seconds:.2f} s: {slowest}",
     )
     assert checker.requests > len(targets)
     assert not checker.failures, (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ MIN_CASES = 1000
 
 
 def test_generated_requests_find_no_server_error_and_no_schema_violation(
-    live_server, world_a, settings, tmp_path
+    live_server, world_a, settings, tmp_path, record_property
 ):
     settings.API_RATE_LIMIT = "100000/min"  # the run is one client sending thousands of requests
     caller = api(world_a, "agent")  # staff: every operation is reachable
@@ -74,9 +75,19 @@ def test_generated_requests_find_no_server_error_and_no_schema_violation(
     print(run.stdout[-60000:])
     print(run.stderr[-3000:])
     cases = _cases(report)
-    print(f"schemathesis: {cases} generated cases")
+    summary = re.search(r"Test cases:\s*\n\s*(.+)", run.stdout)
+    record_property(
+        "figure",
+        f"schemathesis: {cases} generated cases over {_operations(run.stdout)} operations"
+        f" ({summary.group(1).strip() if summary else 'no summary'})",
+    )
     assert run.returncode == 0, "schemathesis found failures (output above)"
     assert cases >= MIN_CASES, f"only {cases} cases were generated"
+
+
+def _operations(output: str) -> str:
+    tested = re.search(r"Tested: (\d+)", output)
+    return tested.group(1) if tested else "?"
 
 
 def _cases(report: Path) -> int:
