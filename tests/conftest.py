@@ -65,10 +65,68 @@ def _select_timing(config, items):
         items[:] = keep
 
 
+# Rough seconds of the tests that run for minutes (measured in CI's log; only their order
+# depends on these). Anything unlisted counts as a second.
+LONG_TESTS = {
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[admin]": 360,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[agent]": 300,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[manager]": 300,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[customer]": 200,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[anonymous]": 160,  # noqa: E501
+    "tests/api/test_schemathesis.py::": 150,
+    "tests/test_fuzz_every_form.py::": 30,
+    "tests/test_isolation_probe.py::test_isolation_probe": 50,
+    "tests/browser/": 15,
+}
+
+
+def _weight(item) -> int:
+    if "smoke" in item.keywords:
+        return 100
+    return max(
+        (seconds for prefix, seconds in LONG_TESTS.items() if item.nodeid.startswith(prefix)),
+        default=1,
+    )
+
+
+def _balance_long_tests(config, items) -> None:
+    """Order the collection so that xdist's worksteal scheduler starts the long tests first,
+    spread evenly over the workers, and the short ones fill in around them.
+
+    worksteal gives each worker a contiguous share of the collection (the first len/n to the
+    first worker, and so on) and lets an idle worker take the tail of a busy one's share. Left
+    in file order, the fuzz's five long runs sat in one share, and the run ended with one core
+    busy and one idle for minutes. Here the long tests are dealt to the shares longest first,
+    each to the share with the least so far, at the head of its share."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)
+    if workers < 2 or len(items) < workers:
+        return
+    weights = {item.nodeid: _weight(item) for item in items}
+    long = sorted((i for i in items if weights[i.nodeid] >= 15), key=lambda i: -weights[i.nodeid])
+    short = [i for i in items if weights[i.nodeid] < 15]
+    sizes, remaining = [], len(items)
+    for index in range(workers):  # the shares worksteal hands out, in its own arithmetic
+        sizes.append(remaining // (workers - index))
+        remaining -= sizes[-1]
+    shares = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for item in long:
+        open_shares = [k for k in range(workers) if len(shares[k]) < sizes[k]]
+        k = min(open_shares, key=lambda k: loads[k])
+        shares[k].append(item)
+        loads[k] += weights[item.nodeid]
+    for k in range(workers):
+        take = sizes[k] - len(shares[k])
+        shares[k] += short[:take]
+        short = short[take:]
+    items[:] = [item for share in shares for item in share]
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
     _select_timing(config, items)
+    _balance_long_tests(config, items)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL to a PostgreSQL database)")

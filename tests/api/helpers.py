@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts import tokens
 from tenants.context import tenant_context
@@ -35,6 +37,13 @@ class Api:
 
     def patch(self, url: str, data=None, **headers):
         return self.send("patch", url, data, **headers)
+
+    def listing_cost(self, url: str, params=None) -> tuple[int, int]:
+        """(SQL statements, rows listed) of one GET of a list: for constant-query checks."""
+        with CaptureQueriesContext(connection) as captured:
+            response = self.get(url, params)
+        assert response.status_code == 200, response.content
+        return len(captured), len(response.json()["results"])
 
     def multipart(self, url: str, data: dict, **headers):
         return self.client.post(url, data, **self._headers(headers))
