@@ -622,6 +622,7 @@ class Checker:
         self._state = None  # the database as the last 4xx left it (unchanged), to reuse
         self._clients: dict[str, Client] = {}
         self.slowest = (0.0, "")  # seconds, request: printed, never asserted (CI machines vary)
+        self.seconds_by_target: dict[str, float] = {}  # where the run's time goes, printed
 
     def _client(self, role: str) -> Client:
         """One client per role, signed in again only when a request signed it out (or, for the
@@ -656,10 +657,18 @@ class Checker:
                 self._state = after
 
     def check(self, target: Target, *, hostile=hostile_text, examples: int = EXAMPLES) -> None:
+        started = time.perf_counter()
         for label, values, broken, mode in sweep(target):
             self.request(target, label, values, broken, mode)
         if target.reachable and examples:
             self._explore(target, hostile, examples)
+        key = f"{target.method.upper()} {target.url}"
+        spent = time.perf_counter() - started
+        self.seconds_by_target[key] = self.seconds_by_target.get(key, 0.0) + spent
+
+    def costliest(self, count: int = 5) -> str:
+        ranked = sorted(self.seconds_by_target.items(), key=lambda kv: -kv[1])[:count]
+        return ", ".join(f"{where} {seconds:.0f} s" for where, seconds in ranked)
 
     def _explore(self, target: Target, hostile, examples: int) -> None:
         """The generated part: a few fields at a time, each an offered value, a mutation of
@@ -867,7 +876,7 @@ def test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing(
     record_property(
         "figure",
         f"fuzz {role}: {len(targets)} targets, {checker.requests} requests;"
-        f" slowest {seconds:.2f} s: {slowest}",
+        f" slowest {seconds:.2f} s: {slowest}; costliest targets: {checker.costliest()}",
     )
     assert checker.requests > len(targets)
     assert not checker.failures, (

@@ -54,7 +54,7 @@ def test_generated_requests_find_no_server_error_and_no_schema_violation(
         "--checks",
         ",".join(CHECKS),
         "--max-examples",
-        os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "80"),
+        os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "50"),
         "--phases",
         "examples,coverage,fuzzing",
         "--workers",
