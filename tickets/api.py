@@ -315,8 +315,13 @@ STAFF_FILTERS = [
         "status",
         str,
         many=True,
-        enum=Ticket.Status.values,
-        description="Staff: default the unsolved ones. Customers: unsolved, solved, closed or all.",
+        # Staff filter by the statuses themselves; a customer's list has My tickets' tabs.
+        enum=[
+            *Ticket.Status.values,
+            *(k for k in selectors.REQUESTER_STATUS_FILTERS if k not in Ticket.Status.values),
+        ],
+        description="Staff: any of the statuses (default the unsolved ones). Customers: one of "
+        "unsolved (default), solved, closed or all.",
     ),
     OpenApiParameter("priority", str, many=True, enum=Priority.values, description="Staff."),
     OpenApiParameter("assignee", str, description='Staff: "me", "unassigned" or a user id.'),
