@@ -34,19 +34,24 @@ def _count(params, name: str, *, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def limit(params) -> int:
+    """The page size asked for (``limit``), within 1 and ``MAX_PAGE``; 400 otherwise."""
+    return _count(params, "limit", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
+
+
 def page(request, rows) -> tuple[list, str | None]:
     """One page of ``rows`` (a queryset in its final order) and the next page's URL (None at
     the end): one query, a row more than asked tells whether there is more."""
     params = request.query_params
-    limit = _count(params, "limit", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
+    size = limit(params)
     offset = _count(params, "offset", default=0, low=0, high=10**9 - 1)
-    found = list(rows[offset : offset + limit + 1])
+    found = list(rows[offset : offset + size + 1])
     following = None
-    if len(found) > limit:
+    if len(found) > size:
         query = params.copy()
-        query["offset"] = str(offset + limit)
+        query["offset"] = str(offset + size)
         following = f"{request.path}?{query.urlencode()}"
-    return found[:limit], following
+    return found[:size], following
 
 
 def page_serializer(item: type[serializers.Serializer], name: str) -> type:
@@ -86,9 +91,11 @@ def form_data(raw, names) -> dict:
     return data
 
 
-def form_errors(form: forms.BaseForm) -> serializers.ValidationError:
-    """A form's problems as the API's 400 (``fields`` by the form's field names)."""
+def form_errors(form: forms.BaseForm, *, rename=None) -> serializers.ValidationError:
+    """A form's problems as the API's 400: ``fields`` by the form's field names, or by
+    ``rename(name)`` where the API calls a field otherwise."""
     fields = {}
     for name, errors in form.errors.items():
-        fields["non_field_errors" if name == "__all__" else name] = list(errors)
+        key = "non_field_errors" if name == "__all__" else rename(name) if rename else name
+        fields[key] = list(errors)
     return serializers.ValidationError(fields)

@@ -26,9 +26,9 @@ from rest_framework.views import APIView
 
 from accounts.api_auth import MEMBER, STAFF
 from core.api_errors import error_responses
-from core.api_inputs import MAX_PAGE
+from core.api_inputs import MAX_PAGE, form_errors, limit
 from core.errors import InvalidInput
-from core.inputs import MAX_BODY_CHARS, MAX_ID, parse_id
+from core.inputs import MAX_BODY_CHARS, MAX_ID
 from desk.priorities import Priority
 from tenants.selectors import staff_user
 from tickets import attachments as files
@@ -300,12 +300,9 @@ def _form_data(request, definitions) -> tuple[QueryDict, MultiValueDict]:
     return data, uploads
 
 
-def _form_errors(form) -> dict:
-    fields = {}
-    for name, errors in form.errors.items():
-        key = f"answers.{name[2:]}" if name.startswith("q_") else name
-        fields["non_field_errors" if name == "__all__" else key] = list(errors)
-    return fields
+def _answer_name(name: str) -> str:
+    """The API's name of a ticket form field: its questions are ``answers.<key>``."""
+    return f"answers.{name[2:]}" if name.startswith("q_") else name
 
 
 # ---- views --------------------------------------------------------------------------------
@@ -371,7 +368,7 @@ class TicketList(APIView):
         if membership.is_staff_role:
             filters = queue.QueueFilterForm(params)
             if not filters.is_valid():
-                raise serializers.ValidationError(dict(filters.errors))
+                raise form_errors(filters)
             data = filters.cleaned_data
             tickets = queue.filtered(data, request.user)
             sort = data.get("sort") or ""
@@ -387,11 +384,9 @@ class TicketList(APIView):
                 membership, status=wanted, organization_wide=True, query=query.strip()
             ).order_by("-created_at", "-id")
             sort = "newest"
-        limit = parse_id(params.get("limit", queue.PAGE_SIZE))
-        if limit is None or limit > MAX_PAGE:
-            raise serializers.ValidationError({"limit": [f"Choose from 1 to {MAX_PAGE}."]})
+        size = limit(params)
         try:
-            found = queue.page(tickets, params.get("cursor") or None, size=limit, sort=sort)
+            found = queue.page(tickets, params.get("cursor") or None, size=size, sort=sort)
         except queue.InvalidCursor as error:
             raise serializers.ValidationError({"cursor": [str(error)]}) from None
         following = None
@@ -433,7 +428,7 @@ class TicketList(APIView):
             data, uploads, definitions=definitions, signed_in="email" not in data
         )
         if not form.is_valid():
-            raise serializers.ValidationError(_form_errors(form))
+            raise form_errors(form, rename=_answer_name)
         if "email" in data:
             email = form.cleaned_data["email"]
             requester = selectors.member_with_verified_email(email)
@@ -539,7 +534,7 @@ class TicketComments(APIView):
             request.FILES if hasattr(request.data, "getlist") else None,
         )
         if not form.is_valid():
-            raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
+            raise form_errors(form)
         landed = services.ticket_reply(
             ticket=ticket,
             author=request.user,
