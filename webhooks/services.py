@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.secrets import SecretBox
 from tenants import audit
 from tenants.context import tenant_context
@@ -221,7 +221,10 @@ def deliveries_for_event(event) -> list[Delivery]:
 
 
 def delivery_resend(*, delivery: Delivery) -> Delivery:
-    """The same body again as a new delivery (a new id: the receiver took, or lost, the first)."""
+    """The same body again as a new delivery (a new id: the receiver took, or lost, the first);
+    refused while the endpoint is off, as nothing is sent to it then."""
+    if not delivery.endpoint.is_active:
+        raise Conflict("Switch the endpoint on first: nothing is sent to it while off.")
     again = Delivery.objects.create(
         endpoint=delivery.endpoint,
         event=delivery.event,

@@ -99,9 +99,10 @@ def webhook(request, pk: int):
 @require_POST
 def delivery_resend(request, pk: int, delivery: int):
     original = get_object_or_404(Delivery.objects, pk=delivery, endpoint_id=pk)
-    if not original.endpoint.is_active:
-        messages.error(request, "Switch the endpoint on first: nothing is sent to it while off.")
-    else:
+    try:
         services.delivery_resend(delivery=original)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
         messages.success(request, "Sent again, as a new delivery.")
     return redirect("agent:settings_webhook", pk=pk)
