@@ -16,6 +16,7 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chat.ws import TenantHostMiddleware  # noqa: E402
+from helpdesk.warmup import settle  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -23,3 +24,4 @@ application = ProtocolTypeRouter(
         "websocket": TenantHostMiddleware(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+settle()

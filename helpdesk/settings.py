@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "inbox",  # email as a way in: support addresses, the inbound webhook, IMAP mailboxes
     "webhooks",  # ticket events POSTed, signed, to the tenant's own endpoints
     "demo",  # seed_demo and the bench_* commands: the top layer, imported by nothing
+    "bench",  # seed_bench and bench: volume data and the page benchmark, above demo
 ]
 
 MIDDLEWARE = [

@@ -372,6 +372,7 @@ class TicketList(APIView):
             data = filters.cleaned_data
             tickets = queue.filtered(data, request.user)
             sort = data.get("sort") or ""
+            cap = queue.count_cap(data)
         else:
             wanted = params.get("status", "unsolved")
             if wanted not in selectors.REQUESTER_STATUS_FILTERS:
@@ -384,9 +385,10 @@ class TicketList(APIView):
                 membership, status=wanted, organization_wide=True, query=query.strip()
             ).order_by("-created_at", "-id")
             sort = "newest"
+            cap = queue.COUNT_CAP
         size = limit(params)
         try:
-            found = queue.page(tickets, params.get("cursor") or None, size=size, sort=sort)
+            found = queue.page(tickets, params.get("cursor") or None, size=size, sort=sort, cap=cap)
         except queue.InvalidCursor as error:
             raise serializers.ValidationError({"cursor": [str(error)]}) from None
         following = None

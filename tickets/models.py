@@ -2,6 +2,7 @@ import secrets
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils import timezone
 from desk.priorities import RANK, Priority
 from tenants.context import current_tenant
 from tenants.managers import TenantManager, TenantQuerySet
-from tenants.models import TenantOwned
+from tenants.models import Tenant, TenantOwned
 from tickets import events
 
 # Sorts tickets that owe no update (pending) after every due time, in the queue's index.
@@ -103,6 +104,14 @@ class Ticket(TenantOwned):
     pending_reminded_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The queue's second sort key: the next update due, "never" for tickets that owe none.
+    # Kept by the database. A plain column, so under row-level security its comparisons are
+    # leakproof and the index serves keyset pages (a COALESCE in the query would not be).
+    queue_due = models.GeneratedField(
+        expression=Coalesce("next_update_due_at", models.Value(QUEUE_NEVER_DUE)),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
 
     class Meta(TenantOwned.Meta):
         constraints = [
@@ -128,12 +137,28 @@ class Ticket(TenantOwned):
         indexes = [
             # "My tickets": a requester's tickets, newest first.
             models.Index(fields=["tenant", "requester", "-created_at"], name="ticket_requester"),
+            # "My tickets" in its order (most recently updated first) and its status tabs.
+            models.Index(
+                fields=["tenant", "requester", "-updated_at", "-number"],
+                name="ticket_requester_updated",
+            ),
             # Claiming tickets submitted before the account existed.
             models.Index(fields=["tenant", "requester_email"], name="ticket_requester_email"),
             # Organization-shared ticket lists.
             models.Index(fields=["tenant", "organization", "-created_at"], name="ticket_org"),
             # Agent lists by status and priority.
             models.Index(fields=["tenant", "status", "priority"], name="ticket_status_priority"),
+            # The queue filtered by status, newest or oldest first, and its keyset pages.
+            models.Index(
+                fields=["tenant", "status", "created_at", "id"], name="ticket_status_created"
+            ),
+            # The overview's backlog by status, priority and assignee, overdue counted: read from
+            # the index alone, never the table.
+            models.Index(
+                fields=["tenant", "status", "priority", "assignee", "next_update_due_at"],
+                name="ticket_backlog",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
             # The queue sorted by age, newest or oldest first, and its keyset pages.
             models.Index(fields=["tenant", "created_at", "id"], name="ticket_created"),
             # The automation's "what is due": small partial indexes over only the rows that
@@ -164,11 +189,7 @@ class Ticket(TenantOwned):
             # The agent queue's default view and its keyset pagination: exactly its sort key
             # (most severe, then next update due with "nothing due" last, then oldest).
             models.Index(
-                models.F("tenant"),
-                models.F("priority_rank"),
-                Coalesce("next_update_due_at", models.Value(QUEUE_NEVER_DUE)),
-                models.F("created_at"),
-                models.F("id"),
+                fields=["tenant", "priority_rank", "queue_due", "created_at", "id"],
                 name="ticket_queue_order",
                 condition=models.Q(status__in=["new", "open", "pending"]),
             ),
@@ -440,3 +461,39 @@ class SavedView(TenantOwned):
     @property
     def is_shared(self) -> bool:
         return self.owner_id is None
+
+
+class TicketSearch(models.Model):
+    """The words of one ticket's subject (``comment`` empty) or of one of its messages, for the
+    agent queue's text search. Written by database triggers (migration 0017), so every way a
+    ticket or message is stored (forms, email, chat, bulk inserts) is searchable at once.
+
+    No row-level security policy: the full-text match is not leakproof, so under a policy no
+    index could serve it. The only reader is ``tickets.search``, which applies the current
+    tenant itself and returns ticket ids that are then read under the tickets' own policy.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    comment = models.OneToOneField(Comment, null=True, on_delete=models.CASCADE, related_name="+")
+    vector = SearchVectorField()
+
+    RLS_EXEMPT = (
+        "The text-search match is not leakproof: under a policy no index could serve it. Read "
+        "only by tickets.search, which filters by the current tenant itself and returns ids "
+        "that are read back under the tickets' policy."
+    )
+
+    class Meta:
+        constraints = [
+            # One entry per message (the one-to-one), and one for the subject.
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(comment__isnull=True),
+                name="ticketsearch_subject",
+            ),
+        ]
+        # PostgreSQL only, made by the migration (btree_gin): GIN on (tenant_id, vector).
+
+    def __str__(self):
+        return f"search entry of ticket {self.ticket_id}"

@@ -9,27 +9,30 @@ counting a million rows on every page.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django import forms
 from django.core import signing
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from core.errors import InvalidInput
-from core.inputs import MAX_ID, parse_id
-from desk.priorities import Priority
+from core.inputs import MAX_ID, parse_id, ticket_number_in
+from desk.priorities import RANK, Priority
 from tenants.models import Membership, Organization
 from tenants.selectors import staff_members
-from tickets.models import QUEUE_NEVER_DUE, Comment, SavedView, Ticket
-from tickets.selectors import subject_or_number
+from tickets import search
+from tickets.models import QUEUE_NEVER_DUE, SavedView, Ticket
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+# A text search counts to here: its matches are checked ticket by ticket (tickets.search).
+SEARCH_COUNT_CAP = 1_000
 STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status]
 # The orders an index serves (ticket_queue_order; ticket_created both ways).
 SORTS = {"priority": "Priority, then due", "newest": "Newest first", "oldest": "Oldest first"}
@@ -48,16 +51,22 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].widget = forms.Select(
-            choices=[("", "Any organization")]
-            + [(o.pk, o.name) for o in Organization.objects.order_by("name")]
-        )
+        # Read only when the select is drawn: the workspace builds this form for every view
+        # it counts, and validation needs no list of organizations.
+        self.fields["organization"].widget = forms.Select(choices=organization_choices)
 
     def clean_assignee(self):
         value = self.cleaned_data["assignee"].strip()
         if value in ("", "me", "unassigned") or parse_id(value) is not None:
             return value
         raise forms.ValidationError("Choose me, unassigned, anyone or an agent.")
+
+
+def organization_choices() -> list[tuple]:
+    return [
+        ("", "Any organization"),
+        *Organization.objects.order_by("name").values_list("pk", "name"),
+    ]
 
 
 def normalized_query(raw: str) -> str:
@@ -67,6 +76,22 @@ def normalized_query(raw: str) -> str:
     if not filters.is_valid():
         raise InvalidInput("These filters are not valid; fix them before saving the view.")
     return filter_query(filters.cleaned_data)
+
+
+def view_filters(query: str) -> dict | None:
+    """A stored view's query as validated filter data (None when no longer valid).
+
+    Validation reads nothing from the database, so the result depends on the text alone and
+    is kept per process: the workspace counts every view on every page, and building the
+    form each time cost more than the counts."""
+    cleaned = _view_filters(query)
+    return copy.deepcopy(cleaned) if cleaned is not None else None
+
+
+@lru_cache(maxsize=2048)
+def _view_filters(query: str) -> dict | None:
+    form = QueueFilterForm(QueryDict(query))
+    return form.cleaned_data if form.is_valid() else None
 
 
 def current_query(params: QueryDict) -> str | None:
@@ -94,8 +119,14 @@ def agents() -> list[Membership]:
     return list(staff_members())
 
 
-def sort_key_expression():
-    return Coalesce("next_update_due_at", Value(QUEUE_NEVER_DUE))
+def text_condition(text: str) -> Q:
+    """``#42``: ticket 42 alone (the index on numbers answers it). Other text: tickets whose
+    subject or messages hold its words (tickets.search), and ticket N when it is a number."""
+    number = ticket_number_in(text)
+    if text.startswith("#") and number is not None:
+        return Q(number=number)
+    condition = search.matching(text)
+    return condition | Q(number=number) if number is not None else condition
 
 
 def filtered(data: dict, user) -> QuerySet[Ticket]:
@@ -104,7 +135,8 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
     statuses = data.get("status") or list(Ticket.UNSOLVED)
     tickets = tickets.filter(status__in=statuses)
     if data.get("priority"):
-        tickets = tickets.filter(priority__in=data["priority"])
+        # The rank, not the name: it leads the queue's index, so the filter is an index bound.
+        tickets = tickets.filter(priority_rank__in=[RANK[p] for p in data["priority"]])
     assignee = data.get("assignee") or ""
     if assignee == "me":
         tickets = tickets.filter(assignee=user)
@@ -121,17 +153,13 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
     if data.get("outdated"):
         tickets = tickets.filter(app_version_outdated=True)
     if data.get("q"):
-        text = data["q"].strip()
-        in_comments = Comment.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
-        tickets = tickets.filter(subject_or_number(text) | Exists(in_comments))
+        tickets = tickets.filter(text_condition(data["q"].strip()))
     match data.get("sort") or "priority":
         case "newest":
             return tickets.order_by("-created_at", "-id")
         case "oldest":
             return tickets.order_by("created_at", "id")
-    return tickets.alias(queue_due=sort_key_expression()).order_by(
-        "priority_rank", "queue_due", "created_at", "id"
-    )
+    return tickets.order_by("priority_rank", "queue_due", "created_at", "id")
 
 
 CURSOR_SALT = "tickets.queue.cursor"
@@ -147,7 +175,7 @@ def encode_cursor(ticket: Ticket, sort: str = "priority") -> str:
     if sort in ("newest", "oldest"):
         key = [sort, ticket.created_at.isoformat(), ticket.pk]
     else:
-        due = ticket.next_update_due_at or QUEUE_NEVER_DUE
+        due = ticket.next_update_due_at or QUEUE_NEVER_DUE  # what queue_due holds
         key = [ticket.priority_rank, due.isoformat(), ticket.created_at.isoformat(), ticket.pk]
     return signing.dumps(key, salt=CURSOR_SALT, compress=False)
 
@@ -186,15 +214,15 @@ def after(tickets: QuerySet[Ticket], key: tuple, sort: str = "priority") -> Quer
             where = "(tickets_ticket.created_at, tickets_ticket.id) > (%s, %s)"
         return bounded.extra(where=[where], params=[adapt(created), pk])  # noqa: S610 (fixed SQL)
     rank, due, created, pk = key
-    # Under row-level security PostgreSQL applies only leakproof operators before the policy,
-    # and a row comparison is not one: alone it is a filter over every earlier row. The plain
-    # integer bound is leakproof, so the index scan starts at the right priority.
-    return tickets.filter(priority_rank__gte=rank).extra(
+    # Plain columns compared with leakproof operators: under row-level security the row
+    # comparison is still an index condition, so the scan starts at the cursor (a COALESCE
+    # here, once, made it a filter over every earlier row).
+    return tickets.extra(
         where=[
-            "(tickets_ticket.priority_rank, COALESCE(tickets_ticket.next_update_due_at, %s),"
+            "(tickets_ticket.priority_rank, tickets_ticket.queue_due,"
             " tickets_ticket.created_at, tickets_ticket.id) > (%s, %s, %s, %s)"
         ],
-        params=[adapt(QUEUE_NEVER_DUE), rank, adapt(due), adapt(created), pk],
+        params=[rank, adapt(due), adapt(created), pk],
     )
 
 
@@ -206,21 +234,32 @@ class Page:
     count_capped: bool
 
 
+def count_cap(data: dict) -> int:
+    """How far the queue counts for these filters."""
+    return SEARCH_COUNT_CAP if data.get("q") else COUNT_CAP
+
+
 def page(
-    tickets: QuerySet[Ticket], cursor: str | None, *, size: int = PAGE_SIZE, sort: str = ""
+    tickets: QuerySet[Ticket],
+    cursor: str | None,
+    *,
+    size: int = PAGE_SIZE,
+    sort: str = "",
+    cap: int = COUNT_CAP,
 ) -> Page:
-    """One page after ``cursor`` (the first without one); ``InvalidCursor`` for a bad one."""
+    """One page after ``cursor`` (the first without one); ``InvalidCursor`` for a bad one.
+    The count stops at ``cap`` (``count_capped`` says there are more)."""
     sort = sort or "priority"
     key = decode_cursor(cursor, sort) if cursor else None
     window = after(tickets, key, sort) if key else tickets
-    rows = list(window.select_related("requester", "assignee", "organization")[: size + 1])
+    rows = list(window.select_related("assignee", "organization")[: size + 1])
     next_cursor = encode_cursor(rows[size - 1], sort) if len(rows) > size else None
-    count = tickets.order_by()[: COUNT_CAP + 1].count()
+    count = tickets.order_by()[: cap + 1].count()
     return Page(
         tickets=rows[:size],
         next_cursor=next_cursor,
-        count=min(count, COUNT_CAP),
-        count_capped=count > COUNT_CAP,
+        count=min(count, cap),
+        count_capped=count > cap,
     )
 
 
@@ -250,10 +289,10 @@ def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
     """
     result = []
     for item in saved_views(user, can_share=can_share):
-        form = QueueFilterForm(QueryDict(item["view"].query))
-        if not form.is_valid():
-            continue  # a view whose organization or agent is gone: shown no more
-        result.append({**item, **bounded_count(filtered(form.cleaned_data, user))})
+        data = view_filters(item["view"].query)
+        if data is None:
+            continue  # a view whose filters are no longer valid: shown no more
+        result.append({**item, **bounded_count(filtered(data, user))})
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -188,23 +189,40 @@ def overview(now) -> dict:
     tenant = current_tenant()
     zone = ZoneInfo(tenant.time_zone)
     unsolved = Ticket.objects.filter(status__in=Ticket.UNSOLVED)
-    # One scan of the unsolved tickets gives the backlog and how much of it is overdue.
+    # One pass over the index ticket_backlog (never the table: every column counted is in it,
+    # tenant_id included) gives the backlog by status and
+    # priority, how much of it is overdue, and the load per assignee.
     groups = list(
-        unsolved.values("status", "priority").annotate(
-            n=Count("id"), late=Count("id", filter=Q(next_update_due_at__lt=now))
-        )
+        unsolved.values("status", "priority", "assignee_id")
+        .annotate(n=Count("tenant"), late=Count("tenant", filter=Q(next_update_due_at__lt=now)))
+        .order_by()
     )
-    backlog = {(row["status"], row["priority"]): row["n"] for row in groups}
+    backlog: dict[tuple[str, str], int] = {}
+    load: dict[int | None, int] = {}
+    for row in groups:
+        key = (row["status"], row["priority"])
+        backlog[key] = backlog.get(key, 0) + row["n"]
+        load[row["assignee_id"]] = load.get(row["assignee_id"], 0) + row["n"]
     statuses = list(Ticket.UNSOLVED)
     counts = {p: [backlog.get((s, p), 0) for s in statuses] for p in Priority.values}
     rows = [
         {"label": Priority(p).label, "key": p, "counts": c, "total": sum(c)}
         for p, c in counts.items()
     ]
-    per_agent = list(
-        unsolved.values("assignee__email", "assignee__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "assignee__email")
+    people = {
+        user.pk: user
+        for user in get_user_model().objects.filter(pk__in=[pk for pk in load if pk is not None])
+    }
+    per_agent = sorted(
+        (
+            {
+                "assignee__email": people[pk].email if pk in people else "",
+                "assignee__name": people[pk].name if pk in people else "",
+                "n": n,
+            }
+            for pk, n in load.items()
+        ),
+        key=lambda row: (-row["n"], row["assignee__email"]),
     )
     today = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     since = today - timedelta(days=OVERVIEW_DAYS - 1)
@@ -219,7 +237,7 @@ def overview(now) -> dict:
         "per_agent": per_agent,
         "overdue_count": sum(row["late"] for row in groups),
         "overdue": list(overdue.select_related("assignee").order_by("next_update_due_at")[:10]),
-        "oldest": list(unsolved.select_related("assignee").order_by("created_at")[:5]),
+        "oldest": _oldest_unsolved(5),
         "new_today": created.get(days[-1], 0),
         "solved_today": solved.get(days[-1], 0),
         "daily": [(day, created.get(day, 0), solved.get(day, 0)) for day in days],
@@ -246,6 +264,24 @@ def overview(now) -> dict:
             empty_text="Nothing unsolved.",
         ),
     }
+
+
+def _oldest_unsolved(count: int) -> list[Ticket]:
+    """The ``count`` oldest unsolved tickets: the oldest of each unsolved status (index
+    ticket_status_created, whatever the number of closed tickets before them), merged."""
+    candidates = []
+    for status in Ticket.UNSOLVED:
+        candidates += Ticket.objects.filter(status=status).order_by("created_at", "id")[:count]
+    oldest = sorted(candidates, key=lambda t: (t.created_at, t.pk))[:count]
+    assignees = {
+        user.pk: user
+        for user in get_user_model().objects.filter(
+            pk__in=[t.assignee_id for t in oldest if t.assignee_id]
+        )
+    }
+    for ticket in oldest:
+        ticket.assignee = assignees.get(ticket.assignee_id)
+    return oldest
 
 
 def _trend_chart(days, created: dict, solved: dict) -> charts.Chart:

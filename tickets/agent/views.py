@@ -62,21 +62,22 @@ def queue_view(request):
     tickets = queue.filtered(data, request.user)
     sort = data.get("sort") or ""
     try:
-        page = queue.page(tickets, request.GET.get("after"), sort=sort)
+        page = queue.page(tickets, request.GET.get("after"), sort=sort, cap=queue.count_cap(data))
     except queue.InvalidCursor as error:
         # Show the first page with the reason, and say so with the status.
         form.add_error(None, str(error))
         valid = False
-        page = queue.page(tickets, None, sort=sort)
+        page = queue.page(tickets, None, sort=sort, cap=queue.count_cap(data))
     row_cues = cues.for_tickets(page.tickets)
     for ticket in page.tickets:
         ticket.cues = row_cues[ticket.pk]
     partial = bool(request.headers.get("HX-Request"))
+    agents = queue.agents()
     context = {
         "form": form,
         "page": page,
         "filters": _filter_query(request),
-        "agents": queue.agents(),
+        "bulk_agent_choices": [(m.user_id, f"Assign to {m.user.display_name}") for m in agents],
         "priorities": Priority.choices,
         "bulk_statuses": services.BULK_STATUSES,
         # A live filter change swaps the table alone; the "Save view" form's filters follow it.
@@ -88,6 +89,10 @@ def queue_view(request):
         views = queue.saved_views(request.user, can_share=request.membership.is_manager_or_admin)
         context["saved_views_here"] = views
         context["view_title"] = queue.view_title(queue.current_query(request.GET) or "", views)
+        # Drawn by hand: a form widget renders each option through its own template.
+        context["organizations"] = queue.organization_choices()
+        context["agent_choices"] = [(m.user_id, m.user.display_name) for m in agents]
+        context["selected_organization"] = str(request.GET.get("organization", ""))
         context["active_filters"] = len(
             {name for name in request.GET if name not in ("after", "page") and request.GET[name]}
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
-from django.http import QueryDict
 
 from tickets import queue
 
@@ -32,9 +31,7 @@ def workspace_nav(context):
     current = _current_query(request)
     views = []
     for key, label, query in queue.BUILT_IN_VIEWS:
-        form = queue.QueueFilterForm(QueryDict(query))
-        form.is_valid()
-        count = queue.bounded_count(queue.filtered(form.cleaned_data, request.user))
+        count = queue.bounded_count(queue.filtered(queue.view_filters(query), request.user))
         views.append(
             {"key": key, "label": label, "query": query, "current": current == query, **count}
         )

@@ -11,6 +11,8 @@ import time
 from datetime import timedelta
 from unittest import mock
 
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models
 from django.utils import timezone
@@ -19,7 +21,7 @@ from demo.bulk import create_due_tickets
 from outbox.models import OutboxEmail
 from tenants import audit
 from tenants.context import cross_tenant, tenant_context
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.registry import tenant_owned_models
 from tenants.services import tenant_create
 from tickets.automations import run_automations
@@ -36,61 +38,84 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark tenant.")
 
     def handle(self, *args, **options):
-        count = options["tickets"]
-        if count < 1:
+        if options["tickets"] < 1:
             raise CommandError("--tickets must be at least 1.")
-        slug = f"bench{int(time.time())}"
-        tenant = tenant_create(slug=slug, name="Automation benchmark")
-        delay = (
-            tenant.solved_close_delay
-            if options["status"] == "solved"
-            else tenant.pending_solve_delay
+        automation_pass(
+            options["tickets"],
+            options["status"],
+            out=self.stdout,
+            batch_size=options["batch_size"],
+            queue_tasks=options["queue_tasks"],
+            keep=options["keep"],
         )
-        since = timezone.now() - delay - timedelta(minutes=5)
+
+
+def automation_pass(
+    count: int, status: str, *, out, batch_size: int = 500, queue_tasks=False, keep=False
+) -> dict:
+    """Make a throwaway tenant with ``count`` due tickets, run one pass, print and return the
+    figures (and drop the tenant unless ``keep``)."""
+    slug = f"bench{int(time.time())}"
+    tenant = tenant_create(slug=slug, name="Automation benchmark")
+    delay = tenant.solved_close_delay if status == "solved" else tenant.pending_solve_delay
+    since = timezone.now() - delay - timedelta(minutes=5)
+    started = time.perf_counter()
+    create_due_tickets(tenant, count, status=status, since=since)
+    out.write(f"database: {connection.vendor}")
+    out.write(f"created {count} due {status} tickets in {time.perf_counter() - started:.1f}s")
+    queue = mock.patch("outbox.services._queue_send") if not queue_tasks else None
+    if queue:
+        queue.start()
+    try:
         started = time.perf_counter()
-        create_due_tickets(tenant, count, status=options["status"], since=since)
-        self.stdout.write(f"database: {connection.vendor}")
-        self.stdout.write(
-            f"created {count} due {options['status']} tickets in "
-            f"{time.perf_counter() - started:.1f}s"
+        report = run_automations(
+            tenants=[tenant], time_budget=timedelta(hours=2), batch_size=batch_size
         )
-        queue = mock.patch("outbox.services._queue_send") if not options["queue_tasks"] else None
+        elapsed = time.perf_counter() - started
+    finally:
         if queue:
-            queue.start()
-        try:
-            started = time.perf_counter()
-            report = run_automations(
-                tenants=[tenant], time_budget=timedelta(hours=2), batch_size=options["batch_size"]
-            )
-            elapsed = time.perf_counter() - started
-        finally:
-            if queue:
-                queue.stop()
-        moved = len(report.closed) + len(report.solved)
-        with tenant_context(tenant):
-            emails = OutboxEmail.objects.count()
-        self.stdout.write(
-            f"one pass: {len(report.solved)} solved, {len(report.closed)} closed, "
-            f"{emails} emails written, {len(report.failed)} failed in {elapsed:.1f}s"
-        )
-        self.stdout.write(f"throughput: {moved / elapsed:,.0f} tickets/second")
-        if not options["keep"]:
-            self._drop(tenant)
+            queue.stop()
+    moved = len(report.closed) + len(report.solved)
+    with tenant_context(tenant):
+        emails = OutboxEmail.objects.count()
+    out.write(
+        f"one pass: {len(report.solved)} solved, {len(report.closed)} closed, "
+        f"{emails} emails written, {len(report.failed)} failed in {elapsed:.1f}s"
+    )
+    out.write(f"throughput: {moved / elapsed:,.0f} tickets/second")
+    if not keep:
+        drop_tenant(tenant)
+    return {
+        "tickets": count,
+        "status": status,
+        "moved": moved,
+        "failed": len(report.failed),
+        "emails": emails,
+        "seconds": elapsed,
+        "tickets_per_second": moved / elapsed,
+    }
 
-    def _drop(self, tenant: Tenant) -> None:
-        """Delete the benchmark tenant and every row it owns, in one transaction.
 
-        Straight DELETEs (events are immutable to the application, and the ORM's cascade would
-        load every ticket into memory). The tables come from the app registry, so a table added
-        later (survey invitations were once missed here) is cleaned up without being named.
-        """
-        with cross_tenant(), audit.purge():
-            for model in _delete_order(tenant_owned_models()):
-                queryset = model.all_tenants.filter(tenant=tenant)
-                queryset._raw_delete(queryset.db)
-            # Nothing references the tenant any more; the ORM delete also covers any table
-            # that points at it without being tenant-owned.
-            tenant.delete()
+def drop_tenant(tenant: Tenant, *, people: bool = False) -> None:
+    """Delete a benchmark tenant and every row it owns, in one transaction (``people``: and the
+    accounts that belonged to it alone).
+
+    Straight DELETEs (events are immutable to the application, and the ORM's cascade would
+    load every ticket into memory). The tables come from the app registry, so a table added
+    later (survey invitations were once missed here) is cleaned up without being named.
+    """
+    with cross_tenant(), audit.purge():
+        users = list(Membership.all_tenants.filter(tenant=tenant).values_list("user_id", flat=True))
+        for model in _delete_order(tenant_owned_models()):
+            queryset = model.all_tenants.filter(tenant=tenant)
+            queryset._raw_delete(queryset.db)
+        # Nothing references the tenant any more; the ORM delete also covers any table
+        # that points at it without being tenant-owned.
+        tenant.delete()
+        if people:
+            alone = get_user_model().objects.filter(pk__in=users, memberships__isnull=True)
+            EmailAddress.objects.filter(user__in=alone)._raw_delete(connection.alias)
+            alone._raw_delete(connection.alias)
 
 
 def _delete_order(candidates: list[type[models.Model]]) -> list[type[models.Model]]:

@@ -1,0 +1,63 @@
+"""EXPLAIN of the SQL a request ran, as the application's role under row-level security, and
+the check that no step reads far more rows than the statement returns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+
+from tenants.context import tenant_context
+
+# A plan node that throws away more than this many rows, and more than WASTE_RATIO times what
+# the statement returns, reads rows it does not need: an index should have served it.
+WASTE_MIN_ROWS = 2_000
+WASTE_RATIO = 10
+
+
+@dataclass
+class Plan:
+    sql: str
+    text: str
+    returned: int
+    discarded: int
+    execution_ms: float
+
+    @property
+    def wasteful(self) -> bool:
+        return self.discarded > max(WASTE_MIN_ROWS, WASTE_RATIO * (self.returned + 1))
+
+
+def _discarded(node: dict) -> int:
+    loops = node.get("Actual Loops", 1) or 1
+    own = (
+        node.get("Rows Removed by Filter", 0)
+        + node.get("Rows Removed by Index Recheck", 0)
+        + node.get("Rows Removed by Join Filter", 0)
+    ) * loops
+    return own + sum(_discarded(child) for child in node.get("Plans", []))
+
+
+def explain(sql: str, tenant) -> Plan:
+    """EXPLAIN ANALYZE of one read statement in ``tenant``'s context (rolled back after)."""
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+        document = cursor.fetchone()[0]
+        if isinstance(document, str):
+            document = json.loads(document)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+    root = document[0]["Plan"]
+    return Plan(
+        sql=sql,
+        text=text,
+        returned=int(root.get("Actual Rows", 0)),
+        discarded=_discarded(root),
+        execution_ms=float(document[0].get("Execution Time", 0.0)),
+    )
+
+
+def is_read(sql: str) -> bool:
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    return head in ("SELECT", "WITH") and "FOR UPDATE" not in sql.upper()
