@@ -46,6 +46,31 @@ def test_a_malformed_variable_fails_loudly(name, value):
     assert name in result.stderr
 
 
+S3 = {"ATTACHMENT_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": "helpdesk-attachments"}
+
+
+def test_production_with_object_storage_passes_check_deploy():
+    env = {**PRODUCTION_ENV, **S3, "AWS_S3_ENDPOINT_URL": "http://minio:9000"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"ATTACHMENT_STORAGE": "ftp"}, "ATTACHMENT_STORAGE"),
+        ({"ATTACHMENT_STORAGE": "s3"}, "AWS_STORAGE_BUCKET_NAME"),
+        ({**S3, "AWS_S3_ENDPOINT_URL": "minio:9000"}, "AWS_S3_ENDPOINT_URL"),
+        ({**S3, "AWS_ACCESS_KEY_ID": "only-half"}, "AWS_SECRET_ACCESS_KEY"),
+        ({**S3, "AWS_S3_SERVER_SIDE_ENCRYPTION": "yes"}, "AWS_S3_SERVER_SIDE_ENCRYPTION"),
+    ],
+)
+def test_object_storage_that_cannot_work_stops_start_up(overrides, named):
+    result = _manage("check", env_overrides=overrides)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
 def test_docker_compose_declares_the_stack_with_the_same_variables():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
