@@ -220,7 +220,9 @@ def test_only_people_who_may_see_a_file_get_it_out_of_the_bucket(world_a, world_
 
     # An internal note's file is in the bucket too, and only staff get it.
     note_file = SimpleUploadedFile("internal.log", b"secret diagnostics\n")
-    world.reply(ticket, "agent", "see log", public=False, uploads=[("files", note_file, "x")])
+    world.reply(
+        ticket, "agent", "see log", public=False, uploads=[("files", note_file, "text/plain")]
+    )
     key = stored(world, ticket=ticket)["internal.log"]
     assert keys_under(bucket, world.tenant)[key] == b"secret diagnostics\n"
     assert download(requester, world, ticket, "internal.log").status_code == 404
