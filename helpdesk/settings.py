@@ -325,16 +325,101 @@ CONTENT_SECURITY_POLICY = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Attachment storage ---------------------------------------------------------------------
+# Every upload goes through Django's storage API (tickets.attachments, tickets.services,
+# chat.services), so where the bytes live is this one choice. "local": files under MEDIA_ROOT,
+# the embedded default, good for one machine. "s3": an S3-compatible object store (AWS S3,
+# MinIO, ...), so web and worker nodes keep nothing of their own and any of them serves any file.
+ATTACHMENT_STORAGE = env.str("ATTACHMENT_STORAGE", default="local").strip().lower()
+if ATTACHMENT_STORAGE == "local":
+    _attachment_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif ATTACHMENT_STORAGE == "s3":
+    _bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="").strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", _bucket):
+        raise ImproperlyConfigured(
+            f"AWS_STORAGE_BUCKET_NAME={_bucket!r}: ATTACHMENT_STORAGE=s3 needs the bucket's name "
+            "(3-63 lower-case letters, digits, dots and hyphens)."
+        )
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="").strip() or None
+    if _endpoint and not re.fullmatch(r"https?://[^\s/?#]+/?", _endpoint):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ENDPOINT_URL={_endpoint!r}: write the store's address, e.g. "
+            "http://minio:9000 (leave it unset for AWS S3)."
+        )
+    _addressing = env.str("AWS_S3_ADDRESSING_STYLE", default="auto").strip().lower()
+    if _addressing not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE={_addressing!r} is not one of auto, path, virtual."
+        )
+    # Keys: both or neither. Neither leaves boto3's standard chain to find them (its own
+    # variables, ~/.aws, an instance or pod role), so a cloud deployment needs no secret here.
+    _access_key = env.str("AWS_ACCESS_KEY_ID", default="").strip()
+    _secret_key = env.str("AWS_SECRET_ACCESS_KEY", default="").strip()
+    if bool(_access_key) != bool(_secret_key):
+        raise ImproperlyConfigured(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither "
+            "to use the standard credential chain."
+        )
+    # The object carries no browser's claim about its type (the row keeps the type sniffed from
+    # the content, which the download view sends) and, were it ever reached directly, downloads.
+    _object_parameters = {
+        "ContentType": "application/octet-stream",
+        "ContentDisposition": "attachment",
+    }
+    _encryption = env.str("AWS_S3_SERVER_SIDE_ENCRYPTION", default="").strip()
+    if _encryption:
+        if _encryption not in {"AES256", "aws:kms"}:
+            raise ImproperlyConfigured(
+                f"AWS_S3_SERVER_SIDE_ENCRYPTION={_encryption!r} is not AES256 or aws:kms."
+            )
+        _object_parameters["ServerSideEncryption"] = _encryption
+        _kms_key = env.str("AWS_S3_SSE_KMS_KEY_ID", default="").strip()
+        if _kms_key:
+            if _encryption != "aws:kms":
+                raise ImproperlyConfigured(
+                    "AWS_S3_SSE_KMS_KEY_ID needs AWS_S3_SERVER_SIDE_ENCRYPTION=aws:kms."
+                )
+            _object_parameters["SSEKMSKeyId"] = _kms_key
+    _attachment_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": _endpoint,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="").strip() or None,
+            "addressing_style": None if _addressing == "auto" else _addressing,
+            "access_key": _access_key or None,
+            "secret_key": _secret_key or None,
+            # Private objects: no ACL is sent, so an object is its bucket owner's alone (and a
+            # bucket with ACLs disabled, AWS's default, accepts the upload).
+            "default_acl": None,
+            # No signed URLs: a signed link would let anyone holding it past the tenant and role
+            # checks. Files reach browsers only through the app's download views
+            # (tickets.attachments.download_response); an unsigned .url() is refused by the
+            # private bucket, so a template that used it would fail closed.
+            "querystring_auth": False,
+            # Django's contract, as on disk: saving never replaces another file (the names are
+            # random, so this costs one HEAD per upload and guards the migrations that move files).
+            "file_overwrite": False,
+            "object_parameters": _object_parameters,
+            # A download is read into a spooled temporary file: files above this go to disk, not
+            # memory, whatever their number at once.
+            "max_memory_size": 2 * 1024 * 1024,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE={ATTACHMENT_STORAGE!r} is not local or s3.")
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _attachment_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-WHITENOISE_USE_FINDERS = DEBUG
 
 # Ticket attachments: per file and per ticket, and how long a failed form keeps its good files.
 ATTACHMENT_MAX_FILE_BYTES = env_int("ATTACHMENT_MAX_FILE_BYTES", default=10 * 1024 * 1024)

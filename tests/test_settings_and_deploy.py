@@ -46,6 +46,31 @@ def test_a_malformed_variable_fails_loudly(name, value):
     assert name in result.stderr
 
 
+S3 = {"ATTACHMENT_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": "helpdesk-attachments"}
+
+
+def test_production_with_object_storage_passes_check_deploy():
+    env = {**PRODUCTION_ENV, **S3, "AWS_S3_ENDPOINT_URL": "http://minio:9000"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"ATTACHMENT_STORAGE": "ftp"}, "ATTACHMENT_STORAGE"),
+        ({"ATTACHMENT_STORAGE": "s3"}, "AWS_STORAGE_BUCKET_NAME"),
+        ({**S3, "AWS_S3_ENDPOINT_URL": "minio:9000"}, "AWS_S3_ENDPOINT_URL"),
+        ({**S3, "AWS_ACCESS_KEY_ID": "only-half"}, "AWS_SECRET_ACCESS_KEY"),
+        ({**S3, "AWS_S3_SERVER_SIDE_ENCRYPTION": "yes"}, "AWS_S3_SERVER_SIDE_ENCRYPTION"),
+    ],
+)
+def test_object_storage_that_cannot_work_stops_start_up(overrides, named):
+    result = _manage("check", env_overrides=overrides)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
 def test_docker_compose_declares_the_stack_with_the_same_variables():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
@@ -63,6 +88,35 @@ def test_docker_compose_declares_the_stack_with_the_same_variables():
         for variable in environment:
             # Every variable compose sets is one the settings read: no dead configuration.
             assert f'"{variable}"' in settings_source, f"settings never read {variable}"
+
+
+def test_docker_compose_runs_stateless_nodes_on_shared_services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    # Two of each node behind one published port; one beat (a second would double the timers).
+    assert services["web"]["deploy"]["replicas"] == 2
+    assert services["worker"]["deploy"]["replicas"] == 2
+    assert "deploy" not in services["beat"]
+    assert "ports" not in services["web"] and services["proxy"]["ports"] == ["8000:8000"]
+    caddyfile = (ROOT / "docker" / "Caddyfile").read_text()
+    assert "name web" in caddyfile and "port 8000" in caddyfile
+    # Migrated once, before any node starts.
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert depends["minio-setup"]["condition"] == "service_completed_successfully"
+        assert "migrate" not in services[name]["command"]
+        # Nothing on a node's own disk: attachments in the object store, no media volume.
+        assert "volumes" not in services[name]
+        environment = services[name]["environment"]
+        assert environment["ATTACHMENT_STORAGE"] == "s3"
+        assert environment["AWS_S3_ENDPOINT_URL"] == "http://minio:9000"
+        assert environment["REDIS_URL"].startswith("redis://redis:")
+    setup = services["minio-setup"]["command"][0]
+    bucket = services["web"]["environment"]["AWS_STORAGE_BUCKET_NAME"]
+    assert f"mc mb --ignore-existing store/{bucket}" in setup
+    assert f"mc anonymous set none store/{bucket}" in setup
+    assert "media" not in compose.get("volumes", {})
 
 
 def test_procfile_runs_web_worker_and_beat():
