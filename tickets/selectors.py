@@ -190,8 +190,8 @@ def overview(now) -> dict:
     zone = ZoneInfo(tenant.time_zone)
     unsolved = Ticket.objects.filter(status__in=Ticket.UNSOLVED)
     # One pass over the index ticket_backlog (never the table: every column counted is in it,
-    # tenant_id included) gives the backlog by status and
-    # priority, how much of it is overdue, and the load per assignee.
+    # tenant_id included) gives the backlog by status and priority, how much of it is overdue,
+    # and the load per assignee.
     groups = list(
         unsolved.values("status", "priority", "assignee_id")
         .annotate(n=Count("tenant"), late=Count("tenant", filter=Q(next_update_due_at__lt=now)))
