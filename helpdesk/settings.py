@@ -197,6 +197,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The manager overview's figures are kept this long per tenant (0: made on every request).
+OVERVIEW_CACHE_SECONDS = env_int("OVERVIEW_CACHE_SECONDS", default=60)
+
 # --- Live chat (Django Channels) ------------------------------------------------------------
 # With REDIS_URL every web process shares one channel layer; without it (the embedded default,
 # one web process) the in-memory layer serves.

@@ -197,6 +197,8 @@ def _fast_hashing_and_clean_cache(settings):
     settings.WHITENOISE_AUTOREFRESH = True
     # Webhook tests post to receivers on loopback (tests/webhooks); nothing else is reached.
     settings.WEBHOOKS_ALLOW_LOCAL = True
+    # Tests read the overview right after changing tickets (its cache: tests/agent/test_overview).
+    settings.OVERVIEW_CACHE_SECONDS = 0
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])

@@ -137,11 +137,13 @@ class Ticket(TenantOwned):
         indexes = [
             # "My tickets": a requester's tickets, newest first.
             models.Index(fields=["tenant", "requester", "-created_at"], name="ticket_requester"),
-            # "My tickets" in its order (most recently updated first) and its status tabs.
+            # "My tickets" in its order (most recently updated first) ...
             models.Index(
                 fields=["tenant", "requester", "-updated_at", "-number"],
                 name="ticket_requester_updated",
             ),
+            # ... and the count of each of its status tabs, from the index alone.
+            models.Index(fields=["tenant", "requester", "status"], name="ticket_requester_status"),
             # Claiming tickets submitted before the account existed.
             models.Index(fields=["tenant", "requester_email"], name="ticket_requester_email"),
             # Organization-shared ticket lists.

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -177,6 +179,21 @@ def _per_day(tickets: QuerySet[Ticket], field: str, since: datetime, zone) -> di
         .annotate(n=Count("id"))
         .order_by()
     )
+
+
+def overview_cached(now) -> dict:
+    """``overview(now)``, kept for ``settings.OVERVIEW_CACHE_SECONDS`` per tenant (and its time
+    zone): managers reload it all day, and a minute-old backlog answers the same questions.
+    ``as_of`` says when the figures were made."""
+    tenant = current_tenant()
+    seconds = settings.OVERVIEW_CACHE_SECONDS
+    key = f"tickets:overview:{tenant.pk}:{tenant.time_zone}"
+    figures = cache.get(key) if seconds else None
+    if figures is None:
+        figures = {**overview(now), "as_of": now}
+        if seconds:
+            cache.set(key, figures, seconds)
+    return figures
 
 
 def overview(now) -> dict:

@@ -42,3 +42,21 @@ def test_overview_figures_for_managers_only(world_a, as_member):
         "Waiting thing",
     ]
     assert "Unassigned" in page and "Urgent thing" in page
+
+
+def test_the_overview_is_kept_a_minute_per_tenant(world_a, world_b, as_member, settings):
+    settings.OVERVIEW_CACHE_SECONDS = 60
+    start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client = as_member(world_a.users["manager"], world_a.tenant)
+        first = client.get("/agent/overview/").context["backlog_total"]
+        world_a.submit(subject="One more")
+        # Within the minute: the same figures, and the page says when they were made.
+        again = client.get("/agent/overview/")
+        assert again.context["backlog_total"] == first
+        assert "Figures as of" in again.content.decode()
+        # Another tenant never gets these figures.
+        other = as_member(world_b.users["manager"], world_b.tenant).get("/agent/overview/")
+        assert other.context["backlog_total"] == 1  # bravo's own world ticket
+        clock.move_to(start + timedelta(seconds=61))
+        assert client.get("/agent/overview/").context["backlog_total"] == first + 1

@@ -28,7 +28,7 @@ from tickets import cues, drafts, panels, presence, queue, selectors, services
 from tickets.agent.forms import AgentReplyForm, MacroForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, SavedView, Ticket
-from tickets.selectors import overview as figures
+from tickets.selectors import overview_cached as figures
 
 # --- The queue ---------------------------------------------------------------------------------
 
