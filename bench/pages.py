@@ -105,7 +105,13 @@ def world(host_domain: str) -> World:
     cases += [
         Case("search 'VPN'", "agent", "/agent/?q=VPN"),
         Case("search, no match", "agent", "/agent/?q=zyxwvut"),
-        Case(f"search '#{number_searched}'", "agent", f"/agent/?q=%23{number_searched}"),
+        # "#N" opens the ticket: the answer is the redirect to it.
+        Case(
+            f"search '#{number_searched}'",
+            "agent",
+            f"/agent/?q=%23{number_searched}",
+            expect=302,
+        ),
         Case("ticket page (agent)", "agent", f"/agent/tickets/{unsolved.number}/"),
         Case("My tickets (heavy customer)", "customer", "/tickets/"),
         Case("My tickets, all", "customer", "/tickets/?status=all"),

@@ -199,6 +199,8 @@ else:
 
 # The manager overview's figures are kept this long per tenant (0: made on every request).
 OVERVIEW_CACHE_SECONDS = env_int("OVERVIEW_CACHE_SECONDS", default=60)
+# The workspace's side counts (tickets in each view) are kept this long per person.
+NAV_COUNT_SECONDS = env_int("NAV_COUNT_SECONDS", default=30)
 
 # --- Live chat (Django Channels) ------------------------------------------------------------
 # With REDIS_URL every web process shares one channel layer; without it (the embedded default,

@@ -199,6 +199,7 @@ def _fast_hashing_and_clean_cache(settings):
     settings.WEBHOOKS_ALLOW_LOCAL = True
     # Tests read the overview right after changing tickets (its cache: tests/agent/test_overview).
     settings.OVERVIEW_CACHE_SECONDS = 0
+    settings.NAV_COUNT_SECONDS = 0  # the side counts too (tests/agent/test_workspace_shell.py)
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])

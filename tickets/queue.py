@@ -24,7 +24,7 @@ from django.utils import timezone
 from core.errors import InvalidInput
 from core.inputs import MAX_ID, parse_id, ticket_number_in
 from desk.priorities import RANK, Priority
-from tenants.models import Membership, Organization
+from tenants.models import Organization
 from tenants.selectors import staff_members
 from tickets import search
 from tickets.models import QUEUE_NEVER_DUE, SavedView, Ticket
@@ -115,8 +115,15 @@ def filter_query(data: dict) -> str:
     return params.urlencode()
 
 
-def agents() -> list[Membership]:
-    return list(staff_members())
+def agent_choices() -> list[tuple[int, str]]:
+    """(user id, name) of the helpdesk's staff, for the assignee menus (no model objects: the
+    queue draws the list twice on every page)."""
+    return [
+        (user_id, name or email.split("@")[0])
+        for user_id, name, email in staff_members().values_list(
+            "user_id", "user__name", "user__email"
+        )
+    ]
 
 
 def text_condition(text: str) -> Q:
@@ -127,6 +134,16 @@ def text_condition(text: str) -> Q:
         return Q(number=number)
     condition = search.matching(text)
     return condition | Q(number=number) if number is not None else condition
+
+
+def ticket_named(data: dict) -> int | None:
+    """The number when the search is exactly ``#N`` of an existing ticket (the queue page
+    then opens that ticket rather than listing it)."""
+    text = (data.get("q") or "").strip()
+    number = ticket_number_in(text) if text.startswith("#") else None
+    if number is None or not Ticket.objects.filter(number=number).exists():
+        return None
+    return number
 
 
 def filtered(data: dict, user) -> QuerySet[Ticket]:
@@ -280,20 +297,6 @@ def saved_views(user, *, can_share: bool) -> list[dict]:
         {"view": view, "can_delete": view.owner_id == user.pk or can_share}
         for view in SavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True))
     ]
-
-
-def saved_views_with_counts(user, *, can_share: bool) -> list[dict]:
-    """The saved views, each with a live (capped) count.
-
-    One bounded count per view: the cost follows the number of views, never the rows.
-    """
-    result = []
-    for item in saved_views(user, can_share=can_share):
-        data = view_filters(item["view"].query)
-        if data is None:
-            continue  # a view whose filters are no longer valid: shown no more
-        result.append({**item, **bounded_count(filtered(data, user))})
-    return result
 
 
 def view_title(query: str, views: list[dict]) -> str:

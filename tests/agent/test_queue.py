@@ -249,3 +249,16 @@ def test_htmx_requests_get_the_table_alone_and_the_page_refreshes_itself(desk, a
     w.submit(subject="Arrived meanwhile", priority="urgent")
     refreshed = client.get("/agent/?priority=urgent", HTTP_HX_REQUEST="true").content.decode()
     assert "Arrived meanwhile" in refreshed
+
+
+def test_searching_hash_number_opens_that_ticket(desk, as_member):
+    w, made = desk
+    agent = as_member(w.users["agent"], w.tenant)
+    number = made["high"].number
+    response = agent.get(f"/agent/?q=%23{number}")
+    assert response.status_code == 302 and response["Location"] == f"/agent/tickets/{number}/"
+    live = agent.get(f"/agent/?q=%23{number}", headers={"HX-Request": "true"})
+    assert live.status_code == 204 and live["HX-Redirect"] == f"/agent/tickets/{number}/"
+    # No such ticket: the queue says nothing matches; a bare number is still a search.
+    assert agent.get("/agent/?q=%23999999").status_code == 200
+    assert agent.get(f"/agent/?q={number}").status_code == 200

@@ -1,7 +1,9 @@
 """The agent workspace shell and the everyday controls on its queue and ticket pages."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -219,3 +221,33 @@ def test_a_refused_reply_says_so_above_the_form_and_keeps_the_text(world_a, as_m
     assert summary and form.group(0).index("data-error-summary") < form.group(0).index("<textarea")
     assert "Your reply was not sent." in page and typed.strip() in page
     assert f'action="/agent/tickets/{world_a.ticket.number}/#reply"' in page
+
+
+def test_side_counts_are_kept_per_person_for_the_setting(world_a, as_member, settings):
+    """The side counts are kept NAV_COUNT_SECONDS per person (the queue always counts the view
+    it shows); a view saved meanwhile is counted at once."""
+    settings.NAV_COUNT_SECONDS = 30
+
+    def side_count(page, label):
+        match = re.search(
+            rf'<span class="label">{label}</span><span class="side-count[^"]*"[^>]*>(\d+)', page
+        )
+        return int(match.group(1))
+
+    start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        agent = as_member(world_a.users["agent"], world_a.tenant)
+        before = side_count(agent.get("/agent/people/").content.decode(), "All unsolved")
+        world_a.submit(subject="One more")
+        assert side_count(agent.get("/agent/people/").content.decode(), "All unsolved") == before
+        # Another person's counts are their own (made now).
+        manager = as_member(world_a.users["manager"], world_a.tenant)
+        assert side_count(manager.get("/agent/people/").content.decode(), "All unsolved") == (
+            before + 1
+        )
+        agent.post("/agent/views/", {"name": "Urgent ones", "query": "priority=urgent"})
+        assert "Urgent ones" in agent.get("/agent/people/").content.decode()
+        clock.move_to(start + timedelta(seconds=31))
+        assert side_count(agent.get("/agent/people/").content.decode(), "All unsolved") == (
+            before + 1
+        )

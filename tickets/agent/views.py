@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -59,6 +60,15 @@ def queue_view(request):
     form = queue.QueueFilterForm(request.GET or None)
     valid = form.is_valid() or not request.GET
     data = form.cleaned_data if form.is_valid() else {}
+    number = queue.ticket_named(data)
+    if number is not None:
+        # "#123" in the search box: straight to that ticket.
+        url = reverse("agent:ticket", args=[number])
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
     tickets = queue.filtered(data, request.user)
     sort = data.get("sort") or ""
     try:
@@ -72,12 +82,12 @@ def queue_view(request):
     for ticket in page.tickets:
         ticket.cues = row_cues[ticket.pk]
     partial = bool(request.headers.get("HX-Request"))
-    agents = queue.agents()
+    agents = queue.agent_choices()
     context = {
         "form": form,
         "page": page,
         "filters": _filter_query(request),
-        "bulk_agent_choices": [(m.user_id, f"Assign to {m.user.display_name}") for m in agents],
+        "bulk_agent_choices": [(pk, f"Assign to {name}") for pk, name in agents],
         "priorities": Priority.choices,
         "bulk_statuses": services.BULK_STATUSES,
         # A live filter change swaps the table alone; the "Save view" form's filters follow it.
@@ -91,7 +101,7 @@ def queue_view(request):
         context["view_title"] = queue.view_title(queue.current_query(request.GET) or "", views)
         # Drawn by hand: a form widget renders each option through its own template.
         context["organizations"] = queue.organization_choices()
-        context["agent_choices"] = [(m.user_id, m.user.display_name) for m in agents]
+        context["agent_choices"] = agents
         context["selected_organization"] = str(request.GET.get("organization", ""))
         context["active_filters"] = len(
             {name for name in request.GET if name not in ("after", "page") and request.GET[name]}

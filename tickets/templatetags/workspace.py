@@ -2,14 +2,19 @@
 with a live, bounded count.
 
 One capped count per view (``queue.VIEW_COUNT_CAP``): the cost follows the number of views,
-never the number of tickets, so every workspace page pays the same few queries.
+never the number of tickets; and the counts are kept a few seconds per person
+(``NAV_COUNT_SECONDS``), so a page pays them at most twice a minute.
 """
 
 from __future__ import annotations
 
+import time
+
 from django import template
 from django.conf import settings
+from django.core.cache import cache
 
+from tenants.context import current_tenant
 from tickets import queue
 
 register = template.Library()
@@ -24,22 +29,64 @@ def _current_query(request) -> str | None:
     return queue.current_query(request.GET)
 
 
+class _Counts:
+    """Each view's bounded count, kept ``settings.NAV_COUNT_SECONDS`` per person: every
+    workspace page shows them, and the queue itself always counts the view it shows. A view
+    saved meanwhile is counted at once and joins the set until it expires, so no count is
+    older than the setting."""
+
+    def __init__(self, user):
+        self.user = user
+        self.key = f"tickets:nav-counts:{current_tenant().pk}:{user.pk}"
+        self.seconds = settings.NAV_COUNT_SECONDS
+        stored = cache.get(self.key) if self.seconds else None
+        # The age is checked here too, not only by the cache's expiry (which runs on the cache
+        # server's clock).
+        if stored and time.time() - stored[0] < self.seconds:
+            self.made, self.known = stored
+        else:
+            self.made, self.known = time.time(), {}
+        self.changed = False
+
+    def of(self, query: str) -> dict | None:
+        if query not in self.known:
+            data = queue.view_filters(query)
+            self.known[query] = (
+                queue.bounded_count(queue.filtered(data, self.user)) if data is not None else None
+            )
+            self.changed = True
+        return self.known[query]
+
+    def keep(self) -> None:
+        left = self.made + self.seconds - time.time()
+        if self.changed and left >= 1:
+            cache.set(self.key, (self.made, self.known), int(left))
+
+
 @register.inclusion_tag("agent/_side_nav.html", takes_context=True)
 def workspace_nav(context):
     request = context["request"]
     membership = context.get("membership")
     current = _current_query(request)
-    views = []
-    for key, label, query in queue.BUILT_IN_VIEWS:
-        count = queue.bounded_count(queue.filtered(queue.view_filters(query), request.user))
-        views.append(
-            {"key": key, "label": label, "query": query, "current": current == query, **count}
-        )
-    saved = queue.saved_views_with_counts(
+    counts = _Counts(request.user)
+    views = [
+        {
+            "key": key,
+            "label": label,
+            "query": query,
+            "current": current == query,
+            **counts.of(query),
+        }
+        for key, label, query in queue.BUILT_IN_VIEWS
+    ]
+    saved = []
+    for item in queue.saved_views(
         request.user, can_share=bool(membership and membership.is_manager_or_admin)
-    )
-    for item in saved:
-        item["current"] = current == item["view"].query
+    ):
+        count = counts.of(item["view"].query)
+        if count is not None:  # a view whose filters are no longer valid: shown no more
+            saved.append({**item, **count, "current": current == item["view"].query})
+    counts.keep()
     return {
         "request": request,
         "membership": membership,
