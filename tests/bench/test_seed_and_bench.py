@@ -84,6 +84,26 @@ def test_seed_then_bench_at_small_scale(tmp_path, settings):
     assert report["automation"]["moved"] == 500 and report["automation"]["failed"] == 0
     assert "p95 ms" in out.getvalue()
 
+    # The load mix against a real server (a few people, a few seconds): it runs, every page
+    # answers, nothing fails.
+    load_path = tmp_path / "load.json"
+    call_command(
+        "bench_load",
+        users=6,
+        spawn_rate=6,
+        seconds=4,
+        workers=1,
+        people=20,
+        json=str(load_path),
+        stdout=StringIO(),
+    )
+    load = json.loads(load_path.read_text())
+    steady = load["all (steady state)"]
+    assert steady["requests"] > 0 and steady["errors"] == 0
+    customer_pages = {"My tickets", "My tickets, solved", "a ticket (customer)", "portal home"}
+    agent_pages = {"queue", "queue, a built-in view", "a ticket (agent)", "search"}
+    assert set(load) & customer_pages and set(load) & agent_pages
+
     call_command("seed_bench", drop=True, stdout=StringIO(), stderr=StringIO())
     with cross_tenant():
         assert not Tenant.objects.filter(slug__startswith="bench").exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,12 +26,15 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import override_settings
 
 from bench import seed
 from tenants.context import tenant_context
@@ -74,7 +78,13 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError("Run seed_bench first.")
         call_command("collectstatic", interactive=False, verbosity=0)
-        data = self._people(tenant, options["people"])
+        # The server runs with DEBUG off, which refuses the development key: give it this
+        # process's key if it is a real one, else one for this run; sessions are signed with it.
+        self.key = settings.SECRET_KEY
+        if not os.environ.get("SECRET_KEY"):
+            self.key = secrets.token_urlsafe(50)
+        with override_settings(SECRET_KEY=self.key):
+            data = self._people(tenant, options["people"])
         handle, data_path = tempfile.mkstemp(prefix="bench_load_", suffix=".json")
         with os.fdopen(handle, "w") as out:
             json.dump(data, out)
@@ -126,9 +136,17 @@ class Command(BaseCommand):
         }
 
     def _start(self, kind: str, workers: int, port: int) -> subprocess.Popen:
+        db = connection.settings_dict
         env = {
             **os.environ,
+            # The database this command reads (a test database, when a test runs it).
+            "DATABASE_URL": (
+                f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@"
+                f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+            ),
             "DEBUG": "0",
+            # The sessions made here are signed with this process's key.
+            "SECRET_KEY": self.key,
             "CONN_MAX_AGE": "60",
             # Plain HTTP on loopback (production sits behind TLS).
             "SECURE_SSL_REDIRECT": "0",
