@@ -76,6 +76,7 @@ LONG_TESTS = {
     "tests/api/test_schemathesis.py::": 150,
     "tests/test_fuzz_every_form.py::": 30,
     "tests/test_isolation_probe.py::test_isolation_probe": 50,
+    "tests/bench/test_seed_and_bench.py::test_seed_then_bench_at_small_scale": 35,
     "tests/browser/": 15,
 }
 
