@@ -173,7 +173,9 @@ class TicketPageSerializer(serializers.Serializer):
     next = serializers.CharField(
         allow_null=True, help_text="The next page's URL (the same filters), or null at the end."
     )
-    count = serializers.IntegerField(min_value=0, help_text="Matching tickets, up to a cap.")
+    count = serializers.IntegerField(
+        min_value=0, help_text="Matching tickets, up to a cap (10,000; 1,000 with q)."
+    )
     count_capped = serializers.BooleanField(help_text="True when there are more than count.")
 
 
@@ -326,7 +328,12 @@ STAFF_FILTERS = [
     OpenApiParameter("requester", str, description="Staff: part of the requester's address."),
     OpenApiParameter("overdue", bool, description="Staff: only tickets whose update is late."),
     OpenApiParameter("outdated", bool, description="Staff: only unsupported app versions."),
-    OpenApiParameter("q", str, description='"#number", or words in the subject or messages.'),
+    OpenApiParameter(
+        "q",
+        str,
+        description='"#number" (that ticket), or words: each must begin a word of the subject '
+        "or of a message.",
+    ),
     OpenApiParameter("sort", str, enum=list(queue.SORTS), description="Staff: the queue's order."),
     OpenApiParameter("cursor", str, description="From the previous page's next link."),
     OpenApiParameter("limit", int, description=f"Tickets per page, 1 to {MAX_PAGE} (default 50)."),
