@@ -10,7 +10,7 @@ from outbox.models import OutboxEmail
 from tenants.context import tenant_context
 from tickets.automations import run_automations
 from tickets.models import Actor, Ticket, TicketEvent
-from tickets.signals import ticket_closed
+from tickets.signals import tickets_closed
 
 S = Ticket.Status
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 09:00 in Chicago
@@ -139,41 +139,49 @@ def test_each_tenant_runs_on_its_own_delays(world_a, world_b, clock):
 def test_closing_publishes_the_closed_signal_once(world_a, clock, solved):
     received = []
 
-    def listener(sender, ticket, **kwargs):
-        received.append(ticket.number)
+    def listener(sender, tickets, **kwargs):
+        received.extend(ticket.number for ticket in tickets)
 
-    ticket_closed.connect(listener)
+    tickets_closed.connect(listener)
     try:
         clock.move_to(T0 + timedelta(days=3))
         run(world_a)
         run(world_a)
     finally:
-        ticket_closed.disconnect(listener)
+        tickets_closed.disconnect(listener)
     assert received == [solved.number]
 
 
-def test_one_broken_ticket_does_not_stop_the_others(world_a, clock, monkeypatch):
-    from tickets import automations
-
+def test_one_broken_ticket_does_not_stop_the_others_of_its_batch(world_a, clock):
     good = world_a.submit(subject="good")
     bad = world_a.submit(subject="bad")
     for ticket in (good, bad):
         world_a.reply(ticket, "agent", "fixed", submit_as=S.SOLVED)
-    real_close = automations._close
 
-    def flaky_close(tenant, ticket):
-        if ticket.pk == bad.pk:
+    def breaks_on_bad(sender, tickets, **kwargs):
+        if any(ticket.pk == bad.pk for ticket in tickets):
             raise RuntimeError("boom")
-        real_close(tenant, ticket)
 
-    monkeypatch.setattr(automations, "RULES", [("closed", automations._due_solved, flaky_close)])
-    clock.move_to(T0 + timedelta(days=3))
-    report = run(world_a)
+    tickets_closed.connect(breaks_on_bad)
+    try:
+        clock.move_to(T0 + timedelta(days=3))
+        report = run(world_a)  # both in one batch: it fails, then goes ticket by ticket
+    finally:
+        tickets_closed.disconnect(breaks_on_bad)
     assert report.closed == [(world_a.tenant.slug, good.number)]
     assert [(slug, number) for slug, number, _ in report.failed] == [
         (world_a.tenant.slug, bad.number)
     ]
-    assert status(world_a, bad) == S.SOLVED
+    assert "boom" in report.failed[0][2]
+    assert status(world_a, good) == S.CLOSED
+    assert status(world_a, bad) == S.SOLVED  # its change rolled back, whole
+    assert len(emails(world_a, good, "ticket_closed")) == 1
+    assert emails(world_a, bad, "ticket_closed") == []
+    with tenant_context(world_a.tenant):
+        closes = TicketEvent.objects.filter(kind=TicketEvent.Kind.STATUS_CHANGED, after=S.CLOSED)
+        assert list(closes.values_list("ticket_id", flat=True)) == [good.pk]
+    clock.move_to(T0 + timedelta(days=3, minutes=5))
+    assert run(world_a).closed == [(world_a.tenant.slug, bad.number)]  # the next pass
 
 
 def test_run_automations_command_dry_run_changes_nothing(world_a, clock, solved, capsys):
