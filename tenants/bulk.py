@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from copy import copy
 
 from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.utils import timezone
@@ -60,18 +61,18 @@ def insert_objects(
     ids = insert(model, each=each, same=same, returning=True)
     names = [field.attname for field in model._meta.concrete_fields]
     pk = model._meta.pk.attname
-    return [
-        model.from_db(
-            DEFAULT_DB_ALIAS,
-            names,
-            [ids[index] if name == pk else _value(name, index, each, same) for name in names],
-        )
-        for index in range(count)
+    columns = [
+        ids if name == pk else each[name] if name in each else _repeat(same[name], count)
+        for name in names
     ]
+    return [model.from_db(DEFAULT_DB_ALIAS, names, row) for row in zip(*columns, strict=True)]
 
 
-def _value(name: str, index: int, each: dict, same: dict):
-    return each[name][index] if name in each else same[name]
+def _repeat(value, count: int):
+    # A dict or list (a JSON value) is copied for each row: instances must not share one.
+    if isinstance(value, dict | list):
+        return [copy(value) for _ in range(count)]
+    return [value] * count
 
 
 def _complete(model, each: dict, same: dict | None) -> tuple[int, dict, dict]:

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -9,8 +10,8 @@ from tickets.sla import recompute_all
 
 @shared_task(acks_late=True)
 def run_automations() -> int:
-    """One automation pass; overlapping or repeated passes are harmless (rows are claimed)."""
-    return automations.run_automations().total
+    """One automation run; overlapping or repeated runs are harmless (rows are claimed)."""
+    return automations.run_automations(workers=settings.AUTOMATION_WORKERS).total
 
 
 @shared_task

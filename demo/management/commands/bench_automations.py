@@ -12,6 +12,7 @@ from datetime import timedelta
 from unittest import mock
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=100_000)
         parser.add_argument("--status", choices=["solved", "pending"], default="solved")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.AUTOMATION_WORKERS,
+            help="Passes at once, as the automation task runs them (AUTOMATION_WORKERS).",
+        )
         parser.add_argument("--queue-tasks", action="store_true")
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark tenant.")
 
@@ -45,13 +52,21 @@ class Command(BaseCommand):
             options["status"],
             out=self.stdout,
             batch_size=options["batch_size"],
+            workers=options["workers"],
             queue_tasks=options["queue_tasks"],
             keep=options["keep"],
         )
 
 
 def automation_pass(
-    count: int, status: str, *, out, batch_size: int = BATCH_SIZE, queue_tasks=False, keep=False
+    count: int,
+    status: str,
+    *,
+    out,
+    batch_size: int = BATCH_SIZE,
+    workers: int = 1,
+    queue_tasks=False,
+    keep=False,
 ) -> dict:
     """Make a throwaway tenant with ``count`` due tickets, run one pass, print and return the
     figures (and drop the tenant unless ``keep``)."""
@@ -70,7 +85,7 @@ def automation_pass(
     try:
         started = time.perf_counter()
         report = run_automations(
-            tenants=[tenant], time_budget=timedelta(hours=2), batch_size=batch_size
+            tenants=[tenant], time_budget=timedelta(hours=2), batch_size=batch_size, workers=workers
         )
         elapsed = time.perf_counter() - started
     finally:
@@ -83,7 +98,7 @@ def automation_pass(
         f"one pass: {len(report.solved)} solved, {len(report.closed)} closed, "
         f"{emails} emails written, {len(report.failed)} failed in {elapsed:.1f}s"
     )
-    out.write(f"throughput: {moved / elapsed:,.0f} tickets/second")
+    out.write(f"throughput: {moved / elapsed:,.0f} tickets/second ({workers} worker(s))")
     if not keep:
         drop_tenant(tenant)
     return {
