@@ -12,6 +12,7 @@ re-queues rows whose task was lost and takes back rows from workers that died mi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,28 +107,50 @@ def _finish(subject: str, text: str, html: str) -> tuple[str, str, str]:
 
 def render_emails(template: str, shared: dict, each: list[dict]) -> list[tuple[str, str, str]]:
     """``render_email`` for many emails of one template: ``shared`` is the context they have
-    in common, ``each`` the values of each email (the same keys in every one).
+    in common, ``each`` the values of each email (the same keys in every one)."""
+    return list(zip(*_render_columns(template, shared, each), strict=True))
+
+
+def _render_columns(
+    template: str, shared: dict, each: list[dict]
+) -> tuple[Sequence[str], Sequence[str], Sequence[str]]:
+    """The subjects, texts and HTML parts of a batch, as columns for ``bulk.insert``.
 
     The template is rendered once with blanks for ``each``'s keys and filled in per email
     (``outbox.stencil``). The first email is also rendered in full and compared; if the two
     differ, or the template does more with a per-email value than print it, every email is
     rendered in full: slower, never different.
     """
-    if len(each) < 2:
-        return [render_email(template, {**shared, **values}) for values in each]
-    with _email_zone(shared):
-        stencil = Stencil.make(
-            lambda context: _render_parts(template, context),
-            shared,
-            each[0].keys(),
-            escaped=_PARTS_ESCAPED,
-        )
-        if stencil is not None:
-            first = _finish(*stencil.fill(each[0]))
-            if first == render_email(template, {**shared, **each[0]}):
-                return [first, *(_finish(*stencil.fill(values)) for values in each[1:])]
+    if len(each) >= 2:
+        with _email_zone(shared):
+            stencil = Stencil.make(
+                lambda context: _render_parts(template, context),
+                shared,
+                each[0].keys(),
+                escaped=_PARTS_ESCAPED,
+            )
+            columns = stencil.fill(each) if stencil is not None else None
+        if columns is not None:
+            subjects, texts, htmls = columns
+            if _finish(subjects[0], texts[0], htmls[0]) == render_email(
+                template, {**shared, **each[0]}
+            ):
+                return [fit_subject(subject) for subject in subjects], _finish_texts(texts), htmls
             log.warning("email %s: filled-in stencil differs from a full render", template)
-    return [render_email(template, {**shared, **values}) for values in each]
+    rendered = [render_email(template, {**shared, **values}) for values in each]
+    return tuple(list(column) for column in zip(*rendered, strict=True)) or ([], [], [])
+
+
+def _finish_texts(texts: bulk.Joined) -> Sequence[str]:
+    """``_finish``'s strip of the text parts, on the column: where the text begins and ends
+    with fixed text, only that is stripped; otherwise each text is stripped in Python."""
+    pieces = list(texts.pieces)
+    if pieces and all(isinstance(end, str) and end.strip() for end in (pieces[0], pieces[-1])):
+        if len(pieces) == 1:
+            return bulk.Joined([pieces[0].strip() + "\n"], texts.values, len(texts))
+        pieces[0], pieces[-1] = pieces[0].lstrip(), pieces[-1].rstrip() + "\n"
+        return bulk.Joined(pieces, texts.values, len(texts))
+    return [text.strip() + "\n" for text in texts]
 
 
 def _is_suppressed(recipient: str) -> bool:
@@ -196,7 +219,7 @@ def emails_enqueue(
         return
     tenant = current_tenant()
     shared = {**(shared or {}), "tenant": tenant}
-    rendered = render_emails(template, shared, [email.context for email in emails])
+    subjects, texts, htmls = _render_columns(template, shared, [e.context for e in emails])
     kept = _jsonable(shared)
     now = timezone.now()
     extra = {"Auto-Submitted": "auto-generated"} if automated else {}
@@ -207,9 +230,9 @@ def emails_enqueue(
             "idempotency_key": [email.key for email in emails],
             "recipient": [email.recipient for email in emails],
             "reply_to": [email.reply_to for email in emails],
-            "subject": [subject for subject, _text, _html in rendered],
-            "body_text": [text for _subject, text, _html in rendered],
-            "body_html": [html for _subject, _text, html in rendered],
+            "subject": subjects,
+            "body_text": texts,
+            "body_html": htmls,
             "context": [{**kept, **_jsonable(email.context)} for email in emails],
             "ticket_id": [email.ticket.pk if email.ticket else None for email in emails],
             "headers": [{**(email.headers or {}), **extra} for email in emails],

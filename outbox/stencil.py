@@ -6,7 +6,9 @@ would spend half a minute on it. The emails of a batch differ only in a few valu
 ticket, its links), so the template is rendered once with a *blank* in place of each of those
 values, and each email is that text with its own values put in the blanks, each value
 rendered exactly as Django renders a ``{{ variable }}`` (localized, and escaped in the HTML
-part). That takes a few microseconds per email.
+part). That takes a few microseconds per email, and each part comes out as a
+``tenants.bulk.Joined`` column: the database puts the text and the values together, so the
+shared text travels once per batch.
 
 This is exact only where the template prints those values as they are. A blank therefore
 refuses everything else a template could do with a value (``{% if %}``, a comparison, a
@@ -26,6 +28,8 @@ from django.template import Context, Variable
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.timezone import template_localtime
+
+from tenants.bulk import Joined
 
 # Private-use characters: they mark where a blank was printed. Each printed blank reads
 # q<OPEN><number>&<CLOSE>Q: the letters change under any case filter, the ampersand under any
@@ -152,21 +156,23 @@ class Stencil:
         paths = sorted(trace.numbers, key=trace.numbers.__getitem__)
         return cls(parts, escaped, paths)
 
-    def fill(self, values: dict) -> list[str]:
-        """The parts with this email's ``values`` (its per-email context) in the blanks."""
-        context = Context(values)
-        plain, html = [], []
-        for variable in self._variables:
-            value = variable.resolve(context)
-            # render_value_in_context's two branches (text parts, HTML part), localizing once:
-            # a ticket number's localization costs more than all the rest of its filling.
-            value = localize(template_localtime(value, context.use_tz), context.use_l10n)
-            plain.append(str(value))
-            html.append(conditional_escape(value if issubclass(type(value), str) else str(value)))
+    def fill(self, each: list[dict]) -> list[Joined]:
+        """The parts for every email of ``each`` (their per-email contexts), each part a column
+        of the batch: the stencil's text around each email's values."""
+        plain: list[list[str]] = [[] for _ in self._variables]
+        html: list[list[str]] = [[] for _ in self._variables]
+        for values in each:
+            context = Context(values)
+            for index, variable in enumerate(self._variables):
+                value = variable.resolve(context)
+                # render_value_in_context's two branches (text parts, HTML part), localizing
+                # once: a ticket number's localization costs more than all the rest.
+                value = localize(template_localtime(value, context.use_tz), context.use_l10n)
+                plain[index].append(str(value))
+                html[index].append(
+                    conditional_escape(value if issubclass(type(value), str) else str(value))
+                )
         return [
-            "".join(piece if isinstance(piece, str) else shown[piece] for piece in part)
-            for part, shown in zip(self._parts, self._shown(plain, html), strict=True)
+            Joined(part, html if escaped else plain, len(each))
+            for part, escaped in zip(self._parts, self._escaped, strict=True)
         ]
-
-    def _shown(self, plain: list[str], html: list[str]) -> list[list[str]]:
-        return [html if escaped else plain for escaped in self._escaped]

