@@ -197,9 +197,8 @@ def _fast_hashing_and_clean_cache(settings):
     settings.WHITENOISE_AUTOREFRESH = True
     # Webhook tests post to receivers on loopback (tests/webhooks); nothing else is reached.
     settings.WEBHOOKS_ALLOW_LOCAL = True
-    # A test's rows live in its own uncommitted transaction, which the automation's extra
-    # workers (threads, each on a connection of its own) could not see: one pass, on the
-    # test's connection. tests/tickets/test_automation_concurrency.py runs the workers.
+    # A test's rows live in its own uncommitted transaction, which passes in other processes
+    # (bench_automations --workers) could not see: one pass, on the test's connection.
     settings.AUTOMATION_WORKERS = 1
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):

@@ -21,25 +21,20 @@ reported and left for the next pass, the rest of its batch goes through. Tenants
 one batch each per round, so a tenant with a backlog of thousands cannot starve the next
 one's handful within the pass's time budget.
 
-A run can make several passes at once (``workers``, ``AUTOMATION_WORKERS`` in production),
-each in a thread with its own database connection: they share the batches through the
-claim, and while one waits for the database another prepares its batch, so the run uses a
-second core. Each worker is a whole pass (rules in order, tenants in turn), exactly what two
-overlapping runs would be; only the tickets that failed are shared, so none is retried, or
-reported, twice in one run.
+Passes share the work without doubling it, so the beat task starts ``AUTOMATION_WORKERS``
+of them at once (``tickets.tasks``), each a task any worker process takes: a backlog is
+worked off by several cores, each pass a whole one (rules in order, tenants in turn).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import monotonic
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -169,33 +164,13 @@ RULES = [
 ]
 
 
-class _Failed:
-    """The tickets that failed under each tenant's rules in this run, shared by its workers."""
-
-    def __init__(self):
-        self._ids: dict[tuple[int, str], set[int]] = defaultdict(set)
-        self._lock = threading.Lock()
-
-    def of(self, tenant: Tenant, rule: Rule) -> list[int]:
-        with self._lock:
-            return list(self._ids[tenant.pk, rule.outcome])
-
-    def add(self, tenant: Tenant, rule: Rule, pk: int) -> bool:
-        """Note a failure; False when another worker had already noted (and reported) it."""
-        with self._lock:
-            known = self._ids[tenant.pk, rule.outcome]
-            first = pk not in known
-            known.add(pk)
-            return first
-
-
 class _TenantTurns:
-    """One tenant's part of a pass: the rule it is at."""
+    """One tenant's part of a pass: the rule it is at, and the tickets that failed under it."""
 
-    def __init__(self, tenant: Tenant, failed: _Failed):
+    def __init__(self, tenant: Tenant):
         self.tenant = tenant
         self.rule = 0
-        self.failed = failed
+        self.failed: set[int] = set()
 
     def next_batch(self, report: Report, batch_size: int) -> bool:
         """Claim and apply this tenant's next batch (rules with nothing due are passed over);
@@ -208,13 +183,14 @@ class _TenantTurns:
                 # again under the lock, so a ticket that changed meanwhile is not touched.
                 batch = list(
                     rule.due(self.tenant, now)
-                    .exclude(pk__in=self.failed.of(self.tenant, rule))
+                    .exclude(pk__in=self.failed)
                     .select_for_update(skip_locked=True, of=("self",))[:batch_size]
                 )
                 if batch:
                     self._apply(rule, batch, now, report)
             if len(batch) < batch_size:
                 self.rule += 1
+                self.failed = set()
             if batch:
                 return self.rule < len(RULES)
         return False
@@ -243,25 +219,12 @@ class _TenantTurns:
                         continue
                     rule.apply(self.tenant, [ticket])
             except Exception as error:
-                # One bad row must not stop the desk: record it, skip it this run.
+                # One bad row must not stop the desk: record it, skip it this pass.
                 log.exception("automation %s failed on ticket %s", rule.outcome, claimed.pk)
-                if self.failed.add(self.tenant, rule, claimed.pk):
-                    report.failed.append((slug, claimed.number, repr(error)))
+                self.failed.add(claimed.pk)
+                report.failed.append((slug, claimed.number, repr(error)))
             else:
                 getattr(report, rule.outcome).append((slug, ticket.number))
-
-
-def _pass(tenants: list[Tenant], report: Report, failed: _Failed, *, deadline, batch_size):
-    """Round-robin: each round gives every tenant with work left one batch, until all are
-    done or the time budget is spent (the next run continues where this one stopped)."""
-    turns = [_TenantTurns(tenant, failed) for tenant in tenants]
-    while turns:
-        for turn in list(turns):
-            if monotonic() > deadline:
-                report.budget_exhausted = True
-                return
-            if not turn.next_batch(report, batch_size):
-                turns.remove(turn)
 
 
 def run_automations(
@@ -270,16 +233,16 @@ def run_automations(
     time_budget: timedelta = timedelta(minutes=4),
     batch_size: int = BATCH_SIZE,
     dry_run: bool = False,
-    workers: int = 1,
 ) -> Report:
-    """One run over every active tenant (or the given ones) within ``time_budget``: one pass,
-    or ``workers`` passes at once (PostgreSQL; SQLite claims without SKIP LOCKED, so there
-    one pass does it all)."""
+    """One pass over every active tenant (or the given ones) within ``time_budget``.
+
+    Round-robin: each round gives every tenant with work left one batch, until all are done
+    or the budget is spent (the next pass continues where this one stopped).
+    """
     report = Report()
     deadline = monotonic() + time_budget.total_seconds()
     if tenants is None:
         tenants = Tenant.objects.filter(is_active=True).order_by("pk")
-    tenants = list(tenants)
     if dry_run:
         for tenant in tenants:
             with tenant_context(tenant):
@@ -288,25 +251,12 @@ def run_automations(
                     numbers = rule.due(tenant, now).values_list("number", flat=True)
                     getattr(report, rule.outcome).extend((tenant.slug, n) for n in numbers)
         return report
-    failed = _Failed()
-    if workers < 2 or connection.vendor != "postgresql":
-        _pass(tenants, report, failed, deadline=deadline, batch_size=batch_size)
-        return report
-    errors: list[BaseException] = []
-
-    def work():
-        try:
-            _pass(tenants, report, failed, deadline=deadline, batch_size=batch_size)
-        except BaseException as error:  # raised again below, in the caller's thread
-            errors.append(error)
-        finally:
-            connection.close()  # each thread has its own
-
-    threads = [threading.Thread(target=work, name=f"automations-{n}") for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    turns = [_TenantTurns(tenant) for tenant in tenants]
+    while turns:
+        for turn in list(turns):
+            if monotonic() > deadline:
+                report.budget_exhausted = True
+                return report
+            if not turn.next_batch(report, batch_size):
+                turns.remove(turn)
     return report

@@ -184,6 +184,16 @@ def test_one_broken_ticket_does_not_stop_the_others_of_its_batch(world_a, clock)
     assert run(world_a).closed == [(world_a.tenant.slug, bad.number)]  # the next pass
 
 
+def test_the_beat_task_starts_as_many_passes_as_workers(settings, monkeypatch):
+    from tickets import tasks
+
+    started = []
+    monkeypatch.setattr(tasks.automation_pass, "delay", lambda: started.append(1))
+    settings.AUTOMATION_WORKERS = 3
+    assert tasks.run_automations() == 3
+    assert len(started) == 3
+
+
 def test_run_automations_command_dry_run_changes_nothing(world_a, clock, solved, capsys):
     clock.move_to(T0 + timedelta(days=3))
     call_command("run_automations", "--dry-run")
