@@ -68,6 +68,10 @@ def insert(
     if returning and ignore_conflicts:
         raise ValueError("Skipped rows have no keys: 'returning' needs every row inserted.")
     count, each, same = _complete(model, each, same)
+    return _insert(model, count, each, same, returning, ignore_conflicts)
+
+
+def _insert(model, count, each, same, returning, ignore_conflicts) -> list[int]:
     if count == 0:
         return []
     if connection.vendor != "postgresql":
@@ -81,7 +85,7 @@ def insert_objects(
     """``insert``, returning the rows as model instances, as a query would load them (built
     from the values sent, without reading them back)."""
     count, each, same = _complete(model, each, same)
-    ids = insert(model, each=each, same=same, returning=True)
+    ids = _insert(model, count, each, same, returning=True, ignore_conflicts=False)
     names = [field.attname for field in model._meta.concrete_fields]
     pk = model._meta.pk.attname
     columns = [
@@ -103,6 +107,8 @@ def _complete(model, each: dict, same: dict | None) -> tuple[int, dict, dict]:
     lengths = {len(values) for values in each.values()}
     if len(lengths) != 1:
         raise ValueError("Every column in 'each' needs one value per row.")
+    if "tenant_id" in each or "tenant_id" in (same or {}):
+        raise ValueError("The rows are the current tenant's: give no tenant_id.")
     (count,) = lengths
     same = {"tenant_id": current_tenant().pk, **(same or {})}
     each = dict(each)
