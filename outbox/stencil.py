@@ -114,6 +114,9 @@ class Stencil:
         self._parts = parts
         self._escaped = escaped
         self._variables = [Variable(path) for path in paths]
+        # Which values a text part prints, and which the HTML part: each is rendered only so.
+        self._in_plain = {p for part, e in zip(parts, escaped, strict=True) if not e for p in part}
+        self._in_html = {p for part, e in zip(parts, escaped, strict=True) if e for p in part}
 
     @classmethod
     def make(
@@ -168,10 +171,12 @@ class Stencil:
                 # render_value_in_context's two branches (text parts, HTML part), localizing
                 # once: a ticket number's localization costs more than all the rest.
                 value = localize(template_localtime(value, context.use_tz), context.use_l10n)
-                plain[index].append(str(value))
-                html[index].append(
-                    conditional_escape(value if issubclass(type(value), str) else str(value))
-                )
+                if index in self._in_plain:
+                    plain[index].append(str(value))
+                if index in self._in_html:
+                    html[index].append(
+                        conditional_escape(value if issubclass(type(value), str) else str(value))
+                    )
         return [
             Joined(part, html if escaped else plain, len(each))
             for part, escaped in zip(self._parts, self._escaped, strict=True)
