@@ -75,7 +75,8 @@ def _insert(model, count, each, same, returning, ignore_conflicts) -> list[int]:
     if count == 0:
         return []
     if connection.vendor != "postgresql":
-        return _bulk_create(model, each, same, count, returning, ignore_conflicts)
+        rows = _bulk_create(model, each, same, count, ignore_conflicts)
+        return [row.pk for row in rows] if returning else []
     return _unnest_insert(model, count, each, same, returning, ignore_conflicts)
 
 
@@ -85,6 +86,8 @@ def insert_objects(
     """``insert``, returning the rows as model instances, as a query would load them (built
     from the values sent, without reading them back)."""
     count, each, same = _complete(model, each, same)
+    if connection.vendor != "postgresql":
+        return _bulk_create(model, each, same, count, ignore_conflicts=False)
     ids = _insert(model, count, each, same, returning=True, ignore_conflicts=False)
     names = [field.attname for field in model._meta.concrete_fields]
     pk = model._meta.pk.attname
@@ -201,8 +204,8 @@ def _cast_type(field) -> str:
     return field.db_type(connection)
 
 
-def _bulk_create(model, each, same, count, returning, ignore_conflicts) -> list[int]:
+def _bulk_create(model, each, same, count, ignore_conflicts) -> list[models.Model]:
     names = list(each)
     rows = [model(**same, **{name: each[name][index] for name in names}) for index in range(count)]
     model._base_manager.bulk_create(rows, ignore_conflicts=ignore_conflicts)
-    return [row.pk for row in rows] if returning else []
+    return rows
