@@ -10,7 +10,9 @@ the beat task starts AUTOMATION_WORKERS passes for the worker processes (default
 the send tasks after commit is left out unless --queue-tasks (it measures the broker, not us).
 
 Measured on the 2-core development machine (PostgreSQL 15, another benchmark running beside
-it), 100,000 tickets: see the README's Benchmarks section.
+it), 100,000 tickets, 2 worker processes: closing (200,000 emails, 100,000 surveys) 19.4 s,
+5,162 tickets/second; solving 8.3 s, 12,047 tickets/second. One process alone: about 3,000
+closed a second. Ticket by ticket it was 45-180 tickets/second.
 """
 
 import multiprocessing
