@@ -184,8 +184,7 @@ def transition_due(
         ticket.pending_since = None
         ticket.pending_reminded_at = None
         setattr(ticket, _DUE_STAMP[to], at)
-        ticket.sla_anchor_at = ticket.sla_anchor_at or ticket.created_at
-        ticket.next_update_due_at = None
+        sla.settle(ticket)
         ticket.updated_at = now
     return record_many(
         tickets,

@@ -116,10 +116,6 @@ def _solved(comment: Comment | None, *, automatic: bool = False) -> dict:
     }
 
 
-def pending_reminder(ticket: Ticket) -> None:
-    pending_reminders([ticket])
-
-
 def pending_reminders(tickets: list[Ticket]) -> None:
     tenant = current_tenant()
     _send_each(
@@ -129,10 +125,6 @@ def pending_reminders(tickets: list[Ticket]) -> None:
         each=lambda ticket: {"solves_at": ticket.pending_since + tenant.pending_solve_delay},
         tenant_time_zone=tenant.time_zone,
     )
-
-
-def ticket_closed(ticket: Ticket) -> None:
-    tickets_closed([ticket])
 
 
 def tickets_closed(tickets: list[Ticket]) -> None:

@@ -64,6 +64,12 @@ def settled(status: str) -> dict:
     }
 
 
+def settle(ticket: Ticket) -> None:
+    """``settled``'s change on a ticket in memory (the batch's objects, after its UPDATE)."""
+    ticket.sla_anchor_at = ticket.sla_anchor_at or ticket.created_at
+    ticket.next_update_due_at = None
+
+
 def recompute_all(*, batch: int = 2000) -> int:
     """Recompute the due time of every ticket that owes an update (after a settings change)."""
     policy = SlaPolicy()
