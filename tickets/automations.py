@@ -21,9 +21,9 @@ reported and left for the next pass, the rest of its batch goes through. Tenants
 one batch each per round, so a tenant with a backlog of thousands cannot starve the next
 one's handful within the pass's time budget.
 
-Passes share the work without doubling it, so the beat task starts ``AUTOMATION_WORKERS``
-of them at once (``tickets.tasks``), each a task any worker process takes: a backlog is
-worked off by several cores, each pass a whole one (rules in order, tenants in turn).
+Because of that, the beat task starts ``AUTOMATION_WORKERS`` passes at once
+(``tickets.tasks``), each a task any worker process takes, so a backlog is worked off on that
+many cores; each pass is a whole one (rules in order, tenants in turn).
 """
 
 from __future__ import annotations
