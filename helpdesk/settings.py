@@ -492,8 +492,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Whatever the broker: beat opens its schedule file at start and dies if the folder is missing.
 ensure_dir(VAR_DIR, source=f"VAR_DIR={VAR_DIR}", needed_by="celery beat (its schedule file)")
+# Automation passes started at once by each beat tick, each a task for any free worker
+# process; they share the due tickets through SKIP LOCKED (tickets.automations), so a backlog
+# is worked off on that many cores.
+AUTOMATION_WORKERS = env_int("AUTOMATION_WORKERS", default=2)
 CELERY_BEAT_SCHEDULE = {
-    # Every 5 minutes: the policy's timed rules (pending -> solved, solved -> closed, reminders).
+    # Every 5 minutes: the policy's timed rules (pending -> solved, solved -> closed, reminders),
+    # AUTOMATION_WORKERS passes at once.
     "run-automations": {
         "task": "tickets.tasks.run_automations",
         "schedule": env_int("AUTOMATION_INTERVAL_SECONDS", default=300),

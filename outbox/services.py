@@ -1,16 +1,21 @@
 """Queue emails in the caller's transaction; send them exactly once with retries.
 
 ``email_enqueue`` renders the template and writes the row; after commit a task is queued to
-send it. ``email_deliver`` claims one row with a conditional update (so a redelivered task
-finds nothing to do), sends it through Django's email API and records the outcome; a failure
-schedules the next attempt with exponential backoff. ``outbox_sweep`` re-queues rows whose
-task was lost and takes back rows from workers that died mid-send.
+send it. ``emails_enqueue`` does the same for a batch of emails of one template (the
+automation's), rendering the template once for the batch (``outbox.stencil``) and writing the
+rows in one statement. ``email_deliver`` claims one row with a conditional update (so a
+redelivered task finds nothing to do), sends it through Django's email API and records the
+outcome; a failure schedules the next attempt with exponential backoff. ``outbox_sweep``
+re-queues rows whose task was lost and takes back rows from workers that died mid-send.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from celery import current_app as celery_app
@@ -24,6 +29,8 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from outbox.models import OutboxEmail
+from outbox.stencil import Stencil
+from tenants import bulk
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Tenant
 
@@ -73,12 +80,77 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     reads the same whether a customer's request (with their own zone active) or a worker
     queued it.
     """
+    with _email_zone(context):
+        return _finish(*_render_parts(template, context))
+
+
+# Which of _render_parts' parts are HTML (escaped): the subject and the text part are not.
+_PARTS_ESCAPED = [False, False, True]
+
+
+def _email_zone(context: dict):
     tenant = context.get("tenant")
-    with timezone.override(ZoneInfo(tenant.time_zone) if tenant is not None else None):
-        subject = fit_subject(_render_plain(f"emails/{template}/subject.txt", context))
-        text = _render_plain(f"emails/{template}/body.txt", context).strip() + "\n"
-        html = render_to_string(f"emails/{template}/body.html", context)
-    return subject, text, html
+    return timezone.override(ZoneInfo(tenant.time_zone) if tenant is not None else None)
+
+
+def _render_parts(template: str, context: dict) -> tuple[str, str, str]:
+    return (
+        _render_plain(f"emails/{template}/subject.txt", context),
+        _render_plain(f"emails/{template}/body.txt", context),
+        render_to_string(f"emails/{template}/body.html", context),
+    )
+
+
+def _finish(subject: str, text: str, html: str) -> tuple[str, str, str]:
+    return fit_subject(subject), text.strip() + "\n", html
+
+
+def render_emails(template: str, shared: dict, each: list[dict]) -> list[tuple[str, str, str]]:
+    """``render_email`` for many emails of one template: ``shared`` is the context they have
+    in common, ``each`` the values of each email (the same keys in every one)."""
+    return list(zip(*_render_columns(template, shared, each), strict=True))
+
+
+def _render_columns(
+    template: str, shared: dict, each: list[dict]
+) -> tuple[Sequence[str], Sequence[str], Sequence[str]]:
+    """The subjects, texts and HTML parts of a batch, as columns for ``bulk.insert``.
+
+    The template is rendered once with blanks for ``each``'s keys and filled in per email
+    (``outbox.stencil``). The first email is also rendered in full and compared; if the two
+    differ, or the template does more with a per-email value than print it, every email is
+    rendered in full: slower, never different.
+    """
+    if len(each) >= 2:
+        with _email_zone(shared):
+            stencil = Stencil.make(
+                lambda context: _render_parts(template, context),
+                shared,
+                each[0].keys(),
+                escaped=_PARTS_ESCAPED,
+            )
+            columns = stencil.fill(each) if stencil is not None else None
+        if columns is not None:
+            subjects, texts, htmls = columns
+            if _finish(subjects[0], texts[0], htmls[0]) == render_email(
+                template, {**shared, **each[0]}
+            ):
+                return [fit_subject(subject) for subject in subjects], _finish_texts(texts), htmls
+            log.warning("email %s: filled-in stencil differs from a full render", template)
+    rendered = [render_email(template, {**shared, **values}) for values in each]
+    return tuple(list(column) for column in zip(*rendered, strict=True)) or ([], [], [])
+
+
+def _finish_texts(texts: bulk.Joined) -> Sequence[str]:
+    """``_finish``'s strip of the text parts, on the column: where the text begins and ends
+    with fixed text, only that is stripped; otherwise each text is stripped in Python."""
+    pieces = list(texts.pieces)
+    if pieces and all(isinstance(end, str) and end.strip() for end in (pieces[0], pieces[-1])):
+        if len(pieces) == 1:
+            return bulk.Joined([pieces[0].strip() + "\n"], texts.values, len(texts))
+        pieces[0], pieces[-1] = pieces[0].lstrip(), pieces[-1].rstrip() + "\n"
+        return bulk.Joined(pieces, texts.values, len(texts))
+    return [text.strip() + "\n" for text in texts]
 
 
 def _is_suppressed(recipient: str) -> bool:
@@ -87,6 +159,20 @@ def _is_suppressed(recipient: str) -> bool:
         .objects.filter(email__iexact=recipient, email_bounced_at__isnull=False)
         .exists()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """One email of a batch (``emails_enqueue``): to whom, under which idempotency key, with
+    its own context values (``context``: the ticket, its links) and its own headers."""
+
+    recipient: str
+    key: str
+    context: dict = field(default_factory=dict)
+    ticket: Any = None
+    reply_to: str = ""
+    send_at: datetime | None = None
+    headers: dict[str, str] | None = None
 
 
 def email_enqueue(
@@ -111,33 +197,57 @@ def email_enqueue(
     or a concurrent run, is left as it is, without a savepoint or an error. After commit a task
     is queued to send it; a lost task is made good by the sweep.
     """
+    emails_enqueue(
+        template=template,
+        shared=context,
+        automated=automated,
+        emails=[Email(recipient, key, {}, ticket, reply_to, send_at, headers)],
+    )
+
+
+def emails_enqueue(
+    *, template: str, emails: list[Email], shared: dict | None = None, automated: bool = True
+) -> None:
+    """``email_enqueue`` for a batch of emails of one template, in one INSERT.
+
+    ``shared`` is the context every email has (the tenant is added); each email adds its own
+    (``Email.context``). Each row is exactly what ``email_enqueue`` would write for that email
+    with the two contexts merged; each key is queued once, and each send is queued after
+    commit.
+    """
+    if not emails:
+        return
     tenant = current_tenant()
-    context = {**context, "tenant": tenant}
-    subject, text, html = render_email(template, context)
-    headers = dict(headers or {})
-    if automated:
-        headers["Auto-Submitted"] = "auto-generated"
-    OutboxEmail.objects.bulk_create(
-        [
-            OutboxEmail(
-                tenant=tenant,
-                template=template,
-                idempotency_key=key,
-                recipient=recipient,
-                reply_to=reply_to,
-                subject=subject,
-                body_text=text,
-                body_html=html,
-                context=_jsonable(context),
-                ticket=ticket,
-                headers=headers,
-                next_attempt_at=send_at or timezone.now(),
-            )
-        ],
+    shared = {**(shared or {}), "tenant": tenant}
+    subjects, texts, htmls = _render_columns(template, shared, [e.context for e in emails])
+    kept = _jsonable(shared)
+    now = timezone.now()
+    extra = {"Auto-Submitted": "auto-generated"} if automated else {}
+    bulk.insert(
+        OutboxEmail,
+        same={"template": template},
+        each={
+            "idempotency_key": [email.key for email in emails],
+            "recipient": [email.recipient for email in emails],
+            "reply_to": [email.reply_to for email in emails],
+            "subject": subjects,
+            "body_text": texts,
+            "body_html": htmls,
+            "context": [{**kept, **_jsonable(email.context)} for email in emails],
+            "ticket_id": [email.ticket.pk if email.ticket else None for email in emails],
+            "headers": [{**(email.headers or {}), **extra} for email in emails],
+            "next_attempt_at": [email.send_at or now for email in emails],
+        },
         ignore_conflicts=True,
     )
     tenant_id = tenant.pk
-    transaction.on_commit(lambda: _queue_send(tenant_id, key))
+    keys = [email.key for email in emails]
+    transaction.on_commit(lambda: _queue_sends(tenant_id, keys))
+
+
+def _queue_sends(tenant_id: int, keys: list[str]) -> None:
+    for key in keys:
+        _queue_send(tenant_id, key)
 
 
 def _jsonable(context: dict) -> dict:

@@ -6,6 +6,6 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         # Contributions to the layers below, which never import this app.
-        from surveys import contributions, receivers  # noqa: F401  (receivers: ticket_closed)
+        from surveys import contributions, receivers  # noqa: F401  (receivers: tickets_closed)
 
         contributions.register()

@@ -1,9 +1,9 @@
 from django.dispatch import receiver
 
-from surveys.services import survey_invite
-from tickets.signals import ticket_closed
+from surveys.services import survey_invite_many
+from tickets.signals import tickets_closed
 
 
-@receiver(ticket_closed)
-def invite_on_close(sender, ticket, **kwargs):
-    survey_invite(ticket=ticket)
+@receiver(tickets_closed)
+def invite_on_close(sender, tickets, **kwargs):
+    survey_invite_many(tickets=tickets)

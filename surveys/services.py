@@ -1,7 +1,9 @@
 """Satisfaction surveys: invite when a ticket closes, answer through a signed link, opt out.
 
 Links carry a signature over (tenant, invitation, rating); opening one only pre-selects the
-rating (mail scanners open every link), the answer is recorded by the form's POST.
+rating (mail scanners open every link), the answer is recorded by the form's POST. The
+automation closes tickets a batch at a time, and the batch's invitations are made together:
+one query for who may be asked, one insert each for invitations, emails and events.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from outbox.services import email_enqueue
+from outbox.services import Email, emails_enqueue
 from surveys.models import SurveyEvent, SurveyInvitation, SurveyOptOut
+from tenants import bulk
 from tenants.context import current_tenant
 from tickets import lifecycle
 from tickets.lifecycle import Actor
@@ -29,10 +33,16 @@ class SurveyLinkError(Exception):
         self.expired = expired
 
 
-def sign(invitation: SurveyInvitation, purpose: str) -> str:
-    return signing.dumps(
-        {"t": invitation.tenant_id, "i": invitation.pk, "p": purpose}, salt=SALT, compress=True
+def sign(invitation: SurveyInvitation, purpose: str, *, signer=None) -> str:
+    """``signing.dumps`` of the link's data; a batch passes one ``signer()`` for all its links
+    (the same tokens, without building a signer, and reading its settings, per link)."""
+    return (signer or _signer()).sign_object(
+        {"t": invitation.tenant_id, "i": invitation.pk, "p": purpose}, compress=True
     )
+
+
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=SALT)
 
 
 def invitation_for_token(token: str) -> tuple[SurveyInvitation, str]:
@@ -54,57 +64,99 @@ def invitation_for_token(token: str) -> tuple[SurveyInvitation, str]:
     return invitation, data.get("p", "")
 
 
-def _skip(ticket: Ticket, reason: str) -> None:
-    lifecycle.record(
-        ticket,
-        SurveyEvent.SKIPPED,
-        actor_kind=Actor.AUTOMATION,
-        data={"reason": reason},
-    )
-
-
 def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
     """Create the ticket's survey and queue its email (in the closing transaction), or record
     on the timeline why none is sent."""
+    invitations = survey_invite_many(tickets=[ticket])
+    return invitations[0] if invitations else None
 
+
+def survey_invite_many(*, tickets: list[Ticket]) -> list[SurveyInvitation]:
+    """``survey_invite`` for a batch of tickets just closed; returns the invitations made.
+
+    The rules, per ticket: nothing while the tenant has surveys off; an address that opted out
+    or bounced gets no survey, and the timeline says why; a ticket that has one already (an
+    overlapping run got there first) gets nothing more.
+    """
     tenant = current_tenant()
-    if not tenant.surveys_enabled:
-        return None
-    recipient = ticket.requester_email
-    if SurveyOptOut.objects.filter(email__iexact=recipient).exists():
-        _skip(ticket, "opted_out")
-        return None
+    if not tenant.surveys_enabled or not tickets:
+        return []
+    # The same matches as one ticket at a time (email__iexact against the requester's
+    # address), asked for the whole batch in one query.
     bounced = get_user_model().objects.filter(
-        email__iexact=recipient, email_bounced_at__isnull=False
+        email__iexact=OuterRef("requester_email"), email_bounced_at__isnull=False
     )
-    if bounced.exists():
-        _skip(ticket, "address_bounced")
-        return None
-    if SurveyInvitation.objects.filter(ticket=ticket).exists():
-        return None  # an overlapping run got here first
-    send_at = timezone.now() + tenant.survey_delay
-    invitation = SurveyInvitation.objects.create(
-        ticket=ticket,
-        agent=ticket.assignee,
-        recipient=recipient,
-        sent_at=send_at,
-        expires_at=send_at + tenant.survey_link_lifetime,
-    )
-    opt_out = sign(invitation, "opt-out")
-    links = {
-        "good_url": tenant.url(f"/survey/{sign(invitation, 'good')}/"),
-        "bad_url": tenant.url(f"/survey/{sign(invitation, 'bad')}/"),
-        "opt_out_url": tenant.url(f"/survey/{opt_out}/"),
+    flags = {
+        pk: (opted_out, address_bounced, invited)
+        for pk, opted_out, address_bounced, invited in Ticket.objects.filter(
+            pk__in=[ticket.pk for ticket in tickets]
+        )
+        .annotate(
+            opted_out=Exists(
+                SurveyOptOut.objects.filter(email__iexact=OuterRef("requester_email"))
+            ),
+            address_bounced=Exists(bounced),
+            invited=Exists(SurveyInvitation.objects.filter(ticket=OuterRef("pk"))),
+        )
+        .values_list("pk", "opted_out", "address_bounced", "invited")
     }
-    email_enqueue(
+    skipped: dict[str, list[Ticket]] = {"opted_out": [], "address_bounced": []}
+    chosen = []
+    for ticket in tickets:
+        opted_out, address_bounced, invited = flags[ticket.pk]
+        if opted_out:
+            skipped["opted_out"].append(ticket)
+        elif address_bounced:
+            skipped["address_bounced"].append(ticket)
+        elif not invited:
+            chosen.append(ticket)
+    for reason, which in skipped.items():
+        lifecycle.record_many(
+            which, SurveyEvent.SKIPPED, actor_kind=Actor.AUTOMATION, data={"reason": reason}
+        )
+    if not chosen:
+        return []
+    send_at = timezone.now() + tenant.survey_delay
+    expires_at = send_at + tenant.survey_link_lifetime
+    invitations = bulk.insert_objects(
+        SurveyInvitation,
+        same={"sent_at": send_at, "expires_at": expires_at},
+        each={
+            "ticket_id": [ticket.pk for ticket in chosen],
+            "agent_id": [ticket.assignee_id for ticket in chosen],
+            "recipient": [ticket.requester_email for ticket in chosen],
+        },
+    )
+    ticket_field = SurveyInvitation._meta.get_field("ticket")
+    for invitation, ticket in zip(invitations, chosen, strict=True):
+        ticket_field.set_cached_value(invitation, ticket)
+    signer = _signer()
+    emails_enqueue(
         template="survey_invitation",
-        recipient=recipient,
+        shared={"expires_at": expires_at},
+        emails=[_invitation_email(tenant, invite, send_at, signer) for invite in invitations],
+    )
+    lifecycle.record_many(
+        chosen,
+        SurveyEvent.SENT,
+        actor_kind=Actor.AUTOMATION,
+        data={"send_at": send_at.isoformat()},
+    )
+    return invitations
+
+
+def _invitation_email(tenant, invitation: SurveyInvitation, send_at, signer) -> Email:
+    ticket = invitation.ticket
+    opt_out = sign(invitation, "opt-out", signer=signer)
+    return Email(
+        recipient=invitation.recipient,
         key=f"ticket:{ticket.pk}:survey",
         context={
             "ticket": ticket,
             "ticket_url": tenant.url(f"/tickets/{ticket.number}/"),
-            "expires_at": invitation.expires_at,
-            **links,
+            "good_url": tenant.url(f"/survey/{sign(invitation, 'good', signer=signer)}/"),
+            "bad_url": tenant.url(f"/survey/{sign(invitation, 'bad', signer=signer)}/"),
+            "opt_out_url": tenant.url(f"/survey/{opt_out}/"),
         },
         ticket=ticket,
         send_at=send_at,
@@ -114,13 +166,6 @@ def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    lifecycle.record(
-        ticket,
-        SurveyEvent.SENT,
-        actor_kind=Actor.AUTOMATION,
-        data={"send_at": send_at.isoformat()},
-    )
-    return invitation
 
 
 @transaction.atomic

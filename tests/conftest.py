@@ -201,6 +201,9 @@ def _fast_hashing_and_clean_cache(settings):
     # Tests read the overview right after changing tickets (its cache: tests/agent/test_overview).
     settings.OVERVIEW_CACHE_SECONDS = 0
     settings.NAV_COUNT_SECONDS = 0  # the side counts too (tests/agent/test_workspace_shell.py)
+    # A test's rows live in its own uncommitted transaction, which passes in other processes
+    # (bench_automations --workers) could not see: one pass, on the test's connection.
+    settings.AUTOMATION_WORKERS = 1
     cache_settings = settings.CACHES["default"]
     if cache_settings["BACKEND"].endswith("RedisCache"):
         location = _worker_redis_url(cache_settings["LOCATION"])

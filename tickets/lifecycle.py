@@ -11,15 +11,22 @@
 - Only the automation closes, and nothing leaves closed.
 
 Every change here stamps the status timestamps and writes a ``TicketEvent`` in the caller's
-transaction. Anything else raises ``InvalidTransition``.
+transaction. Anything else raises ``InvalidTransition``. ``transition_due`` is the
+automation's form of ``transition`` for a whole batch: the same rules and stamps, applied in
+one UPDATE and one INSERT of events.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 from desk.priorities import Priority
+from tenants import bulk
+from tickets import events as event_kinds
 from tickets import signals, sla
 from tickets.models import Actor, Ticket, TicketEvent
 
@@ -132,6 +139,63 @@ def transition(
     return True
 
 
+# Where the automation's change stamps its due time, by target status.
+_DUE_STAMP = {Status.SOLVED: "solved_at", Status.CLOSED: "closed_at"}
+
+
+def transition_due(
+    tickets: list[Ticket], to: str, *, since: str, delay: timedelta, reason: str
+) -> list[TicketEvent]:
+    """The automation's ``transition`` of a batch of tickets, all in one status, to ``to``,
+    each stamped at its own due time: its ``since`` field (``pending_since``, ``solved_at``)
+    plus ``delay``. Returns the events, one per ticket.
+
+    The caller holds the rows' locks (the automation's ``SKIP LOCKED`` claim) and a
+    transaction. What each ticket ends with is what ``transition(..., at=due)`` would leave:
+    status and stamps, the pending fields cleared, the SLA fields as ``sla.refresh`` leaves
+    them for a status that owes nothing, and one status event with the reason and due time.
+    """
+    if not tickets:
+        return []
+    before = tickets[0].status
+    if any(ticket.status != before for ticket in tickets):
+        raise ValueError("A batch transition moves tickets of one status.")
+    if not can_transition(tickets[0], to, Actor.AUTOMATION) or to not in _DUE_STAMP:
+        raise InvalidTransition(_explain(tickets[0], to, Actor.AUTOMATION))
+    now = timezone.now()
+    due = F(since) + delay  # per row, in the statement; the same sum as in Python below
+    changed = Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets], status=before).update(
+        status=to,
+        status_changed_at=due,
+        pending_since=None,
+        pending_reminded_at=None,
+        **{_DUE_STAMP[to]: due},
+        **sla.settled(to),
+        updated_at=now,
+    )
+    if changed != len(tickets):
+        raise InvalidTransition("Some tickets of the batch changed meanwhile.")
+    stamps = []
+    for ticket in tickets:
+        at = getattr(ticket, since) + delay
+        stamps.append(at)
+        ticket.status = to
+        ticket.status_changed_at = at
+        ticket.pending_since = None
+        ticket.pending_reminded_at = None
+        setattr(ticket, _DUE_STAMP[to], at)
+        sla.settle(ticket)
+        ticket.updated_at = now
+    return record_many(
+        tickets,
+        TicketEvent.Kind.STATUS_CHANGED,
+        actor_kind=Actor.AUTOMATION,
+        before=before,
+        after=to,
+        data=[{"reason": reason, "due_at": at.isoformat()} for at in stamps],
+    )
+
+
 def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) -> bool:
     if ticket.status == Status.CLOSED:
         raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
@@ -195,5 +259,35 @@ def record(
         after=after,
         data=data or {},
     )
-    signals.ticket_event_recorded.send(sender=TicketEvent, event=event)
+    signals.ticket_events_recorded.send(sender=TicketEvent, events=[event])
     return event
+
+
+def record_many(
+    tickets: list[Ticket],
+    kind: str,
+    *,
+    actor_kind: str,
+    before: str | list[str] = "",
+    after: str | list[str] = "",
+    data: dict | list[dict] | None = None,
+) -> list[TicketEvent]:
+    """``record`` for a batch: one event of ``kind`` on each ticket, in one INSERT, and one
+    ``ticket_events_recorded`` for them all. ``before``, ``after`` and ``data`` are one value
+    for every ticket, or a list with one per ticket. No actor: batches are the automation's.
+    """
+    if not tickets:
+        return []
+    if not event_kinds.is_registered(kind):
+        raise ValueError(f"Unregistered ticket event kind {kind!r} (tickets/events.py).")
+    each = {"ticket_id": [ticket.pk for ticket in tickets]}
+    same = {"kind": kind, "actor_kind": actor_kind}
+    columns = {"before": before, "after": after, "data": {} if data is None else data}
+    for name, value in columns.items():
+        (each if isinstance(value, list) else same)[name] = value
+    events = bulk.insert_objects(TicketEvent, same=same, each=each)
+    ticket_field = TicketEvent._meta.get_field("ticket")
+    for event, ticket in zip(events, tickets, strict=True):
+        ticket_field.set_cached_value(event, ticket)  # receivers read event.ticket
+    signals.ticket_events_recorded.send(sender=TicketEvent, events=events)
+    return events

@@ -3,6 +3,8 @@
 Services and the automation call these inside their transaction; rows go to the outbox and
 are sent after commit. Internal notes never reach this module. Keys name the ticket, the kind
 and the transition (a ticket solved twice gets two solved emails, a sweep run twice one).
+The automation's functions take a batch of tickets and queue its emails in one go; a batch of
+one writes exactly the row the single-ticket function writes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core.wording import duration_words
-from outbox.services import email_enqueue
+from outbox.services import Email, emails_enqueue
 from tenants.context import current_tenant
 from tickets.models import Comment, Ticket
 
@@ -39,20 +41,34 @@ def parse_reply_address(address: str) -> tuple[str, int] | None:
 
 
 def _send(ticket: Ticket, template: str, key: str, *, automated=True, **context) -> None:
+    _send_each(template, [ticket], lambda _ticket: key, automated=automated, **context)
+
+
+def _send_each(
+    template: str, tickets: list[Ticket], key, *, automated=True, each=None, **context
+) -> None:
+    """The ``template`` email to each ticket's requester, under ``ticket:<pk>:<key(ticket)>``.
+
+    ``context`` is what the emails share; ``each(ticket)`` adds a ticket's own values."""
     tenant = current_tenant()
-    email_enqueue(
-        automated=automated,
+    emails_enqueue(
         template=template,
-        recipient=ticket.requester_email,
-        key=f"ticket:{ticket.pk}:{key}",
-        context={
-            "ticket": ticket,
-            "ticket_url": tenant.url(f"/tickets/{ticket.number}/"),
-            "new_ticket_url": tenant.url("/tickets/new/"),
-            **context,
-        },
-        ticket=ticket,
-        reply_to=reply_address(ticket),
+        automated=automated,
+        shared={"new_ticket_url": tenant.url("/tickets/new/"), **context},
+        emails=[
+            Email(
+                recipient=ticket.requester_email,
+                key=f"ticket:{ticket.pk}:{key(ticket)}",
+                context={
+                    "ticket": ticket,
+                    "ticket_url": tenant.url(f"/tickets/{ticket.number}/"),
+                    **(each(ticket) if each else {}),
+                },
+                ticket=ticket,
+                reply_to=reply_address(ticket),
+            )
+            for ticket in tickets
+        ],
     )
 
 
@@ -75,29 +91,41 @@ def agent_replied(ticket: Ticket, comment: Comment) -> None:
 def ticket_solved(
     ticket: Ticket, *, comment: Comment | None = None, automatic: bool = False
 ) -> None:
+    if comment is None:
+        tickets_solved([ticket], automatic=automatic)
+        return
+    # An agent's solving reply is a person's message: not Auto-Submitted.
+    _send(ticket, "ticket_solved", _solved_key(ticket), automated=False, **_solved(comment))
+
+
+def tickets_solved(tickets: list[Ticket], *, automatic: bool = False) -> None:
+    """The solved email of tickets solved without a reply (by the automation: ``automatic``)."""
+    _send_each("ticket_solved", tickets, _solved_key, **_solved(None, automatic=automatic))
+
+
+def _solved_key(ticket: Ticket) -> str:
+    return f"solved:{ticket.solved_at.isoformat()}"
+
+
+def _solved(comment: Comment | None, *, automatic: bool = False) -> dict:
     # The policy requires this email; it tells the customer how to reopen and when it closes.
-    _send(
-        ticket,
-        "ticket_solved",
-        f"solved:{ticket.solved_at.isoformat()}",
-        automated=comment is None,  # an agent's solving reply is a person's message
-        comment=comment,
-        automatic=automatic,
-        closes_after=duration_words(current_tenant().solved_close_delay),
-    )
+    return {
+        "comment": comment,
+        "automatic": automatic,
+        "closes_after": duration_words(current_tenant().solved_close_delay),
+    }
 
 
-def pending_reminder(ticket: Ticket) -> None:
+def pending_reminders(tickets: list[Ticket]) -> None:
     tenant = current_tenant()
-    solves_at = ticket.pending_since + tenant.pending_solve_delay
-    _send(
-        ticket,
+    _send_each(
         "pending_reminder",
-        f"pending-reminder:{ticket.pending_since.isoformat()}",
-        solves_at=solves_at,
+        tickets,
+        lambda ticket: f"pending-reminder:{ticket.pending_since.isoformat()}",
+        each=lambda ticket: {"solves_at": ticket.pending_since + tenant.pending_solve_delay},
         tenant_time_zone=tenant.time_zone,
     )
 
 
-def ticket_closed(ticket: Ticket) -> None:
-    _send(ticket, "ticket_closed", "closed")
+def tickets_closed(tickets: list[Ticket]) -> None:
+    _send_each("ticket_closed", tickets, lambda _ticket: "closed")

@@ -6,6 +6,7 @@ reply, next update after it). Pending, solved and closed tickets owe nothing.
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from desk.business_time import NoBusinessHours, Schedule, schedule_for
@@ -49,6 +50,24 @@ def refresh(ticket: Ticket, *, policy: SlaPolicy | None = None, anchor=None) -> 
         ticket.sla_anchor_at = ticket.created_at or timezone.now()
     ticket.next_update_due_at = (policy or SlaPolicy()).due(ticket)
     ticket.save(update_fields=["sla_anchor_at", "next_update_due_at", "updated_at"])
+
+
+def settled(status: str) -> dict:
+    """What ``refresh`` (with no new anchor) leaves on tickets moving to ``status``, a status
+    that owes no update, as UPDATE expressions for a whole batch: the anchor kept (set to the
+    creation time where there was none, as ``refresh`` does) and nothing due."""
+    if status in OWES_UPDATE:
+        raise ValueError(f"{status} owes an update: its due time needs the policy, per ticket.")
+    return {
+        "sla_anchor_at": Coalesce("sla_anchor_at", "created_at"),
+        "next_update_due_at": None,
+    }
+
+
+def settle(ticket: Ticket) -> None:
+    """``settled``'s change on a ticket in memory (the batch's objects, after its UPDATE)."""
+    ticket.sla_anchor_at = ticket.sla_anchor_at or ticket.created_at
+    ticket.next_update_due_at = None
 
 
 def recompute_all(*, batch: int = 2000) -> int:

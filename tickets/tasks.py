@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -7,8 +8,18 @@ from tickets.services import staged_attachments_purge
 from tickets.sla import recompute_all
 
 
-@shared_task(acks_late=True)
+@shared_task
 def run_automations() -> int:
+    """Start AUTOMATION_WORKERS automation passes at once, each a task of its own: free worker
+    processes take them, and the passes share the due tickets through SKIP LOCKED, so a
+    backlog is worked off on that many cores. Returns how many were started."""
+    for _ in range(settings.AUTOMATION_WORKERS):
+        automation_pass.delay()
+    return settings.AUTOMATION_WORKERS
+
+
+@shared_task(acks_late=True)
+def automation_pass() -> int:
     """One automation pass; overlapping or repeated passes are harmless (rows are claimed)."""
     return automations.run_automations().total
 

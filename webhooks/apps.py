@@ -6,5 +6,5 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self):
-        # Every ticket event recorded (tickets.signals.ticket_event_recorded) may owe deliveries.
+        # Every ticket event recorded (tickets.signals.ticket_events_recorded) may owe deliveries.
         from webhooks import receivers  # noqa: F401

@@ -1,12 +1,13 @@
 """Webhook endpoints and their deliveries.
 
-A ticket event (``tickets.signals.ticket_event_recorded``) becomes one delivery row per active
-endpoint that asked for its kind, in the same transaction as the event; the send is queued when
-that transaction commits. A worker claims a row (a conditional UPDATE, so two workers or a task
-delivered twice send it once), POSTs the JSON body signed with the endpoint's secret, and records
-the answer. A failure is retried with growing pauses; after ``MAX_ATTEMPTS`` the delivery is given
-up, and after ``DISABLE_AFTER`` failed attempts in a row the endpoint is switched off until an
-admin switches it on again.
+A ticket event (``tickets.signals.ticket_events_recorded``) becomes one delivery row per active
+endpoint that asked for its kind, in the same transaction as the event (a batch of events, the
+automation's, in one insert); the send is queued when that transaction commits. A worker
+claims a row (a conditional UPDATE, so two workers or a task delivered twice send it once),
+POSTs the JSON body signed with the endpoint's secret, and records the answer. A failure is
+retried with growing pauses; after ``MAX_ATTEMPTS`` the delivery is given up, and after
+``DISABLE_AFTER`` failed attempts in a row the endpoint is switched off until an admin
+switches it on again.
 
 Signature: ``Helpdesk-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``
 with ``Helpdesk-Webhook-Timestamp`` (Unix seconds) and ``Helpdesk-Webhook-Id`` (the delivery's
@@ -36,7 +37,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 from core.secrets import SecretBox
-from tenants import audit
+from tenants import audit, bulk
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tickets import events as event_kinds
@@ -197,26 +198,33 @@ def payload_for(event) -> dict:
     }
 
 
-def deliveries_for_event(event) -> list[Delivery]:
-    """The event's delivery rows, one per endpoint that wants it; sends queued on commit."""
+def deliveries_for_events(events) -> list[int]:
+    """The events' delivery rows, one per (event, endpoint that wants its kind), in one
+    insert; returns their ids. Sends are queued on commit."""
     active = Endpoint.objects.filter(is_active=True).only("pk", "events")
-    endpoints = [endpoint for endpoint in active if event.kind in endpoint.events]
-    if not endpoints:
-        return []
-    payload = payload_for(event)
-    now = timezone.now()
-    made = [
-        Delivery.objects.create(
-            endpoint=endpoint,
-            event=event.kind,
-            ticket_event=event.pk,
-            payload=payload,
-            next_attempt_at=now,
-        )
+    endpoints = list(active)
+    wanted = [
+        (event, endpoint)
+        for event in events
         for endpoint in endpoints
+        if event.kind in endpoint.events
     ]
-    tenant_id = event.tenant_id
-    transaction.on_commit(lambda: [_queue(tenant_id, d.pk) for d in made])
+    if not wanted:
+        return []
+    payloads = {event.pk: payload_for(event) for event, _endpoint in wanted}
+    made = bulk.insert(
+        Delivery,
+        same={"next_attempt_at": timezone.now()},
+        each={
+            "endpoint_id": [endpoint.pk for _event, endpoint in wanted],
+            "event": [event.kind for event, _endpoint in wanted],
+            "ticket_event": [event.pk for event, _endpoint in wanted],
+            "payload": [payloads[event.pk] for event, _endpoint in wanted],
+        },
+        returning=True,
+    )
+    tenant_id = events[0].tenant_id
+    transaction.on_commit(lambda: [_queue(tenant_id, pk) for pk in made])
     return made
 
 

@@ -59,6 +59,16 @@ def test_bench_closes_tickets_then_deletes_everything_it_created():
     assert rows_of_tenants_other_than(before) == {}
 
 
+def test_bench_passes_in_worker_processes_share_the_tickets():
+    with cross_tenant():
+        before = set(Tenant.objects.values_list("pk", flat=True))
+    out = StringIO()
+    call_command("bench_automations", tickets=30, workers=2, batch_size=5, stdout=out)
+    assert "one pass: 0 solved, 30 closed, 60 emails written, 0 failed" in out.getvalue()
+    assert "(2 worker processes)" in out.getvalue()
+    assert rows_of_tenants_other_than(before) == {}
+
+
 def test_bench_keep_leaves_its_tenant_with_the_surveys_of_closed_tickets():
     call_command("bench_automations", tickets=5, keep=True, stdout=StringIO())
     rows = bench_rows()

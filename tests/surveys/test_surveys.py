@@ -1,4 +1,5 @@
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from django.test import Client
 
 from outbox.models import OutboxEmail
 from surveys.models import SurveyEvent, SurveyInvitation, SurveyOptOut
+from surveys.services import survey_invite
 from tenants.context import tenant_context
 from tickets.automations import run_automations
 from tickets.models import Ticket
@@ -50,8 +52,6 @@ def test_closing_queues_exactly_one_survey_email(world_a, closed):
         invitation = SurveyInvitation.objects.get(ticket=closed)
         assert invitation.agent == world_a.users["agent"]  # assigned when it closed
         assert closed.events.filter(kind=SurveyEvent.SENT).count() == 1
-        from surveys.services import survey_invite
-
         assert survey_invite(ticket=closed) is None  # an overlapping close finds it done
         assert SurveyInvitation.objects.filter(ticket=closed).count() == 1
 
@@ -144,3 +144,41 @@ def test_surveys_can_be_switched_off_and_delayed(world_a):
         invitation = SurveyInvitation.objects.get(ticket=later)
     assert email.next_attempt_at == invitation.sent_at
     assert invitation.expires_at - invitation.sent_at == timedelta(days=14)
+
+
+def test_one_batch_applies_each_tickets_own_survey_rule(world_a):
+    with time_machine.travel(T0, tick=False):
+        normal = world_a.submit(subject="Normal")
+        opted = world_a.submit(subject="Opted", role=None, email="Opted.Out@Example.com")
+        bounced = world_a.submit(subject="Bounced", role="manager")
+        invited = world_a.submit(subject="Invited")
+        tickets = (normal, opted, bounced, invited)
+        for ticket in tickets:
+            world_a.reply(ticket, "agent", "Fixed", submit_as=Ticket.Status.SOLVED)
+        with tenant_context(world_a.tenant):
+            SurveyOptOut.objects.create(email="opted.out@example.com")  # matched whatever case
+            survey_invite(ticket=invited)  # as if an overlapping run had got there first
+        manager = world_a.users["manager"]
+        manager.email_bounced_at = datetime.now(tz=UTC)
+        manager.save()
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):
+        report = run_automations(tenants=[world_a.tenant])  # the four in one batch
+    assert sorted(number for _slug, number in report.closed) == sorted(t.number for t in tickets)
+    with tenant_context(world_a.tenant):
+        invitations = Counter(SurveyInvitation.objects.values_list("ticket_id", flat=True))
+        emails = Counter(
+            OutboxEmail.objects.filter(template="survey_invitation").values_list(
+                "ticket_id", flat=True
+            )
+        )
+        timeline = {
+            ticket.pk: list(
+                ticket.events.filter(kind__startswith="survey_").values_list("kind", "data")
+            )
+            for ticket in tickets
+        }
+    assert invitations == emails == {normal.pk: 1, invited.pk: 1}
+    assert timeline[opted.pk] == [(SurveyEvent.SKIPPED, {"reason": "opted_out"})]
+    assert timeline[bounced.pk] == [(SurveyEvent.SKIPPED, {"reason": "address_bounced"})]
+    assert [kind for kind, _data in timeline[normal.pk]] == [SurveyEvent.SENT]
+    assert [kind for kind, _data in timeline[invited.pk]] == [SurveyEvent.SENT]  # not twice

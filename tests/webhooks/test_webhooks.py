@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import InvalidInput
 from tenants.context import tenant_context
 from tenants.models import AuditEntry
 from tests.conftest import login_client
+from tickets.automations import run_automations
+from tickets.models import TicketEvent
 from webhooks import services
 from webhooks.models import Delivery, Endpoint
 
@@ -256,3 +261,29 @@ def test_the_secret_is_stored_encrypted_and_can_be_replaced(world_a, receiver):
     with tenant_context(world_a.tenant):
         endpoint.refresh_from_db()
         assert services.secret_of(endpoint) == new
+
+
+def test_a_batch_of_events_gets_its_deliveries_in_one_insert(world_a, queued_webhooks):
+    with tenant_context(world_a.tenant):
+        endpoint, _secret = services.endpoint_create(
+            url="http://127.0.0.1:9/hook", events=["status_changed", "survey_sent"]
+        )
+    tickets = [world_a.submit(subject=f"Hook {n}") for n in range(3)]
+    for ticket in tickets:
+        world_a.reply(ticket, "agent", "Fixed", submit_as="solved")
+    queued_webhooks.clear()
+    later = timezone.now() + timedelta(days=3)
+    with time_machine.travel(later, tick=False), CaptureQueriesContext(connection) as queries:
+        assert len(run_automations(tenants=[world_a.tenant]).closed) == 3  # one batch
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "webhooks_delivery"')]
+    assert len(inserts) == 2  # the closing events, then the surveys' events
+    with tenant_context(world_a.tenant):
+        deliveries = list(Delivery.objects.filter(pk__in=[pk for _t, pk in queued_webhooks]))
+        sent = Counter()
+        for delivery in deliveries:
+            event = TicketEvent.objects.get(pk=delivery.ticket_event)
+            # The body the one-event path would have written for it.
+            assert delivery.payload == services.payload_for(event)
+            assert (delivery.event, delivery.endpoint_id) == (event.kind, endpoint.pk)
+            sent[event.kind, event.ticket_id] += 1
+    assert sent == {(kind, t.pk): 1 for t in tickets for kind in ("status_changed", "survey_sent")}

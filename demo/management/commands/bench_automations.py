@@ -1,20 +1,31 @@
-"""Benchmark: one automation pass over N due tickets in a throwaway tenant; prints tickets/s.
+"""Benchmark: one automation run over N due tickets in a throwaway tenant; prints tickets/s.
 
-    manage.py bench_automations --tickets 100000 [--status solved|pending] [--queue-tasks]
+    manage.py bench_automations --tickets 100000 [--status solved|pending] [--workers N]
+                                [--batch-size N] [--queue-tasks] [--keep]
 
-Each ticket goes through the real path: claimed with SKIP LOCKED in batches, transitioned by
-the lifecycle with its event, its email rendered and written to the outbox. Queueing the send
-tasks after commit is left out unless --queue-tasks (it measures the broker, not us).
+Each ticket goes through the real path: claimed with SKIP LOCKED in batches, moved by the
+lifecycle with its event, its emails rendered and written to the outbox, and (closing) its
+survey invitation. The run is ``--workers`` passes at once, each in a process of its own, as
+the beat task starts AUTOMATION_WORKERS passes for the worker processes (default 2). Queueing
+the send tasks after commit is left out unless --queue-tasks (it measures the broker, not us).
+
+Measured on the 2-core development machine (PostgreSQL 15, another benchmark running beside
+it), 100,000 tickets, 2 worker processes: closing (200,000 emails, 100,000 surveys) 19.4 s,
+5,162 tickets/second; solving 8.3 s, 12,047 tickets/second. One process alone: about 3,000
+closed a second. Ticket by ticket it was 45-180 tickets/second.
 """
 
+import multiprocessing
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 from unittest import mock
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.utils import timezone
 
 from demo.bulk import create_due_tickets
@@ -24,7 +35,7 @@ from tenants.context import cross_tenant, tenant_context
 from tenants.models import Membership, Tenant
 from tenants.registry import tenant_owned_models
 from tenants.services import tenant_create
-from tickets.automations import run_automations
+from tickets.automations import BATCH_SIZE, Report, run_automations
 
 
 class Command(BaseCommand):
@@ -33,7 +44,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=100_000)
         parser.add_argument("--status", choices=["solved", "pending"], default="solved")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.AUTOMATION_WORKERS,
+            help="Passes at once, each in a process (default: AUTOMATION_WORKERS).",
+        )
         parser.add_argument("--queue-tasks", action="store_true")
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark tenant.")
 
@@ -45,13 +62,21 @@ class Command(BaseCommand):
             options["status"],
             out=self.stdout,
             batch_size=options["batch_size"],
+            workers=options["workers"],
             queue_tasks=options["queue_tasks"],
             keep=options["keep"],
         )
 
 
 def automation_pass(
-    count: int, status: str, *, out, batch_size: int = 500, queue_tasks=False, keep=False
+    count: int,
+    status: str,
+    *,
+    out,
+    batch_size: int = BATCH_SIZE,
+    workers: int = 1,
+    queue_tasks=False,
+    keep=False,
 ) -> dict:
     """Make a throwaway tenant with ``count`` due tickets, run one pass, print and return the
     figures (and drop the tenant unless ``keep``)."""
@@ -63,18 +88,18 @@ def automation_pass(
     create_due_tickets(tenant, count, status=status, since=since)
     out.write(f"database: {connection.vendor}")
     out.write(f"created {count} due {status} tickets in {time.perf_counter() - started:.1f}s")
-    queue = mock.patch("outbox.services._queue_send") if not queue_tasks else None
-    if queue:
-        queue.start()
-    try:
-        started = time.perf_counter()
-        report = run_automations(
-            tenants=[tenant], time_budget=timedelta(hours=2), batch_size=batch_size
-        )
-        elapsed = time.perf_counter() - started
-    finally:
-        if queue:
-            queue.stop()
+    started = time.perf_counter()
+    if workers > 1:
+        connections.close_all()  # each process opens its own; none may share the parent's
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            reports = pool.starmap(_worker_pass, [(tenant, batch_size, queue_tasks)] * workers)
+    else:
+        reports = [_one_pass(tenant, batch_size, queue_tasks)]
+    elapsed = time.perf_counter() - started
+    report = Report()
+    for part in reports:
+        for outcome in ("solved", "closed", "failed"):
+            getattr(report, outcome).extend(getattr(part, outcome))
     moved = len(report.closed) + len(report.solved)
     with tenant_context(tenant):
         emails = OutboxEmail.objects.count()
@@ -82,7 +107,8 @@ def automation_pass(
         f"one pass: {len(report.solved)} solved, {len(report.closed)} closed, "
         f"{emails} emails written, {len(report.failed)} failed in {elapsed:.1f}s"
     )
-    out.write(f"throughput: {moved / elapsed:,.0f} tickets/second")
+    processes = f"{workers} worker process{'es' if workers != 1 else ''}"
+    out.write(f"throughput: {moved / elapsed:,.0f} tickets/second ({processes})")
     if not keep:
         drop_tenant(tenant)
     return {
@@ -94,6 +120,26 @@ def automation_pass(
         "seconds": elapsed,
         "tickets_per_second": moved / elapsed,
     }
+
+
+def _one_pass(tenant: Tenant, batch_size: int, queue_tasks: bool) -> Report:
+    # A plain function, not a Mock: a Mock records every call, and costs as much as the work.
+    queue = nullcontext() if queue_tasks else mock.patch("outbox.services._queue_send", _skip)
+    with queue:
+        return run_automations(
+            tenants=[tenant], time_budget=timedelta(hours=2), batch_size=batch_size
+        )
+
+
+def _worker_pass(tenant: Tenant, batch_size: int, queue_tasks: bool) -> Report:
+    try:
+        return _one_pass(tenant, batch_size, queue_tasks)
+    finally:
+        connection.close()  # the worker process's own
+
+
+def _skip(*args) -> None:
+    """Stands in for queueing a send task."""
 
 
 def drop_tenant(tenant: Tenant, *, people: bool = False) -> None:

@@ -1,0 +1,102 @@
+"""tenants.bulk: a batch of the current tenant's rows in one statement, as inserting them one
+by one would leave them."""
+
+import pytest
+from django.db import DataError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from outbox.models import OutboxEmail
+from tenants import bulk
+from tenants.context import tenant_context
+from tickets.models import TicketEvent
+
+TRICKY = ["plain", 'quote " and \\ backslash', "{braces, commas}", "NULL", "ünï — ✓", "", "'"]
+
+
+def test_rows_get_the_tenant_timestamps_defaults_and_come_back_in_order(world_a):
+    ticket = world_a.ticket
+    with tenant_context(world_a.tenant):
+        events = bulk.insert_objects(
+            TicketEvent,
+            same={"kind": TicketEvent.Kind.NOTED, "actor_kind": "automation"},
+            each={
+                "ticket_id": [ticket.pk] * len(TRICKY),
+                "after": TRICKY,
+                "data": [{"n": n, "text": text} for n, text in enumerate(TRICKY)],
+            },
+        )
+        stored = {
+            event.pk: event for event in TicketEvent.objects.filter(pk__in=[e.pk for e in events])
+        }
+    assert [event.pk for event in events] == sorted(event.pk for event in events)
+    for event in events:
+        row = stored[event.pk]
+        for field in TicketEvent._meta.concrete_fields:
+            assert getattr(event, field.attname) == getattr(row, field.attname), field.name
+        assert row.tenant_id == world_a.tenant.pk and row.before == "" and row.actor_id is None
+        assert row.created_at is not None and row.updated_at is not None
+    assert [event.after for event in events] == TRICKY
+    assert events[0].data is not events[1].data
+
+
+def test_a_joined_column_is_the_fixed_text_around_each_rows_values(world_a):
+    body = bulk.Joined(["<p>", 0, "</p>\\n", 1, "", "tail"], [TRICKY, TRICKY[::-1]], len(TRICKY))
+    with tenant_context(world_a.tenant), CaptureQueriesContext(connection) as queries:
+        bulk.insert(
+            OutboxEmail,
+            same={"template": "test", "recipient": "a@example.com"},
+            each={
+                "idempotency_key": [f"joined:{n}" for n in range(len(TRICKY))],
+                "subject": [f"s{n}" for n in range(len(TRICKY))],
+                "body_text": [""] * len(TRICKY),  # one value for every row: sent once
+                "body_html": body,
+            },
+        )
+        stored = dict(
+            OutboxEmail.objects.filter(template="test").values_list("idempotency_key", "body_html")
+        )
+    inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert stored == {
+        f"joined:{n}": f"<p>{a}</p>\\n{b}tail"
+        for n, (a, b) in enumerate(zip(TRICKY, TRICKY[::-1], strict=True))
+    }
+    assert list(body) == [stored[f"joined:{n}"] for n in range(len(TRICKY))]
+
+
+def test_conflicts_are_skipped_when_asked_and_refused_otherwise(world_a):
+    def insert(keys, **kwargs):
+        return bulk.insert(
+            OutboxEmail,
+            same={"template": "test", "recipient": "a@example.com", "subject": "s"},
+            each={"idempotency_key": keys},
+            **kwargs,
+        )
+
+    with tenant_context(world_a.tenant):
+        insert(["k1"])  # a batch of one
+        insert(["k1", "k2"], ignore_conflicts=True)
+        assert sorted(
+            OutboxEmail.objects.filter(template="test").values_list("idempotency_key", flat=True)
+        ) == ["k1", "k2"]
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert(["k2", "k3"])
+
+
+@pytest.mark.postgres  # SQLite keeps any length
+def test_a_value_too_long_for_its_column_is_refused_not_cut(world_a):
+    with tenant_context(world_a.tenant), pytest.raises(DataError), transaction.atomic():
+        bulk.insert(
+            OutboxEmail,
+            same={"template": "x" * 65, "recipient": "a@example.com", "subject": "s"},
+            each={"idempotency_key": ["long"]},
+        )
+
+
+def test_rows_are_always_the_current_tenants(world_a, world_b):
+    with tenant_context(world_a.tenant), pytest.raises(ValueError, match="tenant"):
+        bulk.insert(
+            OutboxEmail,
+            same={"tenant_id": world_b.tenant.pk, "template": "t", "recipient": "a@example.com"},
+            each={"idempotency_key": ["k"]},
+        )
