@@ -281,6 +281,14 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "portal:home"
 # Host-only cookies: no SESSION_COOKIE_DOMAIN, so a session on one tenant's host is never sent
 # to another's. The middleware also binds each session to the tenant it was created on.
 SESSION_COOKIE_DOMAIN = None
+# With Redis, sessions are read from the shared cache and written through to the database
+# (every request reads one: a query saved per request); without it, the database alone (an
+# in-process cache would let a session signed out in one process live on in another).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

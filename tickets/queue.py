@@ -32,7 +32,7 @@ from tickets.models import QUEUE_NEVER_DUE, SavedView, Ticket
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 # A text search counts to here: its matches are checked ticket by ticket (tickets.search).
-SEARCH_COUNT_CAP = 1_000
+SEARCH_COUNT_CAP = 500
 STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status]
 # The orders an index serves (ticket_queue_order; ticket_created both ways).
 SORTS = {"priority": "Priority, then due", "newest": "Newest first", "oldest": "Oldest first"}

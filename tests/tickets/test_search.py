@@ -3,6 +3,7 @@ read through the tenant's own index entries and nothing else."""
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from tenants.context import tenant_context
 from tickets import queue, search
@@ -138,3 +139,17 @@ def test_a_number_is_found_by_the_number_index(world_a):
     plan = _plan(world_a, f"#{ticket.number}")
     assert "ticket_tenant_number" in plan
     assert "ticketsearch" not in plan
+
+
+def test_words_common_among_the_newest_tickets_skip_the_full_match(world_a, monkeypatch):
+    """When a tenth of the newest tickets match, the entries are never all read: the queue
+    checks tickets along its order (the sample decides, before any bitmap of every match)."""
+    monkeypatch.setattr(search, "COMMON", 1)
+    ticket = world_a.submit(subject="Restore fails on laptop")
+    with tenant_context(world_a.tenant):
+        condition = search.matching("restore")
+    assert "EXISTS" in str(condition.children[0])  # the ticket-by-ticket check
+    assert found(world_a, "restore") == {ticket.number}
+    monkeypatch.setattr(search, "COMMON", 10_000)
+    with tenant_context(world_a.tenant):
+        assert search.matching("restore") == Q(pk__in=[ticket.pk])
