@@ -93,7 +93,12 @@ class Command(BaseCommand):
             ],
         }
         if options["automation"]:
-            report["automation"] = automation_pass(options["automation"], "solved", out=self.stdout)
+            report["automation"] = automation_pass(
+                options["automation"],
+                "solved",
+                out=self.stdout,
+                workers=settings.AUTOMATION_WORKERS,
+            )
         path = Path(options["json"])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2))
