@@ -4,8 +4,9 @@ PostgreSQL: each word of the query matches the start of a word in a ticket's sub
 of its messages (internal notes included: the queue is the agents'), all words required. The
 entries are read through the GIN index on (tenant_id, vector), with the current tenant applied
 here, from ``tenants.context.current_tenant()``, never from an argument; the table has no
-policy (see ``TicketSearch``). What comes out is a set of ticket ids for the queue to filter
-its own query by, so the tickets themselves are still read under their policy.
+policy (see ``TicketSearch``). What comes out is a condition on the queue's own query: the ids
+of the matching tickets (rare words), or a check of each ticket's entries as the queue walks
+its index (common words); either way the tickets themselves are read under their policy.
 
 SQLite (the embedded default): the subject or a message contains the text.
 """
@@ -92,5 +93,6 @@ def explain(text: str) -> str:
     """The plan of the entries' query as this connection's role runs it (tests read it)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # small tables in tests
-        cursor.execute("EXPLAIN " + _MATCHING, [current_tenant().pk, text, FEW + 1])
+        limit = FEW * ENTRIES_PER_TICKET + 1
+        cursor.execute("EXPLAIN " + _MATCHING, [current_tenant().pk, text, limit])
         return "\n".join(row[0] for row in cursor.fetchall())
