@@ -75,12 +75,14 @@ def test_docker_compose_declares_the_stack_with_the_same_variables():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(services)
-    assert "uvicorn helpdesk.asgi:application" in services["web"]["command"]
+    # Pages and the API on gunicorn's sync workers, the chat's websockets on uvicorn (ASGI).
+    assert "gunicorn helpdesk.wsgi:application" in services["web"]["command"]
+    assert "uvicorn helpdesk.asgi:application" in services["ws"]["command"]
     assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
     settings_source = (ROOT / "helpdesk" / "settings.py").read_text()
     required = {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "ws", "worker", "beat"):
         environment = services[name]["environment"]
         assert required <= set(environment), f"{name} lacks {required - set(environment)}"
         assert environment["DATABASE_URL"].startswith("postgres://")
@@ -100,6 +102,7 @@ def test_docker_compose_runs_stateless_nodes_on_shared_services():
     assert "ports" not in services["web"] and services["proxy"]["ports"] == ["8000:8000"]
     caddyfile = (ROOT / "docker" / "Caddyfile").read_text()
     assert "name web" in caddyfile and "port 8000" in caddyfile
+    assert "handle /ws/*" in caddyfile and "name ws" in caddyfile  # websockets to uvicorn
     # Migrated once, before any node starts.
     for name in ("web", "worker", "beat"):
         depends = services[name]["depends_on"]

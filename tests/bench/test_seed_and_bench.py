@@ -91,7 +91,7 @@ def test_seed_then_bench_at_small_scale(tmp_path, settings):
         "bench_load",
         users=6,
         spawn_rate=6,
-        seconds=4,
+        seconds=8,
         workers=1,
         people=20,
         json=str(load_path),

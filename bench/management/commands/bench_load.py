@@ -31,7 +31,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import override_settings
@@ -77,7 +76,6 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=seed.BIG_SLUG).first()
         if tenant is None:
             raise CommandError("Run seed_bench first.")
-        call_command("collectstatic", interactive=False, verbosity=0)
         # The server runs with DEBUG off, which refuses the development key: give it this
         # process's key if it is a real one, else one for this run; sessions are signed with it.
         self.key = settings.SECRET_KEY
@@ -89,6 +87,14 @@ class Command(BaseCommand):
         with os.fdopen(handle, "w") as out:
             json.dump(data, out)
         port = _free_port()
+        # The static files as the server will look for them (DEBUG=0: the hashed names and
+        # their manifest, whatever this process's own settings are).
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            env=self._env(),
+            cwd=settings.BASE_DIR,
+            check=True,
+        )
         server = self._start(options["server"], options["workers"], port)
         try:
             self._wait(port, data["host"], server)
@@ -135,9 +141,9 @@ class Command(BaseCommand):
             "any_tickets": unsolved[:1],
         }
 
-    def _start(self, kind: str, workers: int, port: int) -> subprocess.Popen:
+    def _env(self, kind: str = "gunicorn") -> dict:
         db = connection.settings_dict
-        env = {
+        return {
             **os.environ,
             # The database this command reads (a test database, when a test runs it).
             "DATABASE_URL": (
@@ -157,6 +163,9 @@ class Command(BaseCommand):
             "CSRF_COOKIE_SECURE": "0",
             "LOG_LEVEL": "WARNING",
         }
+
+    def _start(self, kind: str, workers: int, port: int) -> subprocess.Popen:
+        env = self._env(kind)
         if kind == "gunicorn":
             command = [
                 sys.executable,
