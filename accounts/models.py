@@ -75,7 +75,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        return self.shown_name(self.name, self.email)
+
+    @staticmethod
+    def shown_name(name: str, email: str) -> str:
+        """How a person is named on pages: their name, else their address's local part (for
+        lists read as plain values, without a User object)."""
+        return name or email.split("@")[0]
 
 
 class ApiToken(TenantOwned):

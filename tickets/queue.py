@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -118,8 +119,9 @@ def filter_query(data: dict) -> str:
 def agent_choices() -> list[tuple[int, str]]:
     """(user id, name) of the helpdesk's staff, for the assignee menus (no model objects: the
     queue draws the list twice on every page)."""
+    shown_name = get_user_model().shown_name
     return [
-        (user_id, name or email.split("@")[0])
+        (user_id, shown_name(name, email))
         for user_id, name, email in staff_members().values_list(
             "user_id", "user__name", "user__email"
         )
