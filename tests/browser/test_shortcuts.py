@@ -32,6 +32,9 @@ def test_queue_keyboard_shortcuts(live_server, transactional_db, browser_page, s
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.get_by_role("heading", name="All unsolved").wait_for()
+    # The heading can be painted before the deferred shortcuts script has bound its listener;
+    # a key pressed in between is lost (CI saw it once), so wait for the whole page.
+    page.wait_for_load_state("load")
     page.keyboard.press("?")
     assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
     page.keyboard.press("Escape")
@@ -43,5 +46,6 @@ def test_queue_keyboard_shortcuts(live_server, transactional_db, browser_page, s
     page.keyboard.press("k")
     page.keyboard.press("o")
     page.get_by_role("heading", name="#1 First in line").wait_for()
+    page.wait_for_load_state("load")
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.name") == "body"
