@@ -3,10 +3,14 @@ the reply box)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
+
 from bugs import selectors
 from bugs.models import BugEvent, BugReport
 from bugs.services import reply_text, unsupported_version
 from core.inputs import parse_id
+from tenants.context import current_tenant
 from tenants.navigation import register_badge
 from tickets import drafts, events, panels
 
@@ -39,10 +43,21 @@ def _fixed_reply(ticket, value) -> drafts.Draft | None:
 
 
 def _open_count(request) -> int:
+    """The badge beside "Bug reports": reports not settled yet, for staff. Kept as long as the
+    workspace's other side counts (NAV_COUNT_SECONDS), per helpdesk: every workspace page
+    shows it, and a report changes state a few times a day."""
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_staff_role:
         return 0
-    return selectors.open_count()
+    seconds = settings.NAV_COUNT_SECONDS
+    if not seconds:
+        return selectors.open_count()
+    key = f"bugs:open-count:{current_tenant().pk}"
+    count = cache.get(key)
+    if count is None:
+        count = selectors.open_count()
+        cache.set(key, count, seconds)
+    return count
 
 
 def register() -> None:

@@ -22,6 +22,7 @@ from django.db import close_old_connections, connection
 from accounts.second_factor import missing_second_factor
 from chat import broadcast
 from tenants.context import tenant_context
+from tenants.hosts import tenant_for_slug
 from tenants.middleware import SESSION_TENANT_KEY, tenant_slug_from_host
 from tenants.models import Membership, Tenant
 
@@ -82,7 +83,7 @@ def db(func):
 
 
 def _tenant_for(slug: str) -> Tenant | None:
-    return Tenant.objects.filter(slug=slug, is_active=True).first()
+    return tenant_for_slug(slug)
 
 
 class TenantHostMiddleware:

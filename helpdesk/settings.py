@@ -197,6 +197,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# A host's tenant is kept this long in the cache (dropped at once when the tenant is saved).
+TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", default=60)
 # The manager overview's figures are kept this long per tenant (0: made on every request).
 OVERVIEW_CACHE_SECONDS = env_int("OVERVIEW_CACHE_SECONDS", default=60)
 # The workspace's side counts (tickets in each view) are kept this long per person.

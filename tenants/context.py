@@ -88,9 +88,20 @@ def _write_db_settings(tenant_id: str, cross: str) -> None:
 def _scope(tenant: Tenant | None, cross: bool) -> Iterator[None]:
     postgres = connection.vendor == "postgresql"
     nested = connection.in_atomic_block
+    outer = _current_tenant.get()
+    # Inside a scope of the same tenant, in this connection's transaction, the database already
+    # holds these values: neither read nor written again (pages nest scopes, e.g. schedules).
+    same = (
+        nested
+        and not cross
+        and not _cross_tenant.get()
+        and outer is not None
+        and tenant is not None
+        and outer.pk == tenant.pk
+    )
     with transaction.atomic():
-        previous = _read_db_settings() if postgres and nested else None
-        if postgres:
+        previous = _read_db_settings() if postgres and nested and not same else None
+        if postgres and not same:
             _write_db_settings(str(tenant.pk) if tenant else "", "on" if cross else "")
         tenant_token = _current_tenant.set(tenant)
         cross_token = _cross_tenant.set(cross)

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
 from tenants.context import cross_tenant, tenant_context
+from tenants.hosts import tenant_for_slug
 from tenants.models import Membership, Tenant
 
 # The session remembers which host it was created on; it authenticates nowhere else.
@@ -44,7 +45,7 @@ class TenantMiddleware:
         if host == settings.BASE_DOMAIN:
             return self._platform(request)
         slug = tenant_slug_from_host(host)
-        tenant = Tenant.objects.filter(slug=slug, is_active=True).first() if slug else None
+        tenant = tenant_for_slug(slug) if slug else None
         if tenant is None:
             raise Http404("No helpdesk is served on this host.")
         request.tenant = tenant

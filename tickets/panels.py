@@ -41,10 +41,15 @@ def register(panel: Panel) -> None:
 def for_page(page: str, ticket, membership) -> dict[str, list[dict]]:
     """{slot: [{"name", "template", "data"}, ...]} for one ticket page."""
     slots: dict[str, list[dict]] = {MAIN: [], SIDE: []}
+    # Panels of one app may share a context function (escalations: the main form and the side
+    # summary): it runs once per page.
+    made: dict = {}
     for panel in _PANELS:
         if panel.page != page:
             continue
-        data = panel.context(ticket, membership)
+        if panel.context not in made:
+            made[panel.context] = panel.context(ticket, membership)
+        data = made[panel.context]
         if data is not None:
             slots[panel.slot].append({"name": panel.name, "template": panel.template, "data": data})
     return slots

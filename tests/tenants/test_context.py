@@ -89,3 +89,24 @@ def test_nested_contexts_restore_the_outer_tenant(world_a, world_b):
         assert set(Organization.objects.values_list("name", flat=True)) == {
             world_a.organization.name
         }
+
+
+def test_a_nested_scope_of_the_same_tenant_leaves_the_database_settings_alone(world_a, world_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    names = {world_a.organization.name}
+    with tenant_context(world_a.tenant):
+        with CaptureQueriesContext(connection) as inner, tenant_context(world_a.tenant):
+            assert set(Organization.objects.values_list("name", flat=True)) == names
+        # Back to A under B: that one must set the settings, and put B's back after.
+        with tenant_context(world_b.tenant):
+            with CaptureQueriesContext(connection) as crossed, tenant_context(world_a.tenant):
+                assert set(Organization.objects.values_list("name", flat=True)) == names
+            assert set(Organization.objects.values_list("name", flat=True)) == {
+                world_b.organization.name
+            }
+    settings_sql = [q["sql"] for q in inner.captured_queries if "_config" in q["sql"]]
+    assert settings_sql == []
+    if connection.vendor == "postgresql":
+        assert sum("set_config" in q["sql"] for q in crossed.captured_queries) == 2

@@ -18,6 +18,34 @@ def test_inactive_tenant_is_404(world_a):
     assert Client().get("/", HTTP_HOST=world_a.host).status_code == 404
 
 
+def test_the_host_lookup_is_kept_and_forgotten_when_the_tenant_changes(world_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def tenant_queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert Client().get("/", HTTP_HOST=world_a.host).status_code == 200
+        return sum('FROM "tenants_tenant"' in q["sql"] for q in captured.captured_queries)
+
+    assert tenant_queries() == 1
+    assert tenant_queries() == 0  # kept
+    world_a.tenant.name = "Renamed Support"
+    world_a.tenant.save()
+    response = Client().get("/", HTTP_HOST=world_a.host)
+    assert b"Renamed Support" in response.content
+    world_a.tenant.is_active = False
+    world_a.tenant.save()
+    assert Client().get("/", HTTP_HOST=world_a.host).status_code == 404
+
+
+def test_unknown_hosts_are_not_kept(world_a):
+    from django.core.cache import cache
+
+    for n in range(3):
+        assert Client().get("/", HTTP_HOST=f"nosuch{n}.localhost").status_code == 404
+    assert [cache.get(f"tenants:by-slug:nosuch{n}") for n in range(3)] == [None] * 3
+
+
 def test_tenant_host_shows_its_own_portal(world_a):
     response = Client().get("/", HTTP_HOST=world_a.host)
     assert response.status_code == 200

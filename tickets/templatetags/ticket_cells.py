@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from desk.priorities import Priority
@@ -83,15 +83,16 @@ def updated_cell(when, now=None):
 @register.simple_tag
 def options(choices, selected="", prefix=""):
     """``<option>`` elements for (value, label) pairs, ``selected`` marked (compared as text);
-    ``prefix`` goes before each value (the bulk menu's "assignee:")."""
+    ``prefix`` goes before each value (the bulk menu's "assignee:"). Joined by hand: the queue
+    draws a few hundred of them (agents twice, organizations) on every page."""
     chosen = str(selected)
-    return format_html_join(
-        "",
-        '<option value="{}{}"{}>{}</option>',
-        (
-            (prefix, value, mark_safe(" selected") if str(value) == chosen else "", label)
+    lead = escape(prefix)
+    return mark_safe(  # noqa: S308 (every value and label is escaped here)
+        "".join(
+            f'<option value="{lead}{escape(value)}"'
+            f"{' selected' if str(value) == chosen else ''}>{escape(label)}</option>"
             for value, label in choices
-        ),
+        )
     )
 
 

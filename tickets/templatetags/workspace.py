@@ -80,9 +80,13 @@ def workspace_nav(context):
         for key, label, query in queue.BUILT_IN_VIEWS
     ]
     saved = []
-    for item in queue.saved_views(
-        request.user, can_share=bool(membership and membership.is_manager_or_admin)
-    ):
+    # The queue page has read them already for its title and "Saved views" menu.
+    listed = context.get("saved_views_here")
+    if listed is None:
+        listed = queue.saved_views(
+            request.user, can_share=bool(membership and membership.is_manager_or_admin)
+        )
+    for item in listed:
         count = counts.of(item["view"].query)
         if count is not None:  # a view whose filters are no longer valid: shown no more
             saved.append({**item, **count, "current": current == item["view"].query})
