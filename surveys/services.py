@@ -8,11 +8,16 @@ one query for who may be asked, one insert each for invitations, emails and even
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.encoding import force_bytes
 
 from outbox.services import Email, emails_enqueue
 from surveys.models import SurveyEvent, SurveyInvitation, SurveyOptOut
@@ -35,14 +40,35 @@ class SurveyLinkError(Exception):
 
 def sign(invitation: SurveyInvitation, purpose: str, *, signer=None) -> str:
     """``signing.dumps`` of the link's data; a batch passes one ``signer()`` for all its links
-    (the same tokens, without building a signer, and reading its settings, per link)."""
+    (the same tokens, without building a signer, and reading its settings, per link).
+
+    Not compressed: the data is a few numbers, which zlib never shortens (so the links are
+    what they were when compression was asked for, only made without trying it)."""
     return (signer or _signer()).sign_object(
-        {"t": invitation.tenant_id, "i": invitation.pk, "p": purpose}, compress=True
+        {"t": invitation.tenant_id, "i": invitation.pk, "p": purpose}
     )
 
 
+class _BatchSigner(signing.TimestampSigner):
+    """A ``TimestampSigner`` whose HMAC key is derived once, not once per link: a batch of
+    closed tickets signs three links per survey. The same signatures as Django's
+    (``salted_hmac`` of the salt + "signer" and the secret), checked by ``signing.loads``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        derived = hashlib.sha256(force_bytes(self.salt + "signer") + force_bytes(self.key))
+        self._mac = hmac.new(derived.digest(), digestmod=hashlib.sha256)
+
+    def signature(self, value, key=None):
+        if key is not None and key != self.key:
+            return super().signature(value, key)
+        mac = self._mac.copy()
+        mac.update(force_bytes(value))
+        return signing.b64_encode(mac.digest()).decode()
+
+
 def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=SALT)
+    return _BatchSigner(salt=SALT)
 
 
 def invitation_for_token(token: str) -> tuple[SurveyInvitation, str]:
@@ -81,34 +107,27 @@ def survey_invite_many(*, tickets: list[Ticket]) -> list[SurveyInvitation]:
     tenant = current_tenant()
     if not tenant.surveys_enabled or not tickets:
         return []
-    # The same matches as one ticket at a time (email__iexact against the requester's
-    # address), asked for the whole batch in one query.
-    bounced = get_user_model().objects.filter(
-        email__iexact=OuterRef("requester_email"), email_bounced_at__isnull=False
+    # Who may be asked, for the whole batch in three queries, each served by an index
+    # whatever the planner believes of the tenant: a new tenant's statistics say it has no
+    # rows, and one query with a subquery per ticket then read every invitation of the
+    # tenant once per ticket (20 s for 20,000 tickets).
+    opted_out = _addresses_among(SurveyOptOut.objects.all(), "email", tickets)
+    bounced = _addresses_among(
+        get_user_model().objects.filter(email_bounced_at__isnull=False), "email", tickets
     )
-    flags = {
-        pk: (opted_out, address_bounced, invited)
-        for pk, opted_out, address_bounced, invited in Ticket.objects.filter(
-            pk__in=[ticket.pk for ticket in tickets]
+    invited = set(
+        SurveyInvitation.objects.filter(ticket__in=[ticket.pk for ticket in tickets]).values_list(
+            "ticket_id", flat=True
         )
-        .annotate(
-            opted_out=Exists(
-                SurveyOptOut.objects.filter(email__iexact=OuterRef("requester_email"))
-            ),
-            address_bounced=Exists(bounced),
-            invited=Exists(SurveyInvitation.objects.filter(ticket=OuterRef("pk"))),
-        )
-        .values_list("pk", "opted_out", "address_bounced", "invited")
-    }
+    )
     skipped: dict[str, list[Ticket]] = {"opted_out": [], "address_bounced": []}
     chosen = []
     for ticket in tickets:
-        opted_out, address_bounced, invited = flags[ticket.pk]
-        if opted_out:
+        if ticket.requester_email in opted_out:
             skipped["opted_out"].append(ticket)
-        elif address_bounced:
+        elif ticket.requester_email in bounced:
             skipped["address_bounced"].append(ticket)
-        elif not invited:
+        elif ticket.pk not in invited:
             chosen.append(ticket)
     for reason, which in skipped.items():
         lifecycle.record_many(
@@ -143,6 +162,28 @@ def survey_invite_many(*, tickets: list[Ticket]) -> list[SurveyInvitation]:
         data={"send_at": send_at.isoformat()},
     )
     return invitations
+
+
+def _addresses_among(rows, field: str, tickets: list[Ticket]) -> set[str]:
+    """The requester addresses of ``tickets`` that some row of ``rows`` holds in ``field``,
+    compared without regard to case as the database lowers them (as accounts are told apart:
+    one account per lowered address).
+
+    An ASCII address is lowered here, exactly as the database lowers it, and all of them are
+    matched in one query; any other address is asked about on its own (rare)."""
+    addresses = {ticket.requester_email for ticket in tickets if ticket.requester_email}
+    lowered = rows.annotate(_address=Lower(field))
+    plain = {address.lower() for address in addresses if address.isascii()}
+    found = (
+        set(lowered.filter(_address__in=plain).values_list("_address", flat=True))
+        if plain
+        else set()
+    )
+    matched = {address for address in addresses if address.isascii() and address.lower() in found}
+    for address in addresses - {address for address in addresses if address.isascii()}:
+        if lowered.filter(_address=Lower(Value(address))).exists():
+            matched.add(address)
+    return matched
 
 
 def _invitation_email(tenant, invitation: SurveyInvitation, send_at, signer) -> Email:

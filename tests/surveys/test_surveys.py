@@ -150,19 +150,22 @@ def test_one_batch_applies_each_tickets_own_survey_rule(world_a):
     with time_machine.travel(T0, tick=False):
         normal = world_a.submit(subject="Normal")
         opted = world_a.submit(subject="Opted", role=None, email="Opted.Out@Example.com")
+        # Not ASCII: lowered by the database, as the opt-out is.
+        accented = world_a.submit(subject="Accented", role=None, email="ÉLODIE@example.com")
         bounced = world_a.submit(subject="Bounced", role="manager")
         invited = world_a.submit(subject="Invited")
-        tickets = (normal, opted, bounced, invited)
+        tickets = (normal, opted, accented, bounced, invited)
         for ticket in tickets:
             world_a.reply(ticket, "agent", "Fixed", submit_as=Ticket.Status.SOLVED)
         with tenant_context(world_a.tenant):
             SurveyOptOut.objects.create(email="opted.out@example.com")  # matched whatever case
+            SurveyOptOut.objects.create(email="élodie@example.com")
             survey_invite(ticket=invited)  # as if an overlapping run had got there first
         manager = world_a.users["manager"]
         manager.email_bounced_at = datetime.now(tz=UTC)
         manager.save()
     with time_machine.travel(T0 + timedelta(days=3), tick=False):
-        report = run_automations(tenants=[world_a.tenant])  # the four in one batch
+        report = run_automations(tenants=[world_a.tenant])  # the five in one batch
     assert sorted(number for _slug, number in report.closed) == sorted(t.number for t in tickets)
     with tenant_context(world_a.tenant):
         invitations = Counter(SurveyInvitation.objects.values_list("ticket_id", flat=True))
@@ -179,6 +182,30 @@ def test_one_batch_applies_each_tickets_own_survey_rule(world_a):
         }
     assert invitations == emails == {normal.pk: 1, invited.pk: 1}
     assert timeline[opted.pk] == [(SurveyEvent.SKIPPED, {"reason": "opted_out"})]
+    assert timeline[accented.pk] == [(SurveyEvent.SKIPPED, {"reason": "opted_out"})]
     assert timeline[bounced.pk] == [(SurveyEvent.SKIPPED, {"reason": "address_bounced"})]
     assert [kind for kind, _data in timeline[normal.pk]] == [SurveyEvent.SENT]
     assert [kind for kind, _data in timeline[invited.pk]] == [SurveyEvent.SENT]  # not twice
+
+
+def test_batch_signed_links_match_djangos_and_links_made_before_still_open(world_a, closed):
+    from django.core import signing
+
+    from surveys.services import SALT
+
+    (email,) = survey_email(world_a, closed)
+    token = links(email)["good"]
+    value, signature = token.rsplit(":", 1)
+    # The batch signer's signature is Django's own for the same value.
+    assert signature == signing.TimestampSigner(salt=SALT).signature(value)
+    with tenant_context(world_a.tenant):
+        invitation = SurveyInvitation.objects.get(ticket=closed)
+    # What sign() made before (signing.dumps with compress=True, which a payload this small
+    # never takes up): the same format, still accepted.
+    older = signing.dumps(
+        {"t": world_a.tenant.pk, "i": invitation.pk, "p": "bad"}, salt=SALT, compress=True
+    )
+    client = Client(HTTP_HOST=world_a.host)
+    with time_machine.travel(T0 + timedelta(days=3, hours=1)):
+        for link in (token, older):
+            assert client.get(f"/survey/{link}/").status_code == 200
