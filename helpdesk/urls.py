@@ -94,6 +94,9 @@ agent_patterns = (
             agent_views.agent_ticket_macro,
             name="ticket_macro",
         ),
+        path("tickets/<id:number>/merge/", agent_views.agent_ticket_merge, name="ticket_merge"),
+        path("tickets/<id:number>/links/", agent_views.agent_ticket_links, name="ticket_links"),
+        path("tickets/<id:number>/split/", agent_views.agent_ticket_split, name="ticket_split"),
         path("tickets/<id:number>/bug/", bug_views.ticket_bug, name="ticket_bug"),
         path(
             "tickets/<id:number>/activity/",
