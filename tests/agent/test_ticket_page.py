@@ -2,9 +2,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tenants.context import tenant_context
+from tickets import merging
 
-def _ticket_page_queries(world, as_member, comments):
+
+def _ticket_page_queries(world, as_member, comments, links=0):
     ticket = world.submit(subject="Busy ticket")
+    with tenant_context(world.tenant):
+        for i in range(links):
+            # Both ends of the pair: some linked from here, some from the other ticket.
+            other = world.submit(subject=f"Related {i}")
+            here, there = (ticket, other) if i % 2 else (other, ticket)
+            merging.ticket_link(ticket=here, other=there, actor=world.users["agent"])
     for i in range(comments):
         # Alternate customer replies, agent replies and agent notes, each with a file.
         upload = [("files", SimpleUploadedFile(f"{i}.log", b"line\n"), "text/plain")]
@@ -18,6 +27,7 @@ def _ticket_page_queries(world, as_member, comments):
         response = client.get(f"/agent/tickets/{ticket.number}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="comment') == comments + 1
+    assert response.content.decode().count('value="unlink"') == links
     customer = as_member(world.users["customer"], world.tenant)
     customer.get(f"/tickets/{ticket.number}/")
     with CaptureQueriesContext(connection) as portal_queries:
@@ -28,6 +38,12 @@ def _ticket_page_queries(world, as_member, comments):
 def test_ticket_pages_query_count_does_not_grow_with_comments(world_a, world_b, as_member):
     assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
         world_b, as_member, 20
+    )
+
+
+def test_ticket_pages_query_count_does_not_grow_with_links(world_a, world_b, as_member):
+    assert _ticket_page_queries(world_a, as_member, 2, links=0) == _ticket_page_queries(
+        world_b, as_member, 2, links=5
     )
 
 

@@ -424,7 +424,7 @@ def agent_ticket_links(request, number: int):
     else:
         status = 400
     if request.headers.get("HX-Request"):
-        return render(
+        card = render(
             request,
             "agent/_ticket_links.html",
             {
@@ -434,10 +434,12 @@ def agent_ticket_links(request, number: int):
                 "max_links": merging.MAX_LINKS,
                 "links_done": done,
             },
-            # htmx swaps 2xx answers only: a refusal is shown in the card, with its status
-            # in a header for scripts and tests.
-            headers={"X-Refusal-Status": str(status)} if status != 200 else None,
         )
+        if status != 200:
+            # htmx swaps 2xx answers only: a refusal is shown in the card, its status in a
+            # header for scripts and tests.
+            card["X-Refusal-Status"] = str(status)
+        return card
     if status == 200:
         messages.success(request, done)
     else:
