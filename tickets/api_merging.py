@@ -141,9 +141,7 @@ class TicketLinks(APIView):
 
     permission_classes = STAFF
 
-    @extend_schema(
-        responses={200: LinkedTicketSerializer(many=True), **error_responses(403, 404)}
-    )
+    @extend_schema(responses={200: LinkedTicketSerializer(many=True), **error_responses(403, 404)})
     def get(self, request, number: int):
         ticket = ticket_for_request(request, number)
         return Response(LinkedTicketSerializer(selectors.linked_tickets(ticket), many=True).data)

@@ -166,7 +166,12 @@ def close_merged(ticket: Ticket, *, into: Ticket, actor) -> None:
         raise InvalidTransition(_explain(ticket, Status.CLOSED, Actor.AGENT))
     ticket.merged_into = into
     _move(
-        ticket, Status.CLOSED, now=timezone.now(), actor=actor, actor_kind=Actor.AGENT, reason=MERGED
+        ticket,
+        Status.CLOSED,
+        now=timezone.now(),
+        actor=actor,
+        actor_kind=Actor.AGENT,
+        reason=MERGED,
     )
 
 

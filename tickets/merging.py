@@ -195,7 +195,9 @@ def comment_split(*, ticket: Ticket, comment_id: int, actor, subject: str) -> Ti
         raise InvalidInput(f"Keep the subject to {SUBJECT_MAX} characters.")
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
-        raise SplitRefused(f"Ticket #{ticket.number} is closed, and a closed ticket stays as it is.")
+        raise SplitRefused(
+            f"Ticket #{ticket.number} is closed, and a closed ticket stays as it is."
+        )
     comment = Comment.objects.filter(ticket=ticket, pk=comment_id).first()
     if comment is None:
         raise NotFound(f"Ticket #{ticket.number} has no such message.")

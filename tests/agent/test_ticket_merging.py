@@ -105,7 +105,9 @@ def test_link_and_unlink_with_plain_forms_and_with_htmx(world_a, as_member):
     # Both pages show the link, with its subject and status.
     for here, there in ((ticket, other), (other, ticket)):
         page = agent.get(f"/agent/tickets/{here.number}/").content.decode()
-        assert f'<a href="/agent/tickets/{there.number}/">#{there.number}</a> {there.subject}' in page
+        assert (
+            f'<a href="/agent/tickets/{there.number}/">#{there.number}</a> {there.subject}' in page
+        )
     # htmx: the card comes back in place, refusals inside it.
     card = agent.post(url, {"action": "link", "ticket": ticket.number}, HTTP_HX_REQUEST="true")
     assert card.status_code == 200 and card["X-Refusal-Status"] == "400"
