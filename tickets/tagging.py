@@ -66,8 +66,12 @@ def _add(ticket: Ticket, found: list[Tag], actor) -> list[Tag]:
         return []
     if len(have) + len(new) > tags.MAX_PER_TICKET:
         raise InvalidInput(f"A ticket carries at most {tags.MAX_PER_TICKET} tags.")
+    # bulk_create skips save(), which stamps the tenant: the ticket's is the current one.
     TicketTag.objects.bulk_create(
-        [TicketTag(ticket=ticket, tag=tag, added_by=actor) for tag in new]
+        [
+            TicketTag(tenant_id=ticket.tenant_id, ticket=ticket, tag=tag, added_by=actor)
+            for tag in new
+        ]
     )
     for tag in new:
         lifecycle.record(ticket, TagEvent.ADDED, actor=actor, after=tag.name)
