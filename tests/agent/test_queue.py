@@ -194,12 +194,8 @@ def test_queue_query_count_does_not_grow_with_rows(world_a, world_b, as_member):
     assert _queue_queries(world_a, as_member, 5) == _queue_queries(world_b, as_member, 50)
 
 
-def test_queue_query_count_is_the_same_with_no_tags_or_five_per_ticket(
-    world_a, world_b, as_member
-):
-    assert _queue_queries(world_a, as_member, 5) == _queue_queries(
-        world_b, as_member, 5, tags=5
-    )
+def test_queue_query_count_is_the_same_with_no_tags_or_five_per_ticket(world_a, world_b, as_member):
+    assert _queue_queries(world_a, as_member, 5) == _queue_queries(world_b, as_member, 5, tags=5)
 
 
 def test_bulk_actions_go_through_the_lifecycle_and_write_one_event_each(desk, as_member):

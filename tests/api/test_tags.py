@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tenants.context import tenant_context
-from tickets.models import TagEvent
 from tests.api.helpers import api
+from tickets.models import TagEvent
 
 pytestmark = pytest.mark.django_db
 

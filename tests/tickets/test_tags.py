@@ -129,9 +129,7 @@ def test_only_staff_tag_and_closed_tickets_keep_their_tags(world_a):
     with tenant_context(w.tenant):
         with pytest.raises(NotAllowed):
             tagging.ticket_tags_add(ticket=w.ticket, names=["x"], **staff(w, "customer"))
-        Ticket.objects.filter(pk=closing.pk).update(
-            status="closed", closed_at=datetime.now(tz=UTC)
-        )
+        Ticket.objects.filter(pk=closing.pk).update(status="closed", closed_at=datetime.now(tz=UTC))
         with pytest.raises(InvalidTransition, match="closed"):
             tagging.ticket_tags_add(ticket=closing, names=["late"], **staff(w))
         assert not Tag.objects.filter(key="late").exists()
@@ -148,9 +146,7 @@ def test_a_ticket_carries_a_bounded_number_of_tags(world_a):
             tagging.ticket_tags_add(ticket=w.ticket, names=["one more"], **staff(w))
         assert len(names_on(w.ticket)) == tags.MAX_PER_TICKET
         with pytest.raises(InvalidInput, match="at most 10 tags at once"):
-            tagging.ticket_tags_add(
-                ticket=w.ticket, names=[f"n{i}" for i in range(11)], **staff(w)
-            )
+            tagging.ticket_tags_add(ticket=w.ticket, names=[f"n{i}" for i in range(11)], **staff(w))
 
 
 def test_setting_a_tickets_tags_adds_and_removes_with_events(world_a):
@@ -159,9 +155,7 @@ def test_setting_a_tickets_tags_adds_and_removes_with_events(world_a):
         tagging.ticket_tags_add(ticket=w.ticket, names=["a", "b"], **staff(w))
         result = tagging.ticket_tags_set(ticket=w.ticket, names=["B", "c"], **staff(w))
         assert [t.name for t in result] == ["b", "c"]
-        assert list(w.ticket.events.filter(kind=TagEvent.REMOVED).values_list("before")) == [
-            ("a",)
-        ]
+        assert list(w.ticket.events.filter(kind=TagEvent.REMOVED).values_list("before")) == [("a",)]
         assert w.ticket.events.filter(kind=TagEvent.ADDED, after="c").count() == 1
 
 
