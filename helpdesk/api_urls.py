@@ -8,7 +8,7 @@ from escalations import api as escalations
 from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
-from tickets import api
+from tickets import api, tag_api
 
 app_name = "api"
 
@@ -22,6 +22,8 @@ urlpatterns = [
         api.TicketAttachment.as_view(),
         name="ticket_attachment",
     ),
+    path("tickets/<id:number>/tags/", tag_api.TicketTags.as_view(), name="ticket_tags"),
+    path("tags/", tag_api.TagList.as_view(), name="tags"),
     path(
         "tickets/<id:number>/escalation/",
         escalations.TicketEscalation.as_view(),

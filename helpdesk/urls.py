@@ -18,6 +18,7 @@ from helpdesk.views import favicon, healthz
 from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
+from tickets.agent import tag_views
 from tickets.agent import views as agent_views
 from tickets.portal import views as portal_views
 from webhooks import views as webhook_views
@@ -56,6 +57,7 @@ agent_patterns = (
         path("audit/", tenant_views.audit_log, name="audit"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
+        path("reports/tags/", tag_views.tag_report, name="tag_report"),
         path("escalations/", escalation_views.review_queue, name="escalations"),
         path("escalations/report/", escalation_views.report, name="escalation_report"),
         path("escalations/<id:pk>/", escalation_views.review, name="escalation"),
@@ -80,6 +82,8 @@ agent_patterns = (
             inbox_views.mailbox_settings,
             name="settings_email_mailbox",
         ),
+        path("settings/tags/", tag_views.settings_tags, name="settings_tags"),
+        path("settings/tags/<id:pk>/", tag_views.settings_tag, name="settings_tag"),
         path("settings/webhooks/", webhook_views.webhooks, name="settings_webhooks"),
         path("settings/webhooks/<id:pk>/", webhook_views.webhook, name="settings_webhook"),
         path(
@@ -95,6 +99,7 @@ agent_patterns = (
             name="ticket_macro",
         ),
         path("tickets/<id:number>/bug/", bug_views.ticket_bug, name="ticket_bug"),
+        path("tickets/<id:number>/tags/", tag_views.ticket_tags, name="ticket_tags"),
         path(
             "tickets/<id:number>/activity/",
             agent_views.agent_ticket_activity,

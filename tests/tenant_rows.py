@@ -23,10 +23,12 @@ from tickets.models import (
     Comment,
     Macro,
     SavedView,
+    Tag,
     Ticket,
     TicketCounter,
     TicketEvent,
     TicketFormField,
+    TicketTag,
 )
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint
@@ -162,6 +164,18 @@ def _help_center(world):
     services.deflection_record(article=article, query="restore", visitor_key="k" * 32)
 
 
+def _tags(world):
+    from tickets import tagging
+
+    if not Tag.objects.exists():
+        tagging.ticket_tags_add(
+            ticket=world.ticket,
+            actor=world.users["agent"],
+            membership=world.memberships["agent"],
+            names=[f"B tag {world.marker}"],
+        )
+
+
 def _webhook(world):
     webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
@@ -209,6 +223,8 @@ MAKERS = {
     AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
     Endpoint: _webhook,
     Delivery: lambda world: None,  # _webhook's reply makes one
+    Tag: _tags,
+    TicketTag: lambda world: None,  # _tags puts one on the world's ticket
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

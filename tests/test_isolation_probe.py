@@ -85,6 +85,10 @@ OBJECT_URLS = {
         "pk": b.webhook.pk,
         "delivery": b.webhook_delivery.pk,
     },
+    # Tags: B's ticket's tags, and one of B's tags by id (Settings → Tags).
+    "agent:ticket_tags": lambda b: {"number": b.only_ticket.number},
+    "agent:settings_tag": lambda b: {"pk": b.tag.pk},
+    "api:ticket_tags": lambda b: {"number": b.only_ticket.number},
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
     "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
@@ -304,6 +308,25 @@ def prepare_webhook(world_b):
         world_b.webhook_delivery = Delivery.objects.get(endpoint=world_b.webhook)
 
 
+def tag_markers(world) -> list[str]:
+    """B's tag: internal to B's staff."""
+    return [f"B tag {world.marker}"]
+
+
+def prepare_tag(world_b):
+    """A tag of B's on its probed ticket (``world_b.tag``), put there by B's agent."""
+    from tenants.context import tenant_context
+    from tickets import tagging
+
+    with tenant_context(world_b.tenant):
+        (world_b.tag,) = tagging.ticket_tags_add(
+            ticket=world_b.only_ticket,
+            actor=world_b.users["agent"],
+            membership=world_b.memberships["agent"],
+            names=[f"B tag {world_b.marker}"],
+        )
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -354,6 +377,7 @@ def prepare(world_a, world_b):
     prepare_inbox(world_b)
     prepare_api_token(world_b)
     prepare_webhook(world_b)
+    prepare_tag(world_b)
 
 
 def run_probe(world_a, world_b):
@@ -369,12 +393,14 @@ def run_probe(world_a, world_b):
         *chat_markers(world_b),
         *help_markers(world_b),
         *bug_markers(world_b),
+        *tag_markers(world_b),
     ]
     markers_on_b = [
         *world_b.private_markers(),
         *chat_markers(world_b),
         help_markers(world_b)[1],
         *bug_markers(world_b),
+        *tag_markers(world_b),
     ]
     for name, _params in tenant_url_patterns():
         is_object = name in OBJECT_URLS

@@ -334,6 +334,13 @@ STAFF_FILTERS = [
         description='"#number" (that ticket), or words: each must begin a word of the subject '
         "or of a message.",
     ),
+    OpenApiParameter(
+        "tag",
+        str,
+        many=True,
+        description="Staff: only tickets carrying every tag named (repeat for several, at most "
+        f"{queue.tags.MAX_FILTER}; case does not matter).",
+    ),
     OpenApiParameter("sort", str, enum=list(queue.SORTS), description="Staff: the queue's order."),
     OpenApiParameter("cursor", str, description="From the previous page's next link."),
     OpenApiParameter("limit", int, description=f"Tickets per page, 1 to {MAX_PAGE} (default 50)."),

@@ -499,3 +499,71 @@ class TicketSearch(models.Model):
 
     def __str__(self):
         return f"search entry of ticket {self.ticket_id}"
+
+
+class Tag(TenantOwned):
+    """A label agents put on tickets, one vocabulary per tenant (managed under Settings → Tags).
+
+    ``name`` is shown as typed the first time; ``key`` is its normalised form (``tickets.tags``:
+    NFKC, spaces collapsed, case folded), so "Billing", "billing" and "ＢＩＬＬＩＮＧ" are one tag.
+    Lookups go by ``key`` with plain equality: under row-level security that stays an index
+    condition, where ``Lower(name)`` or ``ILIKE`` would not.
+    """
+
+    MAX_LENGTH = 50
+    # Case folding can lengthen a name (ß -> ss): at most three characters for one.
+    KEY_MAX_LENGTH = 3 * MAX_LENGTH
+
+    name = models.CharField(max_length=MAX_LENGTH)
+    key = models.CharField(max_length=KEY_MAX_LENGTH)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["key"]
+        constraints = [
+            # One tag per normalised name: the case-insensitive uniqueness, and the lookup of
+            # the queue's ``tag=`` filter and of every tag typed on a ticket.
+            models.UniqueConstraint(fields=["tenant", "key"], name="tag_tenant_key"),
+            # The target of ticket tags' (tenant, tag) foreign key (migration 0019): a ticket
+            # of one tenant can never carry another tenant's tag, even by a raw insert.
+            models.UniqueConstraint(fields=["tenant", "id"], name="tag_tenant_id"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TicketTag(TenantOwned):
+    """One tag on one ticket."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="tag_links", db_index=False
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="links", db_index=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # A ticket carries a tag once; also "the tags of these tickets" (the queue's rows
+            # and the ticket page, one query for all of them).
+            models.UniqueConstraint(fields=["tenant", "ticket", "tag"], name="tickettag_once"),
+        ]
+        indexes = [
+            # "Tickets with tag X": the queue's tag filter (``tag_id = X``, a leakproof
+            # equality), the report's counts per tag, and a tag's merge and delete.
+            models.Index(fields=["tenant", "tag", "ticket"], name="tickettag_tag"),
+        ]
+
+    def __str__(self):
+        return f"tag {self.tag_id} on ticket {self.ticket_id}"
+
+
+class TagEvent(models.TextChoices):
+    """The timeline's entries for tags (``before``/``after`` hold the tag's name)."""
+
+    ADDED = "tag_added", "Tag added"
+    REMOVED = "tag_removed", "Tag removed"
+
+
+events.register(TagEvent.choices, owner="tickets")

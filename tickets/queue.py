@@ -27,8 +27,8 @@ from core.inputs import MAX_ID, parse_id, ticket_number_in
 from desk.priorities import RANK, Priority
 from tenants.models import Organization
 from tenants.selectors import staff_members
-from tickets import search
-from tickets.models import QUEUE_NEVER_DUE, SavedView, Ticket
+from tickets import search, tags
+from tickets.models import QUEUE_NEVER_DUE, SavedView, Ticket, TicketTag
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -37,6 +37,22 @@ SEARCH_COUNT_CAP = 500
 STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status]
 # The orders an index serves (ticket_queue_order; ticket_created both ways).
 SORTS = {"priority": "Priority, then due", "newest": "Newest first", "oldest": "Oldest first"}
+
+
+class TagNamesField(forms.Field):
+    """``tag=a&tag=b``: tag names, cleaned as tags are (``tickets.tags``). Nothing is read
+    from the database: a name no tag has simply matches no ticket."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = [v for v in (value or []) if not (isinstance(v, str) and not v.strip())]
+        if not values:
+            return []
+        try:
+            return tags.clean_names(values, limit=tags.MAX_FILTER)
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class QueueFilterForm(forms.Form):
@@ -48,6 +64,8 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(required=False)
     outdated = forms.BooleanField(required=False, label="Unsupported app version")
     q = forms.CharField(required=False, max_length=200, label="Search")
+    # Tickets carrying every one of these tags ("has all": each tag narrows the list).
+    tag = TagNamesField(required=False, label="Tags")
     sort = forms.ChoiceField(choices=[("", "Priority, then due"), *SORTS.items()], required=False)
 
     def __init__(self, *args, **kwargs):
@@ -173,6 +191,13 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
         tickets = tickets.filter(app_version_outdated=True)
     if data.get("q"):
         tickets = tickets.filter(text_condition(data["q"].strip()))
+    for name in data.get("tag") or ():
+        # One ``id IN (tickets with this tag)`` per tag: has all of them. Inside, the tag is
+        # found by its key and its tickets by ``tag_id``, plain equalities that stay index
+        # conditions under row-level security (tickettag_tag).
+        tickets = tickets.filter(
+            pk__in=TicketTag.objects.filter(tag__key=tags.key_of(name)).values("ticket_id")
+        )
     match data.get("sort") or "priority":
         case "newest":
             return tickets.order_by("-created_at", "-id")

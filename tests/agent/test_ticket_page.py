@@ -2,9 +2,20 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tenants.context import tenant_context
+from tickets import tagging
 
-def _ticket_page_queries(world, as_member, comments):
+
+def _ticket_page_queries(world, as_member, comments, tags=0):
     ticket = world.submit(subject="Busy ticket")
+    if tags:
+        with tenant_context(world.tenant):
+            tagging.ticket_tags_add(
+                ticket=ticket,
+                actor=world.users["agent"],
+                membership=world.memberships["agent"],
+                names=[f"tag {k}" for k in range(tags)],
+            )
     for i in range(comments):
         # Alternate customer replies, agent replies and agent notes, each with a file.
         upload = [("files", SimpleUploadedFile(f"{i}.log", b"line\n"), "text/plain")]
@@ -18,6 +29,7 @@ def _ticket_page_queries(world, as_member, comments):
         response = client.get(f"/agent/tickets/{ticket.number}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="comment') == comments + 1
+    assert response.content.decode().count('aria-label="Remove tag ') == tags
     customer = as_member(world.users["customer"], world.tenant)
     customer.get(f"/tickets/{ticket.number}/")
     with CaptureQueriesContext(connection) as portal_queries:
@@ -28,6 +40,12 @@ def _ticket_page_queries(world, as_member, comments):
 def test_ticket_pages_query_count_does_not_grow_with_comments(world_a, world_b, as_member):
     assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
         world_b, as_member, 20
+    )
+
+
+def test_ticket_pages_query_count_is_the_same_with_no_tags_or_five(world_a, world_b, as_member):
+    assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
+        world_b, as_member, 2, tags=5
     )
 
 

@@ -50,6 +50,12 @@ EXPECTED = {
         **MEMBERS_MAKE,
         **dict.fromkeys(["agent", "manager", "admin"], 409),
     },
+    # Tags are the staff's words about tickets: customers see none, as on the portal.
+    ("api:ticket_tags", "get"): STAFF_ONLY,
+    ("api:ticket_tags", "put"): STAFF_ONLY,
+    ("api:ticket_tags", "post"): STAFF_ONLY,
+    ("api:ticket_tags", "delete"): STAFF_ONLY,
+    ("api:tags", "get"): STAFF_ONLY,
     ("api:escalations", "get"): MANAGERS_ONLY,
     ("api:escalation", "get"): MANAGERS_ONLY,
     # A priority decision keeps the request open to more: the admin's second one is taken too.
@@ -143,6 +149,7 @@ URL_KWARGS = {
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
     "api:ticket_escalation": lambda w: {"number": w.ticket.number},
     "api:ticket_survey": lambda w: {"number": w.ticket.number},
+    "api:ticket_tags": lambda w: {"number": w.ticket.number},
     "api:escalation": lambda w: {"pk": _escalation(w).pk},
     "api:ticket_product_bug": lambda w: {"number": w.ticket.number},
     "api:bug": lambda w: {"pk": _bug(w).pk},
@@ -157,6 +164,8 @@ BODIES = {
     ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
     ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
     ("api:settings", "patch"): {"assign_on_reply": False},
+    ("api:ticket_tags", "put"): {"tags": ["from-the-table"]},
+    ("api:ticket_tags", "post"): {"tags": ["from-the-table"]},
 }
 
 

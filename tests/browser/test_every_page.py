@@ -68,6 +68,7 @@ PAGES = {
         [
             ("overview", "/agent/overview/"),
             ("csat-report", "/agent/reports/csat/"),
+            ("tag-report", "/agent/reports/tags/"),
             ("escalations", "/agent/escalations/"),
             ("escalation", "/agent/escalations/{escalation}/"),
             ("escalation-report", "/agent/escalations/report/"),
@@ -83,6 +84,7 @@ PAGES = {
             ("settings-priorities", "/agent/settings/priorities/"),
             ("settings-email", "/agent/settings/email/"),
             ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
+            ("settings-tags", "/agent/settings/tags/"),
             ("settings-webhooks", "/agent/settings/webhooks/"),
             ("settings-webhook", "/agent/settings/webhooks/{webhook}/"),
             ("audit-log", "/agent/audit/"),

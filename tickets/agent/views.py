@@ -25,7 +25,7 @@ from desk.selectors import priority_levels
 from tenants.access import manager_required, staff_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members, staff_user
-from tickets import cues, drafts, panels, presence, queue, selectors, services
+from tickets import cues, drafts, panels, presence, queue, selectors, services, tagging, tags
 from tickets.agent.forms import AgentReplyForm, MacroForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, SavedView, Ticket
@@ -79,8 +79,10 @@ def queue_view(request):
         valid = False
         page = queue.page(tickets, None, sort=sort, cap=queue.count_cap(data))
     row_cues = cues.for_tickets(page.tickets)
+    row_tags = tags.for_tickets(page.tickets)  # one query for the whole page
     for ticket in page.tickets:
         ticket.cues = row_cues[ticket.pk]
+        ticket.tag_list = row_tags.get(ticket.pk, [])
     partial = bool(request.headers.get("HX-Request"))
     agents = queue.agent_choices()
     context = {
@@ -103,6 +105,7 @@ def queue_view(request):
         context["organizations"] = queue.organization_choices()
         context["agent_choices"] = agents
         context["selected_organization"] = str(request.GET.get("organization", ""))
+        context["tag_suggestions"] = tags.suggestions()
         context["active_filters"] = len(
             {name for name in request.GET if name not in ("after", "page") and request.GET[name]}
         )
@@ -130,9 +133,19 @@ def bulk_update(request):
         return redirect(back)
     field, _, value = action.partition(":")
     try:
-        result = services.tickets_bulk_update(
-            actor=request.user, numbers=numbers, field=field, value=value
-        )
+        if field in (tagging.BULK_ADD, tagging.BULK_REMOVE):
+            # The tag is typed beside the menu ("Add tag" / "Remove tag" with its name).
+            result = tagging.tickets_bulk_tag(
+                actor=request.user,
+                membership=request.membership,
+                numbers=numbers,
+                operation=field,
+                name=request.POST.get("tag", ""),
+            )
+        else:
+            result = services.tickets_bulk_update(
+                actor=request.user, numbers=numbers, field=field, value=value
+            )
     except DomainError as error:
         messages.error(request, str(error))
         return redirect(back)
