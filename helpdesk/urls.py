@@ -72,9 +72,7 @@ agent_patterns = (
         path("settings/priorities/", desk_views.priorities, name="settings_priorities"),
         path("settings/teams/", team_views.teams_settings, name="settings_teams"),
         path("settings/teams/<id:pk>/", team_views.team_update, name="settings_team"),
-        path(
-            "settings/people/<id:pk>/away/", team_views.member_away, name="settings_member_away"
-        ),
+        path("settings/people/<id:pk>/away/", team_views.member_away, name="settings_member_away"),
         path("away/", team_views.my_away, name="away"),
         path("settings/email/", inbox_views.email_settings, name="settings_email"),
         path(

@@ -69,9 +69,7 @@ def membership_set_away(*, membership: Membership, away: bool, actor) -> Members
     is written to the audit log."""
     if not membership.is_staff_role:
         raise InvalidInput("Only agents, managers and admins can be marked away.")
-    membership = Membership.objects.select_for_update().select_related("user").get(
-        pk=membership.pk
-    )
+    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     if membership.is_away == bool(away):
         return membership
     membership.is_away = bool(away)

@@ -23,6 +23,8 @@ from tickets.models import (
     Comment,
     Macro,
     SavedView,
+    Team,
+    TeamMember,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -162,6 +164,16 @@ def _help_center(world):
     services.deflection_record(article=article, query="restore", visitor_key="k" * 32)
 
 
+def _team(world):
+    from tickets import teams
+
+    if Team.objects.exists():
+        return
+    team = teams.team_create(name=f"B team {world.marker}")
+    teams.team_member_add(team=team, membership=world.memberships["agent"])
+    teams.ticket_set_team(ticket=world.ticket, actor=world.users["agent"], team=team)
+
+
 def _webhook(world):
     webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
@@ -209,6 +221,8 @@ MAKERS = {
     AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
     Endpoint: _webhook,
     Delivery: lambda world: None,  # _webhook's reply makes one
+    Team: _team,
+    TeamMember: lambda world: None,  # _team adds one
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

@@ -57,26 +57,27 @@ def team_for_id(value) -> Team | None:
     return Team.objects.filter(pk=team_id).first() if team_id is not None else None
 
 
-def teams_with_members() -> list[Team]:
-    """Every team with ``member_list`` (memberships and users, by email) and ``unsolved``
-    (its unsolved tickets): three queries, whatever the number of teams and members."""
+def teams_with_members_query() -> QuerySet[Team]:
+    """Teams by name, each with ``member_list`` (memberships and users, by email) and
+    ``unsolved`` (its unsolved tickets): two queries, whatever the number of teams and members.
+    """
     members = TeamMember.objects.select_related("membership__user").order_by(
         "membership__user__email", "pk"
     )
-    return list(
+    return (
         teams()
-        .annotate(
-            unsolved=Count("tickets", filter=Q(tickets__status__in=Ticket.UNSOLVED), distinct=True)
-        )
+        .annotate(unsolved=Count("tickets", filter=Q(tickets__status__in=Ticket.UNSOLVED)))
         .prefetch_related(Prefetch("members", queryset=members, to_attr="member_list"))
     )
 
 
+def teams_with_members() -> list[Team]:
+    return list(teams_with_members_query())
+
+
 def my_team_ids(user) -> list[int]:
     """The teams ``user`` is a member of (the queue's "my teams")."""
-    return list(
-        TeamMember.objects.filter(membership__user=user).values_list("team_id", flat=True)
-    )
+    return list(TeamMember.objects.filter(membership__user=user).values_list("team_id", flat=True))
 
 
 # --- Automatic assignment ------------------------------------------------------------------
@@ -139,9 +140,7 @@ def assign_new_ticket(ticket: Ticket) -> None:
     team = defaults.first()
     if team is None:
         return
-    lifecycle.set_team(
-        ticket, team, actor=None, actor_kind=Actor.AUTOMATION, reason="default team"
-    )
+    lifecycle.set_team(ticket, team, actor=None, actor_kind=Actor.AUTOMATION, reason="default team")
     if mode == AssignmentMode.OFF:
         return
     member = choose(team, mode)
