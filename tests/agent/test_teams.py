@@ -212,9 +212,7 @@ def test_the_queue_filters_by_team_mine_and_none_and_saves_the_view(world_a, tea
     assert 'id="f-team"' in page and "Move to team Tier 2" in page and "My teams" in page
     for bad in ("abc", "x" * 10_000, "1\x00", "٣"):
         assert client.get("/agent/", {"team": bad}).status_code == 400
-    client.post(
-        "/agent/views/", {"name": "Tier one", "query": f"team={team.pk}&status=new&x=<b>"}
-    )
+    client.post("/agent/views/", {"name": "Tier one", "query": f"team={team.pk}&status=new&x=<b>"})
     with tenant_context(world_a.tenant):
         view = SavedView.objects.get(name="Tier one")
     assert view.query == f"status=new&team={team.pk}"

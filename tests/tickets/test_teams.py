@@ -80,7 +80,8 @@ def test_least_open_balances_by_unsolved_counts_ties_going_round(world_a):
     with tenant_context(world_a.tenant):
         earlier = _submit(world_a, 5)
         # The agent holds three unsolved tickets and the manager one; a solved one not counted.
-        for ticket, role in zip(earlier, ["agent", "agent", "agent", "manager", "admin"]):
+        roles = ["agent", "agent", "agent", "manager", "admin"]
+        for ticket, role in zip(earlier, roles, strict=True):
             services.ticket_assign(ticket=ticket, actor=users["admin"], assignee=users[role])
         services.ticket_set_status(ticket=earlier[4], actor=users["admin"], status="solved")
     _team(world_a, mode=LEAST)
