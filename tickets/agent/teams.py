@@ -87,7 +87,6 @@ def _page(request, *, status=200, errors=(), forms_by_name=None):
             "teams": listed,
             "assignment": assignment,
             "create": create,
-            "staff": staff,
             "max_teams": teams.MAX_TEAMS,
         },
         status=status,
