@@ -28,7 +28,7 @@ from core.errors import InvalidInput
 from core.inputs import has_nul, parse_id
 from tenants import audit
 from tenants.context import current_tenant
-from tenants.models import AssignmentMode, Membership
+from tenants.models import AssignmentMode, Membership, Tenant
 from tickets import lifecycle
 from tickets.models import Actor, Team, TeamMember, Ticket, TicketEvent
 
@@ -306,6 +306,10 @@ def assignment_settings_update(*, mode: str, default_team: Team | None) -> None:
     if mode != AssignmentMode.OFF and default_team is None:
         raise InvalidInput("Choose the team new tickets go to: assignment picks its members.")
     tenant = current_tenant()
+    # Two admins saving at once queue here: the second reads the default the first set (else
+    # both would clear the old default and the second's new one would break the constraint).
+    locked = Tenant.objects.select_for_update().only("pk", "assignment_mode").get(pk=tenant.pk)
+    tenant.assignment_mode = locked.assignment_mode
     before_team = Team.objects.filter(is_default=True).first()
     changed = {}
     if (before_team.pk if before_team else None) != (default_team.pk if default_team else None):
