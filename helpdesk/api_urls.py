@@ -9,6 +9,7 @@ from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
 from tickets import api, tag_api
+from tickets import api_teams as teams
 
 app_name = "api"
 
@@ -50,6 +51,7 @@ urlpatterns = [
     path("members/", desk.MemberList.as_view(), name="members"),
     path("organizations/", desk.OrganizationList.as_view(), name="organizations"),
     path("settings/", desk.TenantSettings.as_view(), name="settings"),
+    path("teams/", teams.TeamList.as_view(), name="teams"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -19,6 +19,7 @@ from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
 from tickets.agent import tag_views
+from tickets.agent import teams as team_views
 from tickets.agent import views as agent_views
 from tickets.portal import views as portal_views
 from webhooks import views as webhook_views
@@ -71,6 +72,10 @@ agent_patterns = (
             name="settings_holiday_delete",
         ),
         path("settings/priorities/", desk_views.priorities, name="settings_priorities"),
+        path("settings/teams/", team_views.teams_settings, name="settings_teams"),
+        path("settings/teams/<id:pk>/", team_views.team_update, name="settings_team"),
+        path("settings/people/<id:pk>/away/", team_views.member_away, name="settings_member_away"),
+        path("away/", team_views.my_away, name="away"),
         path("settings/email/", inbox_views.email_settings, name="settings_email"),
         path(
             "settings/email/<id:pk>/",

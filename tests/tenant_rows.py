@@ -24,6 +24,8 @@ from tickets.models import (
     Macro,
     SavedView,
     Tag,
+    Team,
+    TeamMember,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -176,6 +178,16 @@ def _tags(world):
         )
 
 
+def _team(world):
+    from tickets import teams
+
+    if Team.objects.exists():
+        return
+    team = teams.team_create(name=f"B team {world.marker}")
+    teams.team_member_add(team=team, membership=world.memberships["agent"])
+    teams.ticket_set_team(ticket=world.ticket, actor=world.users["agent"], team=team)
+
+
 def _webhook(world):
     webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
@@ -225,6 +237,8 @@ MAKERS = {
     Delivery: lambda world: None,  # _webhook's reply makes one
     Tag: _tags,
     TicketTag: lambda world: None,  # _tags puts one on the world's ticket
+    Team: _team,
+    TeamMember: lambda world: None,  # _team adds one
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

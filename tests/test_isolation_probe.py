@@ -89,6 +89,9 @@ OBJECT_URLS = {
     "agent:ticket_tags": lambda b: {"number": b.only_ticket.number},
     "agent:settings_tag": lambda b: {"pk": b.tag.pk},
     "api:ticket_tags": lambda b: {"number": b.only_ticket.number},
+    # Teams: B's team by id, and B's agent's membership (marked away by an admin).
+    "agent:settings_team": lambda b: {"pk": b.team.pk},
+    "agent:settings_member_away": lambda b: {"pk": b.memberships["agent"].pk},
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
     "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
@@ -378,6 +381,20 @@ def prepare(world_a, world_b):
     prepare_api_token(world_b)
     prepare_webhook(world_b)
     prepare_tag(world_b)
+    prepare_team(world_b)
+
+
+def prepare_team(world_b):
+    """B's team with B's agent in it, and B's probed ticket in that team."""
+    from tenants.context import tenant_context
+    from tickets import teams
+
+    with tenant_context(world_b.tenant):
+        world_b.team = teams.team_create(name=f"B team {world_b.marker}")
+        teams.team_member_add(team=world_b.team, membership=world_b.memberships["agent"])
+        teams.ticket_set_team(
+            ticket=world_b.only_ticket, actor=world_b.users["agent"], team=world_b.team
+        )
 
 
 def run_probe(world_a, world_b):

@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from desk.priorities import RANK, Priority
 from tenants.context import current_tenant
 from tenants.managers import TenantManager, TenantQuerySet
-from tenants.models import Tenant, TenantOwned
+from tenants.models import Membership, Tenant, TenantOwned
 from tickets import events
 
 # Sorts tickets that owe no update (pending) after every due time, in the queue's index.
@@ -34,6 +34,56 @@ class TicketCounter(TenantOwned):
 
     def __str__(self):
         return f"{self.tenant_id}: {self.last_number}"
+
+
+class Team(TenantOwned):
+    """A group of staff that tickets are routed to; new tickets go to the default team, and
+    when the tenant turns assignment on, to one of its available members (tickets.assignment).
+    """
+
+    name = models.CharField(max_length=80)
+    # New tickets join this team (at most one per tenant, by the constraint below).
+    is_default = models.BooleanField(default=False)
+    # Round-robin's place: the TeamMember id that got the last automatic assignment. The next
+    # goes to the first available member after it (by id), wrapping around. A plain number,
+    # not a foreign key, so removing that member does not lose the place in the rotation.
+    rotation_cursor = models.PositiveBigIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # Team names are unique within a tenant, whatever their case.
+            models.UniqueConstraint(models.F("tenant"), Lower("name"), name="team_tenant_name_ci"),
+            # One default team per tenant.
+            models.UniqueConstraint(
+                fields=["tenant"], condition=models.Q(is_default=True), name="team_one_default"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamMember(TenantOwned):
+    """A staff member in a team (a person may be in several). Tied to the membership, so a
+    person removed from the helpdesk leaves its teams with it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # Once per team; also serves reading a team's members in rotation (id) order.
+            models.UniqueConstraint(
+                fields=["tenant", "team", "membership"], name="teammember_once"
+            ),
+        ]
+        indexes = [
+            # "My teams": the teams of one person (the queue's team=mine filter).
+            models.Index(fields=["tenant", "membership"], name="teammember_membership"),
+        ]
+
+    def __str__(self):
+        return f"{self.membership_id} in {self.team_id}"
 
 
 class Ticket(TenantOwned):
@@ -75,6 +125,10 @@ class Ticket(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+    )
+    # The team the ticket is routed to (the tenant's default team at submission, or moved).
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     # 0 = Urgent ... 3 = Low, kept in step with ``priority`` by save(): the queue sorts on it.
@@ -193,6 +247,18 @@ class Ticket(TenantOwned):
             models.Index(
                 fields=["tenant", "priority_rank", "queue_due", "created_at", "id"],
                 name="ticket_queue_order",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
+            # The queue filtered by team (team=<id>, team=mine), in the queue's order.
+            models.Index(
+                fields=["tenant", "team", "priority_rank", "queue_due", "created_at", "id"],
+                name="ticket_team_queue",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
+            # Least-open assignment: each candidate's unsolved tickets, counted from the index.
+            models.Index(
+                fields=["tenant", "assignee"],
+                name="ticket_assignee_unsolved",
                 condition=models.Q(status__in=["new", "open", "pending"]),
             ),
         ]
@@ -331,6 +397,8 @@ class TicketEvent(TenantOwned):
         STATUS_CHANGED = "status_changed", "Status changed"
         PRIORITY_CHANGED = "priority_changed", "Priority changed"
         ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
+        TEAM_CHANGED = "team_changed", "Team changed"
+        ASSIGNMENT_SKIPPED = "assignment_skipped", "Not assigned automatically"
         REQUESTER_LINKED = "requester_linked", "Requester account linked"
         SLA_BREACHED = "sla_breached", "Update overdue (SLA breached)"
 

@@ -123,7 +123,7 @@ def ticket_for_viewer(membership: Membership | None, number: int, *, lock=False)
     if membership is None:
         raise Http404
     tickets = visible_tickets(membership).select_related(
-        "requester", "assignee", "organization", "follow_up_of"
+        "requester", "assignee", "organization", "follow_up_of", "team"
     )
     try:
         return tickets.get(number=number)

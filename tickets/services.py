@@ -21,7 +21,7 @@ from tenants.models import Membership, Tenant
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
 from tickets import attachments as files
-from tickets import lifecycle, notifications, queue, sla
+from tickets import lifecycle, notifications, queue, sla, teams
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import (
     Attachment,
@@ -149,6 +149,9 @@ def ticket_submit(
         after=Status.NEW,
         data=data,
     )
+    # The default team, and an assignee when the tenant assigns automatically (every channel
+    # comes through here: portal, email, chat, API, follow-ups).
+    teams.assign_new_ticket(ticket)
     notifications.ticket_received(ticket)
     return ticket
 
@@ -408,11 +411,15 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
     result = {"updated": [], "unchanged": [], "refused": []}
     if field == "status" and value not in BULK_STATUSES:
         raise InvalidInput("Bulk status changes are limited to open, pending and solved.")
-    assignee = None
+    assignee = team = None
     if field == "assignee" and value:
         assignee = staff_user(value)
         if assignee is None:
             raise InvalidInput("Choose an agent of this helpdesk.")
+    if field == "team" and value:
+        team = teams.team_for_id(value)
+        if team is None:
+            raise InvalidInput("Choose a team of this helpdesk.")
     for ticket in Ticket.objects.filter(number__in=numbers).order_by("number"):
         try:
             with transaction.atomic():
@@ -423,6 +430,8 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
                     changed = lifecycle.set_priority(locked, value, actor=actor)
                 elif field == "assignee":
                     changed = lifecycle.assign(locked, assignee, actor=actor)
+                elif field == "team":
+                    changed = lifecycle.set_team(locked, team, actor=actor)
                 else:
                     raise InvalidInput("Choose what to change.")
         except DomainError as error:

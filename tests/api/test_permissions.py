@@ -72,6 +72,7 @@ EXPECTED = {
     ("api:article", "get"): MEMBERS_ONLY,
     ("api:members", "get"): STAFF_ONLY,
     ("api:organizations", "get"): STAFF_ONLY,
+    ("api:teams", "get"): STAFF_ONLY,
     ("api:settings", "get"): ADMINS_ONLY,
     ("api:settings", "patch"): ADMINS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.

@@ -25,7 +25,18 @@ from desk.selectors import priority_levels
 from tenants.access import manager_required, staff_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members, staff_user
-from tickets import cues, drafts, panels, presence, queue, selectors, services, tagging, tags
+from tickets import (
+    cues,
+    drafts,
+    panels,
+    presence,
+    queue,
+    selectors,
+    services,
+    tagging,
+    tags,
+    teams,
+)
 from tickets.agent.forms import AgentReplyForm, MacroForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, SavedView, Ticket
@@ -85,11 +96,13 @@ def queue_view(request):
         ticket.tag_list = row_tags.get(ticket.pk, [])
     partial = bool(request.headers.get("HX-Request"))
     agents = queue.agent_choices()
+    team_choices = teams.team_choices()
     context = {
         "form": form,
         "page": page,
         "filters": _filter_query(request),
         "bulk_agent_choices": [(pk, f"Assign to {name}") for pk, name in agents],
+        "bulk_team_choices": [(pk, f"Move to team {name}") for pk, name in team_choices],
         "priorities": Priority.choices,
         "bulk_statuses": services.BULK_STATUSES,
         # A live filter change swaps the table alone; the "Save view" form's filters follow it.
@@ -104,6 +117,7 @@ def queue_view(request):
         # Drawn by hand: a form widget renders each option through its own template.
         context["organizations"] = queue.organization_choices()
         context["agent_choices"] = agents
+        context["team_choices"] = team_choices
         context["selected_organization"] = str(request.GET.get("organization", ""))
         context["tag_suggestions"] = tags.suggestions()
         context["active_filters"] = len(
@@ -275,6 +289,7 @@ def agent_ticket(request, number: int):
             "events": selectors.timeline(ticket),
             "form": form,
             "agents": agents,
+            "teams": teams.team_choices(),
             "priorities": Priority.choices,
             "status_targets": [
                 (target, Ticket.Status(target).label) for target in allowed_targets(ticket, "agent")
@@ -344,8 +359,13 @@ def agent_ticket_update(request, number: int):
             if value and assignee is None:
                 raise InvalidInput("Choose an agent of this helpdesk.")
             services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee)
+        elif field == "team":
+            team = teams.team_for_id(value) if value else None
+            if value and team is None:
+                raise InvalidInput("Choose a team of this helpdesk.")
+            teams.ticket_set_team(ticket=ticket, actor=request.user, team=team)
         else:
-            raise InvalidInput("Choose priority, status or assignee to change.")
+            raise InvalidInput("Choose priority, status, assignee or team to change.")
     except DomainError as error:
         messages.error(request, str(error))
     else:
