@@ -18,6 +18,7 @@ from helpdesk.views import favicon, healthz
 from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
+from tickets.agent import time_views
 from tickets.agent import views as agent_views
 from tickets.portal import views as portal_views
 from webhooks import views as webhook_views
@@ -56,6 +57,7 @@ agent_patterns = (
         path("audit/", tenant_views.audit_log, name="audit"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
+        path("reports/time/", time_views.time_report, name="time_report"),
         path("escalations/", escalation_views.review_queue, name="escalations"),
         path("escalations/report/", escalation_views.report, name="escalation_report"),
         path("escalations/<id:pk>/", escalation_views.review, name="escalation"),
@@ -95,6 +97,13 @@ agent_patterns = (
             name="ticket_macro",
         ),
         path("tickets/<id:number>/bug/", bug_views.ticket_bug, name="ticket_bug"),
+        path("tickets/<id:number>/time/", time_views.ticket_time_log, name="ticket_time"),
+        path("tickets/<id:number>/timer/", time_views.ticket_timer, name="ticket_timer"),
+        path(
+            "tickets/<id:number>/time/<id:pk>/delete/",
+            time_views.ticket_time_delete,
+            name="ticket_time_delete",
+        ),
         path(
             "tickets/<id:number>/activity/",
             agent_views.agent_ticket_activity,
