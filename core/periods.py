@@ -31,19 +31,15 @@ def window_problem(day: date) -> str | None:
     return f"Choose a date between {_day(FIRST_DAY)} and {_day(LAST_DAY)}."
 
 
-def range_problem(start: date, end: date, *, max_days: int = MAX_DAYS) -> str | None:
+def range_problem(start: date, end: date) -> str | None:
     """Why ``start``..``end`` cannot be reported on, or None when it can (form and report)."""
     problem = window_problem(start) or window_problem(end)
     if problem:
         return problem
     if start > end:
         return "The start date must be before the end date."
-    if (end - start).days > max_days:
-        return (
-            "Choose at most two years."
-            if max_days == MAX_DAYS
-            else (f"Choose at most {max_days + 1} days.")
-        )
+    if (end - start).days > MAX_DAYS:
+        return "Choose at most two years."
     return None
 
 

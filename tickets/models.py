@@ -571,9 +571,7 @@ class RunningTimer(TenantOwned):
     into a ``TimeEntry``). One per agent and ticket."""
 
     # The unique constraint below serves lookups by ticket.
-    ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     started_at = models.DateTimeField()
 

@@ -162,9 +162,7 @@ def timer_start(*, ticket: Ticket, agent, membership: Membership | None) -> Runn
     # The ticket's lock orders two starts by the same agent: the second sees the first's row.
     running = RunningTimer.objects.filter(ticket=ticket, agent=agent).first()
     if running is not None:
-        raise Conflict(
-            f"Your timer on #{ticket.number} is already running.", code="timer_running"
-        )
+        raise Conflict(f"Your timer on #{ticket.number} is already running.", code="timer_running")
     timer = RunningTimer.objects.create(ticket=ticket, agent=agent, started_at=timezone.now())
     lifecycle.record(ticket, TimeEntry.Event.TIMER_STARTED, actor=agent, actor_kind=Actor.AGENT)
     return timer

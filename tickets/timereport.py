@@ -23,6 +23,8 @@ from tenants.models import Organization
 from tickets.models import TimeEntry
 
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+# Daily figures for at most about a quarter: a longer range reads by week or month.
+MAX_DAILY_DAYS = 92
 SUMS = {"minutes": Sum("minutes"), "entries": Count("id")}
 
 
@@ -54,12 +56,20 @@ def _row(label: str, sums: dict, key=None) -> Row:
     return Row(label, sums["minutes"] or 0, sums["entries"] or 0, key)
 
 
-def time_report(start: date, end: date, period: str = "week") -> dict:
+def range_problem(start: date, end: date, period: str) -> str | None:
+    """Why the report cannot cover ``start``..``end`` per ``period`` (page and API alike)."""
     problem = periods.range_problem(start, end)
-    if problem:
-        raise ValueError(problem)
+    if problem is None and period == "day" and (end - start).days >= MAX_DAILY_DAYS:
+        problem = f"Choose at most {MAX_DAILY_DAYS} days for daily figures, or show weeks."
+    return problem
+
+
+def time_report(start: date, end: date, period: str = "week") -> dict:
     if period not in TRUNC:
         raise ValueError(f"Unknown period {period!r}.")
+    problem = range_problem(start, end, period)
+    if problem:
+        raise ValueError(problem)
     zone = ZoneInfo(current_tenant().time_zone)
     entries = entries_between(start, end)
 
@@ -71,10 +81,7 @@ def time_report(start: date, end: date, period: str = "week") -> dict:
         )
     }
     by_agent = sorted(
-        (
-            _row(people.get(r["agent_id"], "Former agent"), r, r["agent_id"])
-            for r in by_agent_sums
-        ),
+        (_row(people.get(r["agent_id"], "Former agent"), r, r["agent_id"]) for r in by_agent_sums),
         key=lambda row: (-row.minutes, row.label.lower()),
     )
 

@@ -7,7 +7,7 @@ from django import forms
 
 from core import periods
 from core.errors import InvalidInput
-from tickets import timelog
+from tickets import timelog, timereport
 from tickets.models import TimeEntry
 
 
@@ -43,7 +43,7 @@ class TimeSpentField(forms.CharField):
 
 
 class LogTimeForm(forms.Form):
-    """"Log time" on the ticket page: time spent without writing a message."""
+    """ "Log time" on the ticket page: time spent without writing a message."""
 
     minutes = TimeSpentField(required=True, help_text="Minutes (45) or hours and minutes (1:30).")
     note = forms.CharField(
@@ -73,8 +73,6 @@ DATE_INPUT = {
     "min": periods.FIRST_DAY.isoformat(),
     "max": periods.LAST_DAY.isoformat(),
 }
-# Daily figures for at most about a quarter: a longer range reads by week or month.
-MAX_DAILY_DAYS = 92
 
 
 class TimeReportForm(forms.Form):
@@ -106,11 +104,9 @@ class TimeReportForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end"):
-            problem = periods.range_problem(data["start"], data["end"])
-            if not problem and data.get("period") == "day":
-                problem = periods.range_problem(
-                    data["start"], data["end"], max_days=MAX_DAILY_DAYS - 1
-                )
+            problem = timereport.range_problem(
+                data["start"], data["end"], data.get("period") or "week"
+            )
             if problem:
                 raise forms.ValidationError(problem)
         return data
