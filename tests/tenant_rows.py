@@ -22,11 +22,13 @@ from tickets.models import (
     Attachment,
     Comment,
     Macro,
+    RunningTimer,
     SavedView,
     Ticket,
     TicketCounter,
     TicketEvent,
     TicketFormField,
+    TimeEntry,
 )
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint
@@ -162,6 +164,16 @@ def _help_center(world):
     services.deflection_record(article=article, query="restore", visitor_key="k" * 32)
 
 
+def _time(world):
+    from tickets import timelog
+
+    if TimeEntry.objects.exists():
+        return
+    staff = {"agent": world.users["agent"], "membership": world.memberships["agent"]}
+    timelog.time_log(ticket=world.ticket, minutes=25, note=f"B time note {world.marker}", **staff)
+    timelog.timer_start(ticket=world.ticket, **staff)
+
+
 def _webhook(world):
     webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
@@ -209,6 +221,8 @@ MAKERS = {
     AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
     Endpoint: _webhook,
     Delivery: lambda world: None,  # _webhook's reply makes one
+    TimeEntry: _time,
+    RunningTimer: lambda world: None,  # _time starts one
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

@@ -44,6 +44,7 @@ from tests.test_isolation_probe import (
     prepare_bug,
     prepare_help_center,
     prepare_inbox,
+    prepare_time,
     prepare_webhook,
     tenant_url_patterns,
 )
@@ -305,6 +306,7 @@ def fuzz_world(world):
     prepare_inbox(world)
     prepare_api_token(world)
     prepare_webhook(world)
+    prepare_time(world)
 
 
 def fuzz_chats(world):
