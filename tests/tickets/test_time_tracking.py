@@ -9,6 +9,7 @@ import time_machine
 
 from core import exports
 from core.errors import InvalidInput, NotAllowed
+from core.wording import time_spent
 from tenants.context import tenant_context
 from tickets import timelog, timereport
 from tickets.lifecycle import InvalidTransition
@@ -313,3 +314,10 @@ def test_entries_stay_in_their_tenant(world_a, world_b):
         today = datetime.now(tz=UTC).date()
         report = timereport.time_report(today - timedelta(days=1), today + timedelta(days=1))
         assert report["total"].minutes == 10
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"), [(0, "0 min"), (45, "45 min"), (60, "1 h"), (90, "1 h 30 min")]
+)
+def test_logged_time_reads_in_hours_and_minutes(minutes, words):
+    assert time_spent(minutes) == words
