@@ -66,10 +66,3 @@ def local_path(value: str, *, prefix: str, default: str) -> str:
     ):
         return default
     return value
-
-
-def spreadsheet_cell(text: str) -> str:
-    """A CSV cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a tab or
-    carriage return first) starts with an apostrophe instead: every CSV export writes people's
-    text through this."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -8,7 +8,7 @@ from escalations import api as escalations
 from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
-from tickets import api, tag_api
+from tickets import api, tag_api, time_api
 from tickets import api_teams as teams
 
 app_name = "api"
@@ -30,6 +30,17 @@ urlpatterns = [
         escalations.TicketEscalation.as_view(),
         name="ticket_escalation",
     ),
+    path(
+        "tickets/<id:number>/time-entries/",
+        time_api.TicketTimeEntries.as_view(),
+        name="ticket_time_entries",
+    ),
+    path(
+        "tickets/<id:number>/time-entries/<id:pk>/",
+        time_api.TicketTimeEntry.as_view(),
+        name="ticket_time_entry",
+    ),
+    path("reports/time/", time_api.TimeReport.as_view(), name="time_report"),
     path("escalations/", escalations.EscalationList.as_view(), name="escalations"),
     path("escalations/<id:pk>/", escalations.EscalationDetail.as_view(), name="escalation"),
     path(

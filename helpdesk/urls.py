@@ -18,7 +18,7 @@ from helpdesk.views import favicon, healthz
 from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
-from tickets.agent import tag_views
+from tickets.agent import tag_views, time_views
 from tickets.agent import teams as team_views
 from tickets.agent import views as agent_views
 from tickets.portal import views as portal_views
@@ -59,6 +59,7 @@ agent_patterns = (
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
         path("reports/tags/", tag_views.tag_report, name="tag_report"),
+        path("reports/time/", time_views.time_report, name="time_report"),
         path("escalations/", escalation_views.review_queue, name="escalations"),
         path("escalations/report/", escalation_views.report, name="escalation_report"),
         path("escalations/<id:pk>/", escalation_views.review, name="escalation"),
@@ -105,6 +106,13 @@ agent_patterns = (
         ),
         path("tickets/<id:number>/bug/", bug_views.ticket_bug, name="ticket_bug"),
         path("tickets/<id:number>/tags/", tag_views.ticket_tags, name="ticket_tags"),
+        path("tickets/<id:number>/time/", time_views.ticket_time_log, name="ticket_time"),
+        path("tickets/<id:number>/timer/", time_views.ticket_timer, name="ticket_timer"),
+        path(
+            "tickets/<id:number>/time/<id:pk>/delete/",
+            time_views.ticket_time_delete,
+            name="ticket_time_delete",
+        ),
         path(
             "tickets/<id:number>/activity/",
             agent_views.agent_ticket_activity,

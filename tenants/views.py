@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from core.inputs import spreadsheet_cell
+from core import exports
 from tenants import audit, selectors
 from tenants.access import admin_required, recent_sign_in_to_export, staff_required
 from tenants.models import AuditEntry, Organization
@@ -90,10 +90,10 @@ def audit_log(request):
                     entry.created_at.isoformat(),
                     entry.actor_email,
                     entry.action,
-                    spreadsheet_cell(entry.target),
-                    spreadsheet_cell(json.dumps(entry.detail, sort_keys=True)),
+                    exports.cell(entry.target),
+                    exports.cell(json.dumps(entry.detail, sort_keys=True)),
                     entry.ip or "",
-                    spreadsheet_cell(entry.user_agent),
+                    exports.cell(entry.user_agent),
                 ]
             )
         return response

@@ -22,6 +22,7 @@ from tickets.models import (
     Attachment,
     Comment,
     Macro,
+    RunningTimer,
     SavedView,
     Tag,
     Team,
@@ -31,6 +32,7 @@ from tickets.models import (
     TicketEvent,
     TicketFormField,
     TicketTag,
+    TimeEntry,
 )
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint
@@ -188,6 +190,16 @@ def _team(world):
     teams.ticket_set_team(ticket=world.ticket, actor=world.users["agent"], team=team)
 
 
+def _time(world):
+    from tickets import timelog
+
+    if TimeEntry.objects.exists():
+        return
+    staff = {"agent": world.users["agent"], "membership": world.memberships["agent"]}
+    timelog.time_log(ticket=world.ticket, minutes=25, note=f"B time note {world.marker}", **staff)
+    timelog.timer_start(ticket=world.ticket, **staff)
+
+
 def _webhook(world):
     webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
@@ -239,6 +251,8 @@ MAKERS = {
     TicketTag: lambda world: None,  # _tags puts one on the world's ticket
     Team: _team,
     TeamMember: lambda world: None,  # _team adds one
+    TimeEntry: _time,
+    RunningTimer: lambda world: None,  # _time starts one
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

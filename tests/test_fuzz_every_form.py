@@ -46,6 +46,7 @@ from tests.test_isolation_probe import (
     prepare_inbox,
     prepare_tag,
     prepare_team,
+    prepare_time,
     prepare_webhook,
     tenant_url_patterns,
 )
@@ -310,6 +311,7 @@ def fuzz_world(world):
     prepare_tag(world)  # ``world.tag``, on the fuzzed ticket
     # A team with the agent in it and the fuzzed ticket in it (``world.team``).
     prepare_team(world)
+    prepare_time(world)
 
 
 def fuzz_chats(world):

@@ -77,6 +77,12 @@ OBJECT_URLS = {
     "agent:bug": lambda b: {"pk": b.bug.pk},
     "agent:bug_unlink": lambda b: {"pk": b.bug.pk},
     "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
+    # Time tracking: logging, the timer and deleting one of B's entries on B's ticket.
+    "agent:ticket_time": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_timer": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_time_delete": lambda b: {"number": b.only_ticket.number, "pk": b.time_entry.pk},
+    "api:ticket_time_entries": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_time_entry": lambda b: {"number": b.only_ticket.number, "pk": b.time_entry.pk},
     # API tokens: B's agent's token by id.
     "api_token_revoke": lambda b: {"pk": b.api_token.pk},
     # Webhooks: B's endpoint by id, and one of its deliveries.
@@ -330,6 +336,24 @@ def prepare_tag(world_b):
         )
 
 
+def time_markers(world) -> list[str]:
+    """B's time entry: internal to B's staff."""
+    return [f"B time note {world.marker}"]
+
+
+def prepare_time(world_b):
+    """Time logged on B's probed ticket, and B's agent's timer running on it."""
+    from tenants.context import tenant_context
+    from tickets import timelog
+
+    staff = {"agent": world_b.users["agent"], "membership": world_b.memberships["agent"]}
+    with tenant_context(world_b.tenant):
+        world_b.time_entry = timelog.time_log(
+            ticket=world_b.only_ticket, minutes=25, note=f"B time note {world_b.marker}", **staff
+        )
+        timelog.timer_start(ticket=world_b.only_ticket, **staff)
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -395,6 +419,7 @@ def prepare_team(world_b):
         teams.ticket_set_team(
             ticket=world_b.only_ticket, actor=world_b.users["agent"], team=world_b.team
         )
+    prepare_time(world_b)
 
 
 def run_probe(world_a, world_b):
@@ -411,6 +436,7 @@ def run_probe(world_a, world_b):
         *help_markers(world_b),
         *bug_markers(world_b),
         *tag_markers(world_b),
+        *time_markers(world_b),
     ]
     markers_on_b = [
         *world_b.private_markers(),
@@ -418,6 +444,7 @@ def run_probe(world_a, world_b):
         help_markers(world_b)[1],
         *bug_markers(world_b),
         *tag_markers(world_b),
+        *time_markers(world_b),
     ]
     for name, _params in tenant_url_patterns():
         is_object = name in OBJECT_URLS

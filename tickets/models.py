@@ -635,3 +635,90 @@ class TagEvent(models.TextChoices):
 
 
 events.register(TagEvent.choices, owner="tickets")
+
+
+class TimeEntry(TenantOwned):
+    """Minutes an agent spent on a ticket: typed with a reply or note (``comment``), logged on
+    their own, or measured by a timer (``started_at``..``ended_at``). Never shown to customers.
+
+    An entry counts in the report on the day it was logged (a timer's: when it was stopped), in
+    the helpdesk's calendar."""
+
+    # The most one entry holds: a whole day. A longer piece of work is several entries.
+    MAX_MINUTES = 24 * 60
+    MAX_NOTE_CHARS = 500
+
+    class Event(models.TextChoices):
+        """This feature's timeline kinds (registered below, owned by tickets)."""
+
+        LOGGED = "time_logged", "Time logged"
+        DELETED = "time_deleted", "Time entry deleted"
+        TIMER_STARTED = "timer_started", "Timer started"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    minutes = models.PositiveIntegerField()
+    # The reply or note the time was logged with, if any.
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entries"
+    )
+    note = models.CharField(max_length=MAX_NOTE_CHARS, blank=True)
+    # Set for entries a timer measured (both or neither).
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=24 * 60),
+                name="timeentry_minutes_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(started_at__isnull=True, ended_at__isnull=True)
+                | models.Q(
+                    started_at__isnull=False,
+                    ended_at__isnull=False,
+                    ended_at__gte=models.F("started_at"),
+                ),
+                name="timeentry_timer_span",
+            ),
+        ]
+        indexes = [
+            # A ticket's entries and total (the agent ticket page, the API), and the report's
+            # way from an organization's tickets (``ticket_org``) to their time in a period.
+            models.Index(fields=["tenant", "ticket", "created_at"], name="timeentry_ticket"),
+            # The report's range of days over every agent and organization.
+            models.Index(fields=["tenant", "created_at"], name="timeentry_period"),
+            # One agent's time in a period.
+            models.Index(fields=["tenant", "agent", "created_at"], name="timeentry_agent"),
+        ]
+
+    def __str__(self):
+        return f"{self.minutes} min on ticket {self.ticket_id}"
+
+
+events.register(TimeEntry.Event.choices, owner="tickets")
+
+
+class RunningTimer(TenantOwned):
+    """An agent's timer on a ticket, from ``started_at`` until they stop it (which turns it
+    into a ``TimeEntry``). One per agent and ticket."""
+
+    # The unique constraint below serves lookups by ticket.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # One running timer per agent per ticket (a second start is refused); also the
+            # ticket page's "is my timer running here" lookup.
+            models.UniqueConstraint(
+                fields=["tenant", "ticket", "agent"], name="runningtimer_one_per_agent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"timer of {self.agent_id} on ticket {self.ticket_id}"

@@ -21,7 +21,7 @@ from tenants.models import Membership, Tenant
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
 from tickets import attachments as files
-from tickets import lifecycle, notifications, queue, sla, teams
+from tickets import lifecycle, notifications, queue, sla, teams, timelog
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import (
     Attachment,
@@ -175,6 +175,7 @@ def ticket_reply(
     author_email: str = "",
     via: str = "web",
     priority: str | None = None,
+    minutes: int | None = None,
 ) -> Ticket:
     """Add a reply or note. Returns the ticket the reply landed on (a follow-up for closed ones).
 
@@ -184,11 +185,16 @@ def ticket_reply(
     A requester without an account replies by email: ``author=None`` with ``author_email``.
     An agent may set the priority with the reply (a macro's, say): both happen, or neither.
     ``staged`` are files already stored without a ticket (a chat's) that move onto the reply.
+    ``minutes``: an agent's time spent, logged with the message (``tickets.timelog``).
     """
     if not body.strip():
         raise InvalidInput("Write a message first.")
     ticket = _lock(ticket)
     staff = membership is not None and membership.is_staff_role
+    if minutes is not None:
+        if not staff:
+            raise NotAllowed("Only agents track time on tickets.")
+        timelog.check_minutes(minutes)
     if not staff:
         if not public:
             raise NotAllowed("Only agents can write internal notes.")
@@ -219,6 +225,8 @@ def ticket_reply(
         actor_kind=actor_kind,
         data=data,
     )
+    if minutes is not None:
+        timelog.time_with_message(ticket=ticket, comment=comment, agent=author, minutes=minutes)
     replied = ["last_public_reply_by"] if public else []
     if public:
         ticket.last_public_reply_by = actor_kind

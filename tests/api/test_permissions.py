@@ -21,6 +21,7 @@ from bugs.services import bug_file
 from escalations.services import escalation_request
 from helpcenter import services as help_services
 from tenants.context import tenant_context
+from tickets import timelog
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,18 @@ EXPECTED = {
     ("api:ticket_comments", "get"): MEMBERS_ONLY,
     ("api:ticket_comments", "post"): MEMBERS_MAKE,
     ("api:ticket_events", "get"): STAFF_ONLY,
+    # Time is internal: customers are refused even on their own ticket.
+    ("api:ticket_time_entries", "get"): STAFF_ONLY,
+    ("api:ticket_time_entries", "post"): {**MEMBERS_MAKE, "customer": 403},
+    # The probed entry is the admin's: an agent may not delete another's (403), a manager may
+    # (204), and then it is gone for the admin (404).
+    ("api:ticket_time_entry", "delete"): {
+        **STAFF_ONLY,
+        "agent": 403,
+        "manager": 204,
+        "admin": 404,
+    },
+    ("api:time_report", "get"): MANAGERS_ONLY,
     ("api:ticket_attachment", "get"): MEMBERS_ONLY,
     ("api:ticket_escalation", "get"): MEMBERS_ONLY,
     # The customer's request is made; then one is waiting, so staff asking for the customer
@@ -127,6 +140,19 @@ def _bug(world):
     return world.bug
 
 
+def _time_entry(world):
+    """Ten minutes the world's admin logged on its ticket: made once, through the service."""
+    if not hasattr(world, "time_entry"):
+        with tenant_context(world.tenant):
+            world.time_entry = timelog.time_log(
+                ticket=world.ticket,
+                agent=world.users["admin"],
+                membership=world.memberships["admin"],
+                minutes=10,
+            )
+    return world.time_entry
+
+
 def _article(world):
     """A published help-center article: made once, through the services."""
     if not hasattr(world, "article"):
@@ -147,6 +173,8 @@ URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
     "api:ticket_comments": lambda w: {"number": w.ticket.number},
     "api:ticket_events": lambda w: {"number": w.ticket.number},
+    "api:ticket_time_entries": lambda w: {"number": w.ticket.number},
+    "api:ticket_time_entry": lambda w: {"number": w.ticket.number, "pk": _time_entry(w).pk},
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
     "api:ticket_escalation": lambda w: {"number": w.ticket.number},
     "api:ticket_survey": lambda w: {"number": w.ticket.number},
@@ -162,6 +190,7 @@ BODIES = {
     ("api:tickets", "post"): {"subject": "From the table", "description": "Made by the table"},
     ("api:ticket", "patch"): {"priority": "high"},
     ("api:ticket_comments", "post"): {"body": "From the permission table"},
+    ("api:ticket_time_entries", "post"): {"minutes": "0:15", "note": "From the table"},
     ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
     ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
     ("api:settings", "patch"): {"assign_on_reply": False},

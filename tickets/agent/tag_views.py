@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from core import exports
 from core.errors import DomainError
-from core.inputs import spreadsheet_cell
 from tenants import audit
 from tenants.access import (
     admin_required,
@@ -168,7 +168,7 @@ def tag_report(request):
         writer.writerow(["tag", "tickets created in the period", "share of created"])
         for row in figures.rows:
             share = f"{row.tickets / figures.created:.1%}" if figures.created else ""
-            writer.writerow([spreadsheet_cell(row.name), row.tickets, share])
+            writer.writerow([exports.cell(row.name), row.tickets, share])
         writer.writerow(["(all tickets created)", figures.created, ""])
         return response
     return render(request, "agent/tag_report.html", {"form": form, "report": figures})

@@ -271,6 +271,7 @@ def agent_ticket(request, number: int):
                 submit_as=form.cleaned_data["submit_as"] or None,
                 uploads=form.uploads(),
                 priority=form.cleaned_data["priority"] or None,
+                minutes=form.cleaned_data["time_spent"],
             )
         except (DomainError, ValidationError) as error:
             form.add_error(None, messages_of(error))
