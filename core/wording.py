@@ -25,3 +25,11 @@ def elapsed_words(delta: timedelta) -> str:
     hours, minutes = divmod(rest, 60)
     units = [(n, unit) for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
     return ", ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units[:2])
+
+
+def time_spent(minutes: int) -> str:
+    """Logged work as agents read it: 45 -> "45 min", 90 -> "1 h 30 min", 120 -> "2 h"."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"

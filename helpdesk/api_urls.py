@@ -8,7 +8,8 @@ from escalations import api as escalations
 from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
-from tickets import api, api_merging
+from tickets import api, api_merging, tag_api, time_api
+from tickets import api_teams as teams
 
 app_name = "api"
 
@@ -30,11 +31,24 @@ urlpatterns = [
         api_merging.TicketLinkDetail.as_view(),
         name="ticket_link",
     ),
+    path("tickets/<id:number>/tags/", tag_api.TicketTags.as_view(), name="ticket_tags"),
+    path("tags/", tag_api.TagList.as_view(), name="tags"),
     path(
         "tickets/<id:number>/escalation/",
         escalations.TicketEscalation.as_view(),
         name="ticket_escalation",
     ),
+    path(
+        "tickets/<id:number>/time-entries/",
+        time_api.TicketTimeEntries.as_view(),
+        name="ticket_time_entries",
+    ),
+    path(
+        "tickets/<id:number>/time-entries/<id:pk>/",
+        time_api.TicketTimeEntry.as_view(),
+        name="ticket_time_entry",
+    ),
+    path("reports/time/", time_api.TimeReport.as_view(), name="time_report"),
     path("escalations/", escalations.EscalationList.as_view(), name="escalations"),
     path("escalations/<id:pk>/", escalations.EscalationDetail.as_view(), name="escalation"),
     path(
@@ -56,6 +70,7 @@ urlpatterns = [
     path("members/", desk.MemberList.as_view(), name="members"),
     path("organizations/", desk.OrganizationList.as_view(), name="organizations"),
     path("settings/", desk.TenantSettings.as_view(), name="settings"),
+    path("teams/", teams.TeamList.as_view(), name="teams"),
     # The OpenAPI 3 schema (?format=json or yaml) and a page that documents it.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

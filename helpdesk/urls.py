@@ -18,6 +18,8 @@ from helpdesk.views import favicon, healthz
 from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
+from tickets.agent import tag_views, time_views
+from tickets.agent import teams as team_views
 from tickets.agent import views as agent_views
 from tickets.portal import views as portal_views
 from webhooks import views as webhook_views
@@ -56,6 +58,8 @@ agent_patterns = (
         path("audit/", tenant_views.audit_log, name="audit"),
         path("overview/", agent_views.overview, name="overview"),
         path("reports/csat/", survey_views.csat_report, name="csat"),
+        path("reports/tags/", tag_views.tag_report, name="tag_report"),
+        path("reports/time/", time_views.time_report, name="time_report"),
         path("escalations/", escalation_views.review_queue, name="escalations"),
         path("escalations/report/", escalation_views.report, name="escalation_report"),
         path("escalations/<id:pk>/", escalation_views.review, name="escalation"),
@@ -69,6 +73,10 @@ agent_patterns = (
             name="settings_holiday_delete",
         ),
         path("settings/priorities/", desk_views.priorities, name="settings_priorities"),
+        path("settings/teams/", team_views.teams_settings, name="settings_teams"),
+        path("settings/teams/<id:pk>/", team_views.team_update, name="settings_team"),
+        path("settings/people/<id:pk>/away/", team_views.member_away, name="settings_member_away"),
+        path("away/", team_views.my_away, name="away"),
         path("settings/email/", inbox_views.email_settings, name="settings_email"),
         path(
             "settings/email/<id:pk>/",
@@ -80,6 +88,8 @@ agent_patterns = (
             inbox_views.mailbox_settings,
             name="settings_email_mailbox",
         ),
+        path("settings/tags/", tag_views.settings_tags, name="settings_tags"),
+        path("settings/tags/<id:pk>/", tag_views.settings_tag, name="settings_tag"),
         path("settings/webhooks/", webhook_views.webhooks, name="settings_webhooks"),
         path("settings/webhooks/<id:pk>/", webhook_views.webhook, name="settings_webhook"),
         path(
@@ -98,6 +108,14 @@ agent_patterns = (
         path("tickets/<id:number>/links/", agent_views.agent_ticket_links, name="ticket_links"),
         path("tickets/<id:number>/split/", agent_views.agent_ticket_split, name="ticket_split"),
         path("tickets/<id:number>/bug/", bug_views.ticket_bug, name="ticket_bug"),
+        path("tickets/<id:number>/tags/", tag_views.ticket_tags, name="ticket_tags"),
+        path("tickets/<id:number>/time/", time_views.ticket_time_log, name="ticket_time"),
+        path("tickets/<id:number>/timer/", time_views.ticket_timer, name="ticket_timer"),
+        path(
+            "tickets/<id:number>/time/<id:pk>/delete/",
+            time_views.ticket_time_delete,
+            name="ticket_time_delete",
+        ),
         path(
             "tickets/<id:number>/activity/",
             agent_views.agent_ticket_activity,

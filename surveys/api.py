@@ -15,9 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_auth import MANAGERS, STAFF
+from core import periods
 from core.api_errors import error_responses
 from core.api_inputs import PAGE_PARAMETERS, page, page_serializer
-from surveys import reports, selectors
+from surveys import selectors
 from surveys.models import SurveyInvitation
 from tickets.api import PersonSerializer, ticket_for_request
 
@@ -68,10 +69,10 @@ class ResponseFilters(serializers.Serializer):
         # The CSAT report's bounds: the same days, at most two years when both ends are given.
         start, end = data.get("start"), data.get("end")
         if start is not None and end is not None:
-            problem = reports.range_problem(start, end)
+            problem = periods.range_problem(start, end)
         else:
             problem = next(
-                (reports.window_problem(day) for day in (start, end) if day is not None), None
+                (periods.window_problem(day) for day in (start, end) if day is not None), None
             )
         if problem:
             raise serializers.ValidationError(problem)

@@ -1,19 +1,20 @@
 """CSAT figures: satisfaction = good / rated, response rate = rated / sent, per dimension.
 
 Empty groups and periods give None (shown as "—"), never a division by zero. Reports cover
-dates in ``FIRST_DAY``..``LAST_DAY`` only (see ``range_problem``).
+dates in ``core.periods.FIRST_DAY``..``LAST_DAY`` only (see ``core.periods.range_problem``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from core import charts
+from core.periods import next_period, period_label, period_start, range_problem
 from desk.priorities import Priority
 from surveys.models import SurveyInvitation
 from surveys.selectors import sent_between
@@ -22,38 +23,6 @@ from tenants.models import Organization
 
 GOOD = SurveyInvitation.Rating.GOOD
 BAD = SurveyInvitation.Rating.BAD
-
-# The dates a report may cover: any real helpdesk history and plans, and far enough from
-# date.min/date.max (and from the year limits of every UTC offset) that the day after the end,
-# the Monday of the first week and the first of the month after the last always exist.
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
-# The longest range one report covers (two years, a leap day included).
-MAX_DAYS = 731
-
-
-def _day(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
-
-
-def window_problem(day: date) -> str | None:
-    """Why ``day`` cannot be reported on, or None when it can."""
-    if FIRST_DAY <= day <= LAST_DAY:
-        return None
-    return f"Choose a date between {_day(FIRST_DAY)} and {_day(LAST_DAY)}."
-
-
-def range_problem(start: date, end: date) -> str | None:
-    """Why ``start``..``end`` cannot be reported on, or None when it can (form and report)."""
-    problem = window_problem(start) or window_problem(end)
-    if problem:
-        return problem
-    if start > end:
-        return "The start date must be before the end date."
-    if (end - start).days > MAX_DAYS:
-        return "Choose at most two years."
-    return None
-
 
 COUNTS = {
     "sent": Count("id"),
@@ -111,12 +80,12 @@ def csat(start: date, end: date, period: str = "week") -> dict:
     }
     periods = []
     starts = []
-    cursor = _period_start(start, period)
+    cursor = period_start(start, period)
     while cursor <= end:
         r = by_period.get(cursor, {"sent": 0, "good": 0, "bad": 0})
-        periods.append(Row(_period_label(cursor, period), r["sent"], r["good"], r["bad"]))
+        periods.append(Row(period_label(cursor, period), r["sent"], r["good"], r["bad"]))
         starts.append(cursor)
-        cursor = _next_period(cursor, period)
+        cursor = next_period(cursor, period)
     latest = list(
         invitations.exclude(rating="")
         .exclude(comment="")
@@ -184,20 +153,6 @@ def _agent_chart(rows: list[Row]) -> charts.Chart:
         percent=True,
         tone="good",
     )
-
-
-def _period_start(day: date, period: str) -> date:
-    return day.replace(day=1) if period == "month" else day - timedelta(days=day.weekday())
-
-
-def _next_period(day: date, period: str) -> date:
-    if period == "month":
-        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return day + timedelta(days=7)
-
-
-def _period_label(day: date, period: str) -> str:
-    return day.strftime("%B %Y") if period == "month" else f"Week of {day:%b %d, %Y}"
 
 
 def _short_label(day: date, period: str) -> str:

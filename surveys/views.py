@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core import exports, periods
 from surveys import reports, services
 from surveys.models import SurveyInvitation
 from tenants import audit
@@ -107,8 +108,8 @@ def answer(request, token: str):
 
 DATE_INPUT = {
     "type": "date",
-    "min": reports.FIRST_DAY.isoformat(),
-    "max": reports.LAST_DAY.isoformat(),
+    "min": periods.FIRST_DAY.isoformat(),
+    "max": periods.LAST_DAY.isoformat(),
 }
 
 
@@ -121,7 +122,7 @@ class RangeForm(forms.Form):
 
     def _clean_day(self, name: str):
         day = self.cleaned_data[name]
-        problem = reports.window_problem(day)
+        problem = periods.window_problem(day)
         if problem:
             raise forms.ValidationError(problem)
         return day
@@ -138,7 +139,7 @@ class RangeForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end"):
-            problem = reports.range_problem(data["start"], data["end"])
+            problem = periods.range_problem(data["start"], data["end"])
             if problem:
                 raise forms.ValidationError(problem)
         return data
@@ -174,7 +175,7 @@ def csat_report(request):
                 writer.writerow(
                     [
                         dimension.removeprefix("by_"),
-                        row.label,
+                        exports.cell(row.label),
                         row.sent,
                         row.good,
                         row.bad,

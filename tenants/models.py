@@ -29,6 +29,14 @@ def validate_slug_not_reserved(value: str) -> None:
         raise ValidationError(f"{value!r} is reserved.")
 
 
+class AssignmentMode(models.TextChoices):
+    """How a new ticket is given to one of its team's available members (tickets.assignment)."""
+
+    OFF = "off", "Off: tickets wait unassigned"
+    ROUND_ROBIN = "round_robin", "Round-robin: members take turns"
+    LEAST_OPEN = "least_open", "Least open tickets: whoever has the fewest unsolved"
+
+
 class Tenant(models.Model):
     """A support organisation, served on ``<slug>.<BASE_DOMAIN>``, with its support settings."""
 
@@ -64,6 +72,10 @@ class Tenant(models.Model):
     )
     # An agent who answers an unassigned ticket becomes its assignee.
     assign_on_reply = models.BooleanField(default=True)
+    # How new tickets get an assignee among their team's available members (tickets.assignment).
+    assignment_mode = models.CharField(
+        max_length=16, choices=AssignmentMode.choices, default=AssignmentMode.OFF
+    )
     # Customers of one organization see each other's tickets (on their portal and lists).
     share_tickets_in_organization = models.BooleanField(default=False)
     # Agents, managers and admins must sign in with a second factor (accounts.middleware).
@@ -169,6 +181,10 @@ class Membership(TenantOwned):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
+    # Staff who are away (holiday, sick, off shift) get no tickets from automatic assignment
+    # (tickets.assignment). Set by the person from the workspace's account menu, or by an admin.
+    # Separate from chat's "available for chat" switch, which is only about taking chats.
+    is_away = models.BooleanField(default=False)
 
     class Meta(TenantOwned.Meta):
         constraints = [

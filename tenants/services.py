@@ -3,6 +3,8 @@
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 
+from core.errors import InvalidInput
+from tenants import audit
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Tenant
 from tenants.signals import tenant_created
@@ -58,3 +60,24 @@ def tenant_create(*, slug: str, name: str, **fields) -> Tenant:
     with tenant_context(tenant):
         tenant_created.send(sender=Tenant, tenant=tenant)
     return tenant
+
+
+@transaction.atomic
+def membership_set_away(*, membership: Membership, away: bool, actor) -> Membership:
+    """Mark a staff member away (or back). Automatic assignment skips people who are away;
+    chat's "available for chat" switch is separate. A change made by someone else (an admin)
+    is written to the audit log."""
+    if not membership.is_staff_role:
+        raise InvalidInput("Only agents, managers and admins can be marked away.")
+    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    if membership.is_away == bool(away):
+        return membership
+    membership.is_away = bool(away)
+    membership.save(update_fields=["is_away", "updated_at"])
+    if actor is not None and actor.pk != membership.user_id:
+        audit.record(
+            audit.Action.SETTINGS_CHANGED,
+            target=f"{membership.user.email} marked {'away' if away else 'back'}",
+            detail={"is_away": {"from": not away, "to": bool(away)}},
+        )
+    return membership

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from core import exports
 from tenants import audit, selectors
 from tenants.access import admin_required, recent_sign_in_to_export, staff_required
 from tenants.models import AuditEntry, Organization
@@ -89,10 +90,10 @@ def audit_log(request):
                     entry.created_at.isoformat(),
                     entry.actor_email,
                     entry.action,
-                    _no_formula(entry.target),
-                    _no_formula(json.dumps(entry.detail, sort_keys=True)),
+                    exports.cell(entry.target),
+                    exports.cell(json.dumps(entry.detail, sort_keys=True)),
                     entry.ip or "",
-                    _no_formula(entry.user_agent),
+                    exports.cell(entry.user_agent),
                 ]
             )
         return response
@@ -102,8 +103,3 @@ def audit_log(request):
     return render(
         request, "agent/audit.html", {"form": form, "page": page, "query": query.urlencode()}
     )
-
-
-def _no_formula(text: str) -> str:
-    """A cell a spreadsheet would run as a formula starts with an apostrophe instead."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

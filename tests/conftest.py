@@ -305,6 +305,7 @@ class World:
             f"B token {self.marker}",
             f"hooks-{self.marker}.example.com",  # a webhook endpoint's address
             f"B view {self.marker}",
+            f"B team {self.marker}",
             f"B escalation reason {self.marker}",
             *(u.email for u in self.users.values()),
         ]

@@ -23,12 +23,18 @@ from tickets.models import (
     Attachment,
     Comment,
     Macro,
+    RunningTimer,
     SavedView,
+    Tag,
+    Team,
+    TeamMember,
     Ticket,
     TicketCounter,
     TicketEvent,
     TicketFormField,
     TicketLink,
+    TicketTag,
+    TimeEntry,
 )
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint
@@ -171,6 +177,38 @@ def _ticket_link(world):
     merging.ticket_link(ticket=world.ticket, other=other, actor=world.users["agent"])
 
 
+def _tags(world):
+    from tickets import tagging
+
+    if not Tag.objects.exists():
+        tagging.ticket_tags_add(
+            ticket=world.ticket,
+            actor=world.users["agent"],
+            membership=world.memberships["agent"],
+            names=[f"B tag {world.marker}"],
+        )
+
+
+def _team(world):
+    from tickets import teams
+
+    if Team.objects.exists():
+        return
+    team = teams.team_create(name=f"B team {world.marker}")
+    teams.team_member_add(team=team, membership=world.memberships["agent"])
+    teams.ticket_set_team(ticket=world.ticket, actor=world.users["agent"], team=team)
+
+
+def _time(world):
+    from tickets import timelog
+
+    if TimeEntry.objects.exists():
+        return
+    staff = {"agent": world.users["agent"], "membership": world.memberships["agent"]}
+    timelog.time_log(ticket=world.ticket, minutes=25, note=f"B time note {world.marker}", **staff)
+    timelog.timer_start(ticket=world.ticket, **staff)
+
+
 def _webhook(world):
     webhooks.endpoint_create(url="https://hooks.example.com/rows", events=["replied"])
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
@@ -219,6 +257,12 @@ MAKERS = {
     AuditEntry: lambda world: audit.record(AuditEntry.Action.EXPORT, target="rows"),
     Endpoint: _webhook,
     Delivery: lambda world: None,  # _webhook's reply makes one
+    Tag: _tags,
+    TicketTag: lambda world: None,  # _tags puts one on the world's ticket
+    Team: _team,
+    TeamMember: lambda world: None,  # _team adds one
+    TimeEntry: _time,
+    RunningTimer: lambda world: None,  # _time starts one
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

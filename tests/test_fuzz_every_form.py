@@ -44,6 +44,9 @@ from tests.test_isolation_probe import (
     prepare_bug,
     prepare_help_center,
     prepare_inbox,
+    prepare_tag,
+    prepare_team,
+    prepare_time,
     prepare_webhook,
     tenant_url_patterns,
 )
@@ -305,6 +308,10 @@ def fuzz_world(world):
     prepare_inbox(world)
     prepare_api_token(world)
     prepare_webhook(world)
+    prepare_tag(world)  # ``world.tag``, on the fuzzed ticket
+    # A team with the agent in it and the fuzzed ticket in it (``world.team``).
+    prepare_team(world)
+    prepare_time(world)
 
 
 def fuzz_chats(world):
@@ -722,6 +729,9 @@ def test_discovery_reaches_every_url_and_finds_the_forms(fuzzed_world):
     assert ("anonymous", reverse("portal:ticket_new")) in posted
     assert ("agent", url_for("agent:ticket", fuzzed_world)) in posted
     assert ("admin", reverse("agent:settings_hours")) in posted
+    assert ("admin", reverse("agent:settings_teams")) in posted
+    assert ("admin", url_for("agent:settings_team", fuzzed_world)) in posted
+    assert ("agent", reverse("agent:away")) in posted
     assert ("customer", url_for("portal:ticket_escalate", fuzzed_world)) in posted
     assert {t.role for t in targets} == set(ROLES)
     # Live chat: the pre-chat form (visitors and customers), the customer's room, the agent's

@@ -85,6 +85,12 @@ OBJECT_URLS = {
     "agent:bug": lambda b: {"pk": b.bug.pk},
     "agent:bug_unlink": lambda b: {"pk": b.bug.pk},
     "agent:ticket_bug": lambda b: {"number": b.only_ticket.number},
+    # Time tracking: logging, the timer and deleting one of B's entries on B's ticket.
+    "agent:ticket_time": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_timer": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_time_delete": lambda b: {"number": b.only_ticket.number, "pk": b.time_entry.pk},
+    "api:ticket_time_entries": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_time_entry": lambda b: {"number": b.only_ticket.number, "pk": b.time_entry.pk},
     # API tokens: B's agent's token by id.
     "api_token_revoke": lambda b: {"pk": b.api_token.pk},
     # Webhooks: B's endpoint by id, and one of its deliveries.
@@ -93,6 +99,13 @@ OBJECT_URLS = {
         "pk": b.webhook.pk,
         "delivery": b.webhook_delivery.pk,
     },
+    # Tags: B's ticket's tags, and one of B's tags by id (Settings → Tags).
+    "agent:ticket_tags": lambda b: {"number": b.only_ticket.number},
+    "agent:settings_tag": lambda b: {"pk": b.tag.pk},
+    "api:ticket_tags": lambda b: {"number": b.only_ticket.number},
+    # Teams: B's team by id, and B's agent's membership (marked away by an admin).
+    "agent:settings_team": lambda b: {"pk": b.team.pk},
+    "agent:settings_member_away": lambda b: {"pk": b.memberships["agent"].pk},
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
     "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
@@ -312,6 +325,43 @@ def prepare_webhook(world_b):
         world_b.webhook_delivery = Delivery.objects.get(endpoint=world_b.webhook)
 
 
+def tag_markers(world) -> list[str]:
+    """B's tag: internal to B's staff."""
+    return [f"B tag {world.marker}"]
+
+
+def prepare_tag(world_b):
+    """A tag of B's on its probed ticket (``world_b.tag``), put there by B's agent."""
+    from tenants.context import tenant_context
+    from tickets import tagging
+
+    with tenant_context(world_b.tenant):
+        (world_b.tag,) = tagging.ticket_tags_add(
+            ticket=world_b.only_ticket,
+            actor=world_b.users["agent"],
+            membership=world_b.memberships["agent"],
+            names=[f"B tag {world_b.marker}"],
+        )
+
+
+def time_markers(world) -> list[str]:
+    """B's time entry: internal to B's staff."""
+    return [f"B time note {world.marker}"]
+
+
+def prepare_time(world_b):
+    """Time logged on B's probed ticket, and B's agent's timer running on it."""
+    from tenants.context import tenant_context
+    from tickets import timelog
+
+    staff = {"agent": world_b.users["agent"], "membership": world_b.memberships["agent"]}
+    with tenant_context(world_b.tenant):
+        world_b.time_entry = timelog.time_log(
+            ticket=world_b.only_ticket, minutes=25, note=f"B time note {world_b.marker}", **staff
+        )
+        timelog.timer_start(ticket=world_b.only_ticket, **staff)
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -367,6 +417,22 @@ def prepare(world_a, world_b):
     prepare_inbox(world_b)
     prepare_api_token(world_b)
     prepare_webhook(world_b)
+    prepare_tag(world_b)
+    prepare_team(world_b)
+
+
+def prepare_team(world_b):
+    """B's team with B's agent in it, and B's probed ticket in that team."""
+    from tenants.context import tenant_context
+    from tickets import teams
+
+    with tenant_context(world_b.tenant):
+        world_b.team = teams.team_create(name=f"B team {world_b.marker}")
+        teams.team_member_add(team=world_b.team, membership=world_b.memberships["agent"])
+        teams.ticket_set_team(
+            ticket=world_b.only_ticket, actor=world_b.users["agent"], team=world_b.team
+        )
+    prepare_time(world_b)
 
 
 def run_probe(world_a, world_b):
@@ -382,12 +448,16 @@ def run_probe(world_a, world_b):
         *chat_markers(world_b),
         *help_markers(world_b),
         *bug_markers(world_b),
+        *tag_markers(world_b),
+        *time_markers(world_b),
     ]
     markers_on_b = [
         *world_b.private_markers(),
         *chat_markers(world_b),
         help_markers(world_b)[1],
         *bug_markers(world_b),
+        *tag_markers(world_b),
+        *time_markers(world_b),
     ]
     for name, _params in tenant_url_patterns():
         is_object = name in OBJECT_URLS

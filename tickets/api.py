@@ -32,7 +32,7 @@ from core.inputs import MAX_BODY_CHARS, MAX_ID
 from desk.priorities import Priority
 from tenants.selectors import staff_user
 from tickets import attachments as files
-from tickets import queue, selectors, services
+from tickets import queue, selectors, services, teams
 from tickets.forms import ReplyForm
 from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketFormField
@@ -69,6 +69,11 @@ class PersonSerializer(serializers.Serializer):
     # A person by user id, with the name the pages show (the user's display name).
     id = serializers.IntegerField(min_value=1)
     name = serializers.CharField(source="display_name")
+
+
+class TeamRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    name = serializers.CharField()
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -112,6 +117,9 @@ class TicketSerializer(serializers.ModelSerializer):
         help_text="The number of the closed ticket this one follows up, if any."
     )
     assignee = serializers.SerializerMethodField(help_text="The agent handling it, if any.")
+    team = serializers.SerializerMethodField(
+        help_text="Staff: the team it is routed to, if any (always null for customers)."
+    )
     next_update_due_at = serializers.SerializerMethodField(
         help_text="Staff: when an agent's next public update is due (null when none is owed, "
         "and always null for customers: the portal does not show it)."
@@ -126,6 +134,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "priority",
             "requester_email",
             "assignee",
+            "team",
             "channel",
             "created_at",
             "updated_at",
@@ -150,6 +159,12 @@ class TicketSerializer(serializers.ModelSerializer):
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_assignee(self, ticket) -> dict | None:
         return PersonSerializer(ticket.assignee).data if ticket.assignee_id else None
+
+    @extend_schema_field(TeamRefSerializer(allow_null=True))
+    def get_team(self, ticket) -> dict | None:
+        request = self.context.get("request")
+        staff = request is not None and request.membership.is_staff_role
+        return TeamRefSerializer(ticket.team).data if staff and ticket.team_id else None
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -207,6 +222,13 @@ class TicketUpdateSerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="An agent's user id, or null to unassign.",
     )
+    team = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A team's id (see /api/v1/teams/), or null for no team.",
+    )
 
 
 class ReplySerializer(serializers.Serializer):
@@ -251,7 +273,7 @@ def etag(ticket: Ticket) -> str:
     """The ticket's version as an entity tag: any change (a reply, status, priority, assignee)
     moves ``updated_at``, so the tag changes with it."""
     version = f"{ticket.pk}:{ticket.updated_at.isoformat()}:{ticket.status}:{ticket.priority}"
-    version += f":{ticket.assignee_id}"
+    version += f":{ticket.assignee_id}:{ticket.team_id}"
     return '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
 
 
@@ -324,6 +346,7 @@ STAFF_FILTERS = [
     ),
     OpenApiParameter("priority", str, many=True, enum=Priority.values, description="Staff."),
     OpenApiParameter("assignee", str, description='Staff: "me", "unassigned" or a user id.'),
+    OpenApiParameter("team", str, description='Staff: "mine" (your teams), "none" or a team id.'),
     OpenApiParameter("organization", int, description="Staff: an organization's id."),
     OpenApiParameter("requester", str, description="Staff: part of the requester's address."),
     OpenApiParameter("overdue", bool, description="Staff: only tickets whose update is late."),
@@ -333,6 +356,13 @@ STAFF_FILTERS = [
         str,
         description='"#number" (that ticket), or words: each must begin a word of the subject '
         "or of a message.",
+    ),
+    OpenApiParameter(
+        "tag",
+        str,
+        many=True,
+        description="Staff: only tickets carrying every tag named (repeat for several, at most "
+        f"{queue.tags.MAX_FILTER}; case does not matter).",
     ),
     OpenApiParameter("sort", str, enum=list(queue.SORTS), description="Staff: the queue's order."),
     OpenApiParameter("cursor", str, description="From the previous page's next link."),
@@ -475,8 +505,8 @@ class TicketDetail(APIView):
         responses={200: TicketDetailSerializer, **error_responses(400, 403, 404, 409, 412, 428)},
     )
     def patch(self, request, number: int):
-        """Staff: change status, priority or assignee, through the lifecycle (each change on
-        the timeline, the solved email sent), all or nothing."""
+        """Staff: change status, priority, assignee or team, through the lifecycle (each
+        change on the timeline, the solved email sent), all or nothing."""
         if not request.membership.is_staff_role:
             raise exceptions.PermissionDenied("Only staff change a ticket's fields.")
         seen = ticket_for_request(request, number)  # 404 first: nothing said of others' tickets
@@ -484,7 +514,9 @@ class TicketDetail(APIView):
         changes.is_valid(raise_exception=True)
         wanted = changes.validated_data
         if not wanted:
-            raise serializers.ValidationError("Send at least one of status, priority, assignee.")
+            raise serializers.ValidationError(
+                "Send at least one of status, priority, assignee, team."
+            )
         expected = request.headers.get("If-Match")
         if not expected:
             raise PreconditionRequired
@@ -505,6 +537,13 @@ class TicketDetail(APIView):
                 ticket = services.ticket_assign(
                     ticket=ticket, actor=request.user, assignee=assignee
                 )
+            if "team" in wanted:
+                team = None
+                if wanted["team"] is not None:
+                    team = teams.team_for_id(wanted["team"])
+                    if team is None:
+                        raise InvalidInput("Choose a team of this helpdesk.")
+                ticket = teams.ticket_set_team(ticket=ticket, actor=request.user, team=team)
             if "status" in wanted:
                 ticket = services.ticket_set_status(
                     ticket=ticket, actor=request.user, status=wanted["status"]

@@ -232,7 +232,11 @@ def transition_due(
     )
 
 
-def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) -> bool:
+def assign(
+    ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT, data: dict | None = None
+) -> bool:
+    """Give the ticket to ``assignee`` (None: nobody). ``data`` says why, for the automation's
+    choices (the rule and team)."""
     if ticket.status == Status.CLOSED:
         raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
     if ticket.assignee_id == (assignee.pk if assignee else None):
@@ -249,6 +253,35 @@ def assign(ticket: Ticket, assignee, *, actor, actor_kind: str = Actor.AGENT) ->
         actor_kind=actor_kind,
         before=before,
         after=assignee.email if assignee else "",
+        data=data,
+    )
+    return True
+
+
+def set_team(
+    ticket: Ticket, team, *, actor, actor_kind: str = Actor.AGENT, reason: str = ""
+) -> bool:
+    """Route the ticket to ``team`` (None: no team); the timeline keeps both names and ids,
+    so the history reads right after a team is renamed or deleted. Closed tickets keep theirs.
+    """
+    if ticket.status == Status.CLOSED:
+        raise InvalidTransition(_explain(ticket, Status.CLOSED, actor_kind))
+    if ticket.team_id == (team.pk if team else None):
+        return False
+    before = ticket.team.name if ticket.team_id else ""
+    data = {"from": ticket.team_id, "to": team.pk if team else None}
+    if reason:
+        data["reason"] = reason
+    ticket.team = team
+    ticket.save(update_fields=["team", "updated_at"])
+    record(
+        ticket,
+        TicketEvent.Kind.TEAM_CHANGED,
+        actor=actor,
+        actor_kind=actor_kind,
+        before=before,
+        after=team.name if team else "",
+        data=data,
     )
     return True
 

@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from desk.priorities import RANK, Priority
 from tenants.context import current_tenant
 from tenants.managers import TenantManager, TenantQuerySet
-from tenants.models import Tenant, TenantOwned
+from tenants.models import Membership, Tenant, TenantOwned
 from tickets import events
 
 # Sorts tickets that owe no update (pending) after every due time, in the queue's index.
@@ -34,6 +34,56 @@ class TicketCounter(TenantOwned):
 
     def __str__(self):
         return f"{self.tenant_id}: {self.last_number}"
+
+
+class Team(TenantOwned):
+    """A group of staff that tickets are routed to; new tickets go to the default team, and
+    when the tenant turns assignment on, to one of its available members (tickets.assignment).
+    """
+
+    name = models.CharField(max_length=80)
+    # New tickets join this team (at most one per tenant, by the constraint below).
+    is_default = models.BooleanField(default=False)
+    # Round-robin's place: the TeamMember id that got the last automatic assignment. The next
+    # goes to the first available member after it (by id), wrapping around. A plain number,
+    # not a foreign key, so removing that member does not lose the place in the rotation.
+    rotation_cursor = models.PositiveBigIntegerField(default=0)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # Team names are unique within a tenant, whatever their case.
+            models.UniqueConstraint(models.F("tenant"), Lower("name"), name="team_tenant_name_ci"),
+            # One default team per tenant.
+            models.UniqueConstraint(
+                fields=["tenant"], condition=models.Q(is_default=True), name="team_one_default"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamMember(TenantOwned):
+    """A staff member in a team (a person may be in several). Tied to the membership, so a
+    person removed from the helpdesk leaves its teams with it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # Once per team; also serves reading a team's members in rotation (id) order.
+            models.UniqueConstraint(
+                fields=["tenant", "team", "membership"], name="teammember_once"
+            ),
+        ]
+        indexes = [
+            # "My teams": the teams of one person (the queue's team=mine filter).
+            models.Index(fields=["tenant", "membership"], name="teammember_membership"),
+        ]
+
+    def __str__(self):
+        return f"{self.membership_id} in {self.team_id}"
 
 
 class Ticket(TenantOwned):
@@ -76,6 +126,10 @@ class Ticket(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
+    # The team the ticket is routed to (the tenant's default team at submission, or moved).
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     # 0 = Urgent ... 3 = Low, kept in step with ``priority`` by save(): the queue sorts on it.
     priority_rank = models.PositiveSmallIntegerField(default=RANK[Priority.NORMAL])
@@ -90,7 +144,7 @@ class Ticket(TenantOwned):
     )
     # A duplicate merged into another ticket (tickets/merging.py) points at it, and is closed.
     # The database keeps it inside the tenant: a composite foreign key (tenant_id,
-    # merged_into_id) -> (tenant_id, id), added by migration 0019 on PostgreSQL.
+    # merged_into_id) -> (tenant_id, id), added by migration 0022 on PostgreSQL.
     merged_into = models.ForeignKey(
         "self",
         null=True,
@@ -145,7 +199,7 @@ class Ticket(TenantOwned):
                 name="ticket_closed_at_iff_closed",
             ),
             # What composite foreign keys point at, so that a reference from one ticket to
-            # another (merged_into, TicketLink) cannot leave the tenant (migration 0019).
+            # another (merged_into, TicketLink) cannot leave the tenant (migration 0022).
             models.UniqueConstraint(fields=["tenant", "id"], name="ticket_tenant_id"),
             # A merged ticket is closed, and never merged into itself.
             models.CheckConstraint(
@@ -224,6 +278,18 @@ class Ticket(TenantOwned):
                 fields=["tenant", "merged_into"],
                 name="ticket_merged_into",
                 condition=models.Q(merged_into__isnull=False),
+            ),
+            # The queue filtered by team (team=<id>, team=mine), in the queue's order.
+            models.Index(
+                fields=["tenant", "team", "priority_rank", "queue_due", "created_at", "id"],
+                name="ticket_team_queue",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
+            # Least-open assignment: each candidate's unsolved tickets, counted from the index.
+            models.Index(
+                fields=["tenant", "assignee"],
+                name="ticket_assignee_unsolved",
+                condition=models.Q(status__in=["new", "open", "pending"]),
             ),
         ]
 
@@ -361,6 +427,8 @@ class TicketEvent(TenantOwned):
         STATUS_CHANGED = "status_changed", "Status changed"
         PRIORITY_CHANGED = "priority_changed", "Priority changed"
         ASSIGNEE_CHANGED = "assignee_changed", "Assignee changed"
+        TEAM_CHANGED = "team_changed", "Team changed"
+        ASSIGNMENT_SKIPPED = "assignment_skipped", "Not assigned automatically"
         REQUESTER_LINKED = "requester_linked", "Requester account linked"
         SLA_BREACHED = "sla_breached", "Update overdue (SLA breached)"
         MERGED_INTO = "merged_into", "Merged into another ticket"
@@ -418,7 +486,7 @@ class TicketLink(TenantOwned):
     with the smaller id. The unique constraint then holds each pair once whichever page linked
     it, and "the links of ticket T" are the rows with T at either end. On PostgreSQL both ends
     are also composite foreign keys (tenant_id, low_id/high_id) -> ticket (tenant_id, id), so a
-    link across tenants cannot be stored even by hand (migration 0019).
+    link across tenants cannot be stored even by hand (migration 0022).
     """
 
     low = models.ForeignKey(
@@ -575,3 +643,158 @@ class TicketSearch(models.Model):
 
     def __str__(self):
         return f"search entry of ticket {self.ticket_id}"
+
+
+class Tag(TenantOwned):
+    """A label agents put on tickets, one vocabulary per tenant (managed under Settings → Tags).
+
+    ``name`` is shown as typed the first time; ``key`` is its normalised form (``tickets.tags``:
+    NFKC, spaces collapsed, case folded), so "Billing", "billing" and "ＢＩＬＬＩＮＧ" are one tag.
+    Lookups go by ``key`` with plain equality: under row-level security that stays an index
+    condition, where ``Lower(name)`` or ``ILIKE`` would not.
+    """
+
+    MAX_LENGTH = 50
+    # Case folding can lengthen a name (ß -> ss): at most three characters for one.
+    KEY_MAX_LENGTH = 3 * MAX_LENGTH
+
+    name = models.CharField(max_length=MAX_LENGTH)
+    key = models.CharField(max_length=KEY_MAX_LENGTH)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["key"]
+        constraints = [
+            # One tag per normalised name: the case-insensitive uniqueness, and the lookup of
+            # the queue's ``tag=`` filter and of every tag typed on a ticket.
+            models.UniqueConstraint(fields=["tenant", "key"], name="tag_tenant_key"),
+            # The target of ticket tags' (tenant, tag) foreign key (migration 0022): a ticket
+            # of one tenant can never carry another tenant's tag, even by a raw insert.
+            models.UniqueConstraint(fields=["tenant", "id"], name="tag_tenant_id"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TicketTag(TenantOwned):
+    """One tag on one ticket."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="tag_links", db_index=False
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="links", db_index=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # A ticket carries a tag once; also "the tags of these tickets" (the queue's rows
+            # and the ticket page, one query for all of them).
+            models.UniqueConstraint(fields=["tenant", "ticket", "tag"], name="tickettag_once"),
+        ]
+        indexes = [
+            # "Tickets with tag X": the queue's tag filter (``tag_id = X``, a leakproof
+            # equality), the report's counts per tag, and a tag's merge and delete.
+            models.Index(fields=["tenant", "tag", "ticket"], name="tickettag_tag"),
+        ]
+
+    def __str__(self):
+        return f"tag {self.tag_id} on ticket {self.ticket_id}"
+
+
+class TagEvent(models.TextChoices):
+    """The timeline's entries for tags (``before``/``after`` hold the tag's name)."""
+
+    ADDED = "tag_added", "Tag added"
+    REMOVED = "tag_removed", "Tag removed"
+
+
+events.register(TagEvent.choices, owner="tickets")
+
+
+class TimeEntry(TenantOwned):
+    """Minutes an agent spent on a ticket: typed with a reply or note (``comment``), logged on
+    their own, or measured by a timer (``started_at``..``ended_at``). Never shown to customers.
+
+    An entry counts in the report on the day it was logged (a timer's: when it was stopped), in
+    the helpdesk's calendar."""
+
+    # The most one entry holds: a whole day. A longer piece of work is several entries.
+    MAX_MINUTES = 24 * 60
+    MAX_NOTE_CHARS = 500
+
+    class Event(models.TextChoices):
+        """This feature's timeline kinds (registered below, owned by tickets)."""
+
+        LOGGED = "time_logged", "Time logged"
+        DELETED = "time_deleted", "Time entry deleted"
+        TIMER_STARTED = "timer_started", "Timer started"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    minutes = models.PositiveIntegerField()
+    # The reply or note the time was logged with, if any.
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entries"
+    )
+    note = models.CharField(max_length=MAX_NOTE_CHARS, blank=True)
+    # Set for entries a timer measured (both or neither).
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=24 * 60),
+                name="timeentry_minutes_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(started_at__isnull=True, ended_at__isnull=True)
+                | models.Q(
+                    started_at__isnull=False,
+                    ended_at__isnull=False,
+                    ended_at__gte=models.F("started_at"),
+                ),
+                name="timeentry_timer_span",
+            ),
+        ]
+        indexes = [
+            # A ticket's entries and total (the agent ticket page, the API), and the report's
+            # way from an organization's tickets (``ticket_org``) to their time in a period.
+            models.Index(fields=["tenant", "ticket", "created_at"], name="timeentry_ticket"),
+            # The report's range of days over every agent and organization.
+            models.Index(fields=["tenant", "created_at"], name="timeentry_period"),
+            # One agent's time in a period.
+            models.Index(fields=["tenant", "agent", "created_at"], name="timeentry_agent"),
+        ]
+
+    def __str__(self):
+        return f"{self.minutes} min on ticket {self.ticket_id}"
+
+
+events.register(TimeEntry.Event.choices, owner="tickets")
+
+
+class RunningTimer(TenantOwned):
+    """An agent's timer on a ticket, from ``started_at`` until they stop it (which turns it
+    into a ``TimeEntry``). One per agent and ticket."""
+
+    # The unique constraint below serves lookups by ticket.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # One running timer per agent per ticket (a second start is refused); also the
+            # ticket page's "is my timer running here" lookup.
+            models.UniqueConstraint(
+                fields=["tenant", "ticket", "agent"], name="runningtimer_one_per_agent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"timer of {self.agent_id} on ticket {self.ticket_id}"

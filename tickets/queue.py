@@ -27,8 +27,8 @@ from core.inputs import MAX_ID, parse_id, ticket_number_in
 from desk.priorities import RANK, Priority
 from tenants.models import Organization
 from tenants.selectors import staff_members
-from tickets import search
-from tickets.models import QUEUE_NEVER_DUE, SavedView, Ticket
+from tickets import search, tags
+from tickets.models import QUEUE_NEVER_DUE, SavedView, TeamMember, Ticket, TicketTag
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -39,15 +39,34 @@ STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status]
 SORTS = {"priority": "Priority, then due", "newest": "Newest first", "oldest": "Oldest first"}
 
 
+class TagNamesField(forms.Field):
+    """``tag=a&tag=b``: tag names, cleaned as tags are (``tickets.tags``). Nothing is read
+    from the database: a name no tag has simply matches no ticket."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = [v for v in (value or []) if not (isinstance(v, str) and not v.strip())]
+        if not values:
+            return []
+        try:
+            return tags.clean_names(values, limit=tags.MAX_FILTER)
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error)) from None
+
+
 class QueueFilterForm(forms.Form):
     status = forms.MultipleChoiceField(choices=STATUS_CHOICES, required=False)
     priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
     assignee = forms.CharField(required=False)  # "me", "unassigned", "" (anyone) or a user id
+    team = forms.CharField(required=False)  # "mine", "none", "" (any) or a team id
     organization = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     requester = forms.CharField(required=False, max_length=254)
     overdue = forms.BooleanField(required=False)
     outdated = forms.BooleanField(required=False, label="Unsupported app version")
     q = forms.CharField(required=False, max_length=200, label="Search")
+    # Tickets carrying every one of these tags ("has all": each tag narrows the list).
+    tag = TagNamesField(required=False, label="Tags")
     sort = forms.ChoiceField(choices=[("", "Priority, then due"), *SORTS.items()], required=False)
 
     def __init__(self, *args, **kwargs):
@@ -61,6 +80,14 @@ class QueueFilterForm(forms.Form):
         if value in ("", "me", "unassigned") or parse_id(value) is not None:
             return value
         raise forms.ValidationError("Choose me, unassigned, anyone or an agent.")
+
+    def clean_team(self):
+        # Checked without the database (saved views are validated once per process): an id
+        # of no team of this tenant simply matches nothing.
+        value = self.cleaned_data["team"].strip()
+        if value in ("", "mine", "none") or parse_id(value) is not None:
+            return value
+        raise forms.ValidationError("Choose my teams, no team, any team or a team.")
 
 
 def organization_choices() -> list[tuple]:
@@ -163,6 +190,14 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
         tickets = tickets.filter(assignee__isnull=True)
     elif parse_id(assignee) is not None:
         tickets = tickets.filter(assignee_id=parse_id(assignee))
+    team = data.get("team") or ""
+    if team == "mine":
+        mine = TeamMember.objects.filter(membership__user=user).values("team_id")
+        tickets = tickets.filter(team_id__in=mine)
+    elif team == "none":
+        tickets = tickets.filter(team__isnull=True)
+    elif parse_id(team) is not None:
+        tickets = tickets.filter(team_id=parse_id(team))
     if data.get("organization"):
         tickets = tickets.filter(organization_id=data["organization"])
     if data.get("requester"):
@@ -173,6 +208,13 @@ def filtered(data: dict, user) -> QuerySet[Ticket]:
         tickets = tickets.filter(app_version_outdated=True)
     if data.get("q"):
         tickets = tickets.filter(text_condition(data["q"].strip()))
+    for name in data.get("tag") or ():
+        # One ``id IN (tickets with this tag)`` per tag: has all of them. Inside, the tag is
+        # found by its key and its tickets by ``tag_id``, plain equalities that stay index
+        # conditions under row-level security (tickettag_tag).
+        tickets = tickets.filter(
+            pk__in=TicketTag.objects.filter(tag__key=tags.key_of(name)).values("ticket_id")
+        )
     match data.get("sort") or "priority":
         case "newest":
             return tickets.order_by("-created_at", "-id")
@@ -271,7 +313,7 @@ def page(
     sort = sort or "priority"
     key = decode_cursor(cursor, sort) if cursor else None
     window = after(tickets, key, sort) if key else tickets
-    rows = list(window.select_related("assignee", "organization")[: size + 1])
+    rows = list(window.select_related("assignee", "organization", "team")[: size + 1])
     next_cursor = encode_cursor(rows[size - 1], sort) if len(rows) > size else None
     count = tickets.order_by()[: cap + 1].count()
     return Page(
@@ -290,6 +332,7 @@ BUILT_IN_VIEWS = (
     ("mine", "My tickets", "assignee=me"),
     ("unassigned", "Unassigned", "assignee=unassigned"),
     ("overdue", "Overdue", "overdue=on"),
+    ("my_teams", "My teams", "team=mine"),
 )
 
 

@@ -162,7 +162,7 @@ def ticket_for_viewer(membership: Membership | None, number: int, *, lock=False)
     if membership is None:
         raise Http404
     tickets = visible_tickets(membership).select_related(
-        "requester", "assignee", "organization", "follow_up_of", "merged_into"
+        "requester", "assignee", "organization", "follow_up_of", "merged_into", "team"
     )
     try:
         return tickets.get(number=number)

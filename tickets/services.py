@@ -21,7 +21,7 @@ from tenants.models import Membership, Tenant
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
 from tickets import attachments as files
-from tickets import lifecycle, notifications, queue, sla
+from tickets import lifecycle, notifications, queue, sla, teams, timelog
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import (
     Attachment,
@@ -149,6 +149,9 @@ def ticket_submit(
         after=Status.NEW,
         data=data,
     )
+    # The default team, and an assignee when the tenant assigns automatically (every channel
+    # comes through here: portal, email, chat, API, follow-ups).
+    teams.assign_new_ticket(ticket)
     notifications.ticket_received(ticket)
     return ticket
 
@@ -172,6 +175,7 @@ def ticket_reply(
     author_email: str = "",
     via: str = "web",
     priority: str | None = None,
+    minutes: int | None = None,
 ) -> Ticket:
     """Add a reply or note. Returns the ticket the reply landed on (a follow-up for closed ones).
 
@@ -181,11 +185,16 @@ def ticket_reply(
     A requester without an account replies by email: ``author=None`` with ``author_email``.
     An agent may set the priority with the reply (a macro's, say): both happen, or neither.
     ``staged`` are files already stored without a ticket (a chat's) that move onto the reply.
+    ``minutes``: an agent's time spent, logged with the message (``tickets.timelog``).
     """
     if not body.strip():
         raise InvalidInput("Write a message first.")
     ticket = _lock(ticket)
     staff = membership is not None and membership.is_staff_role
+    if minutes is not None:
+        if not staff:
+            raise NotAllowed("Only agents track time on tickets.")
+        timelog.check_minutes(minutes)
     if not staff:
         if not public:
             raise NotAllowed("Only agents can write internal notes.")
@@ -216,6 +225,8 @@ def ticket_reply(
         actor_kind=actor_kind,
         data=data,
     )
+    if minutes is not None:
+        timelog.time_with_message(ticket=ticket, comment=comment, agent=author, minutes=minutes)
     replied = ["last_public_reply_by"] if public else []
     if public:
         ticket.last_public_reply_by = actor_kind
@@ -408,11 +419,15 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
     result = {"updated": [], "unchanged": [], "refused": []}
     if field == "status" and value not in BULK_STATUSES:
         raise InvalidInput("Bulk status changes are limited to open, pending and solved.")
-    assignee = None
+    assignee = team = None
     if field == "assignee" and value:
         assignee = staff_user(value)
         if assignee is None:
             raise InvalidInput("Choose an agent of this helpdesk.")
+    if field == "team" and value:
+        team = teams.team_for_id(value)
+        if team is None:
+            raise InvalidInput("Choose a team of this helpdesk.")
     for ticket in Ticket.objects.filter(number__in=numbers).order_by("number"):
         try:
             with transaction.atomic():
@@ -423,6 +438,8 @@ def tickets_bulk_update(*, actor, numbers: list[int], field: str, value: str) ->
                     changed = lifecycle.set_priority(locked, value, actor=actor)
                 elif field == "assignee":
                     changed = lifecycle.assign(locked, assignee, actor=actor)
+                elif field == "team":
+                    changed = lifecycle.set_team(locked, team, actor=actor)
                 else:
                     raise InvalidInput("Choose what to change.")
         except DomainError as error:

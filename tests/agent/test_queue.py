@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants.context import tenant_context
-from tickets import queue, services
+from tickets import queue, services, tagging
 from tickets.models import Ticket, TicketEvent
 
 S = Ticket.Status
@@ -167,19 +167,35 @@ def test_garbage_cursor_is_a_400_that_shows_the_first_page(desk, as_member):
     assert "This page link is damaged or out of date." in body
 
 
-def _queue_queries(world, as_member, count):
+def _queue_queries(world, as_member, count, tags=0):
     for i in range(count):
-        world.submit(subject=f"bulk {i}", priority=["urgent", "high", "normal", "low"][i % 4])
+        ticket = world.submit(
+            subject=f"bulk {i}", priority=["urgent", "high", "normal", "low"][i % 4]
+        )
+        if tags:
+            with tenant_context(world.tenant):
+                tagging.ticket_tags_add(
+                    ticket=ticket,
+                    actor=world.users["agent"],
+                    membership=world.memberships["agent"],
+                    names=[f"tag {k}" for k in range(tags)],
+                )
     client = as_member(world.users["agent"], world.tenant)
     client.get("/agent/")  # warm caches (session, content types)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/agent/")
     assert response.status_code == 200
+    if tags:  # the rows show them (a few, then "+N")
+        assert response.content.decode().count('class="row-tags"') == count
     return len(queries)
 
 
 def test_queue_query_count_does_not_grow_with_rows(world_a, world_b, as_member):
     assert _queue_queries(world_a, as_member, 5) == _queue_queries(world_b, as_member, 50)
+
+
+def test_queue_query_count_is_the_same_with_no_tags_or_five_per_ticket(world_a, world_b, as_member):
+    assert _queue_queries(world_a, as_member, 5) == _queue_queries(world_b, as_member, 5, tags=5)
 
 
 def test_bulk_actions_go_through_the_lifecycle_and_write_one_event_each(desk, as_member):

@@ -2,11 +2,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.wording import time_spent
 from tenants.context import tenant_context
-from tickets import merging
+from tickets import merging, tagging, timelog
 
 
-def _ticket_page_queries(world, as_member, comments, links=0):
+def _ticket_page_queries(world, as_member, comments, time_entries=0, tags=0, links=0):
     ticket = world.submit(subject="Busy ticket")
     with tenant_context(world.tenant):
         for i in range(links):
@@ -14,6 +15,14 @@ def _ticket_page_queries(world, as_member, comments, links=0):
             other = world.submit(subject=f"Related {i}")
             here, there = (ticket, other) if i % 2 else (other, ticket)
             merging.ticket_link(ticket=here, other=there, actor=world.users["agent"])
+    if tags:
+        with tenant_context(world.tenant):
+            tagging.ticket_tags_add(
+                ticket=ticket,
+                actor=world.users["agent"],
+                membership=world.memberships["agent"],
+                names=[f"tag {k}" for k in range(tags)],
+            )
     for i in range(comments):
         # Alternate customer replies, agent replies and agent notes, each with a file.
         upload = [("files", SimpleUploadedFile(f"{i}.log", b"line\n"), "text/plain")]
@@ -21,6 +30,20 @@ def _ticket_page_queries(world, as_member, comments, links=0):
             world.reply(ticket, "customer", f"message {i}", uploads=upload)
         else:
             world.reply(ticket, "agent", f"message {i}", public=bool(i % 3), uploads=upload)
+    with tenant_context(world.tenant):
+        for i in range(time_entries):
+            # By different people, with and without a message: the card names each.
+            role = ("agent", "manager", "admin")[i % 3]
+            staff = {"agent": world.users[role], "membership": world.memberships[role]}
+            if i % 2:
+                world.reply(ticket, role, f"worked {i}", public=False, minutes=5 + i)
+            else:
+                timelog.time_log(ticket=ticket, minutes=5 + i, note=f"call {i}", **staff)
+        if time_entries:
+            timelog.timer_start(
+                ticket=ticket, agent=world.users["agent"], membership=world.memberships["agent"]
+            )
+    comments += time_entries // 2
     client = as_member(world.users["agent"], world.tenant)
     client.get(f"/agent/tickets/{ticket.number}/")  # warm up
     with CaptureQueriesContext(connection) as queries:
@@ -28,6 +51,9 @@ def _ticket_page_queries(world, as_member, comments, links=0):
     assert response.status_code == 200
     assert response.content.decode().count('class="comment') == comments + 1
     assert response.content.decode().count('value="unlink"') == links
+    total = sum(5 + i for i in range(time_entries))
+    assert f"data-time-total>{time_spent(total)}<" in response.content.decode()
+    assert response.content.decode().count('aria-label="Remove tag ') == tags
     customer = as_member(world.users["customer"], world.tenant)
     customer.get(f"/tickets/{ticket.number}/")
     with CaptureQueriesContext(connection) as portal_queries:
@@ -44,6 +70,21 @@ def test_ticket_pages_query_count_does_not_grow_with_comments(world_a, world_b, 
 def test_ticket_pages_query_count_does_not_grow_with_links(world_a, world_b, as_member):
     assert _ticket_page_queries(world_a, as_member, 2, links=0) == _ticket_page_queries(
         world_b, as_member, 2, links=5
+    )
+
+
+def test_ticket_pages_query_count_does_not_grow_with_time_entries(world_a, world_b, as_member):
+    """No time logged (and no timer) against five entries by three people and a running timer:
+    the time card reads its entries, total and count in one query, and the viewer's timer in
+    another, either way."""
+    assert _ticket_page_queries(world_a, as_member, 2, time_entries=0) == _ticket_page_queries(
+        world_b, as_member, 2, time_entries=5
+    )
+
+
+def test_ticket_pages_query_count_is_the_same_with_no_tags_or_five(world_a, world_b, as_member):
+    assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
+        world_b, as_member, 2, tags=5
     )
 
 

@@ -21,6 +21,7 @@ from bugs.services import bug_file
 from escalations.services import escalation_request
 from helpcenter import services as help_services
 from tenants.context import tenant_context
+from tickets import timelog
 from tickets.merging import ticket_link
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,18 @@ EXPECTED = {
     ("api:ticket_comments", "get"): MEMBERS_ONLY,
     ("api:ticket_comments", "post"): MEMBERS_MAKE,
     ("api:ticket_events", "get"): STAFF_ONLY,
+    # Time is internal: customers are refused even on their own ticket.
+    ("api:ticket_time_entries", "get"): STAFF_ONLY,
+    ("api:ticket_time_entries", "post"): {**MEMBERS_MAKE, "customer": 403},
+    # The probed entry is the admin's: an agent may not delete another's (403), a manager may
+    # (204), and then it is gone for the admin (404).
+    ("api:ticket_time_entry", "delete"): {
+        **STAFF_ONLY,
+        "agent": 403,
+        "manager": 204,
+        "admin": 404,
+    },
+    ("api:time_report", "get"): MANAGERS_ONLY,
     ("api:ticket_attachment", "get"): MEMBERS_ONLY,
     ("api:ticket_escalation", "get"): MEMBERS_ONLY,
     # Merge, split and links are staff work. The callers take turns on one world: the first
@@ -59,6 +72,12 @@ EXPECTED = {
         **MEMBERS_MAKE,
         **dict.fromkeys(["agent", "manager", "admin"], 409),
     },
+    # Tags are the staff's words about tickets: customers see none, as on the portal.
+    ("api:ticket_tags", "get"): STAFF_ONLY,
+    ("api:ticket_tags", "put"): STAFF_ONLY,
+    ("api:ticket_tags", "post"): STAFF_ONLY,
+    ("api:ticket_tags", "delete"): STAFF_ONLY,
+    ("api:tags", "get"): STAFF_ONLY,
     ("api:escalations", "get"): MANAGERS_ONLY,
     ("api:escalation", "get"): MANAGERS_ONLY,
     # A priority decision keeps the request open to more: the admin's second one is taken too.
@@ -75,6 +94,7 @@ EXPECTED = {
     ("api:article", "get"): MEMBERS_ONLY,
     ("api:members", "get"): STAFF_ONLY,
     ("api:organizations", "get"): STAFF_ONLY,
+    ("api:teams", "get"): STAFF_ONLY,
     ("api:settings", "get"): ADMINS_ONLY,
     ("api:settings", "patch"): ADMINS_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
@@ -129,6 +149,19 @@ def _bug(world):
     return world.bug
 
 
+def _time_entry(world):
+    """Ten minutes the world's admin logged on its ticket: made once, through the service."""
+    if not hasattr(world, "time_entry"):
+        with tenant_context(world.tenant):
+            world.time_entry = timelog.time_log(
+                ticket=world.ticket,
+                agent=world.users["admin"],
+                membership=world.memberships["admin"],
+                minutes=10,
+            )
+    return world.time_entry
+
+
 def _article(world):
     """A published help-center article: made once, through the services."""
     if not hasattr(world, "article"):
@@ -169,6 +202,8 @@ URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
     "api:ticket_comments": lambda w: {"number": w.ticket.number},
     "api:ticket_events": lambda w: {"number": w.ticket.number},
+    "api:ticket_time_entries": lambda w: {"number": w.ticket.number},
+    "api:ticket_time_entry": lambda w: {"number": w.ticket.number, "pk": _time_entry(w).pk},
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
     "api:ticket_escalation": lambda w: {"number": w.ticket.number},
     "api:ticket_survey": lambda w: {"number": w.ticket.number},
@@ -176,6 +211,7 @@ URL_KWARGS = {
     "api:ticket_split": lambda w: {"number": _duplicate(w).number},
     "api:ticket_links": lambda w: {"number": w.ticket.number},
     "api:ticket_link": lambda w: {"number": w.ticket.number, "other": _linked(w).number},
+    "api:ticket_tags": lambda w: {"number": w.ticket.number},
     "api:escalation": lambda w: {"pk": _escalation(w).pk},
     "api:ticket_product_bug": lambda w: {"number": w.ticket.number},
     "api:bug": lambda w: {"pk": _bug(w).pk},
@@ -187,12 +223,15 @@ BODIES = {
     ("api:tickets", "post"): {"subject": "From the table", "description": "Made by the table"},
     ("api:ticket", "patch"): {"priority": "high"},
     ("api:ticket_comments", "post"): {"body": "From the permission table"},
+    ("api:ticket_time_entries", "post"): {"minutes": "0:15", "note": "From the table"},
     ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
     ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
     ("api:settings", "patch"): {"assign_on_reply": False},
     ("api:ticket_merge", "post"): lambda w: {"target": w.ticket.number},
     ("api:ticket_split", "post"): lambda w: {"comment": w.split_comment.pk},
     ("api:ticket_links", "post"): lambda w: {"ticket": _duplicate(w).number},
+    ("api:ticket_tags", "put"): {"tags": ["from-the-table"]},
+    ("api:ticket_tags", "post"): {"tags": ["from-the-table"]},
 }
 
 

@@ -28,6 +28,7 @@ from tenants.models import Membership, Tenant
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_chat_journey import tiny_png
 from tickets import events as ticket_events
+from tickets import teams
 from tickets.models import Ticket
 from webhooks import services as webhooks
 
@@ -68,6 +69,7 @@ PAGES = {
         [
             ("overview", "/agent/overview/"),
             ("csat-report", "/agent/reports/csat/"),
+            ("tag-report", "/agent/reports/tags/"),
             ("escalations", "/agent/escalations/"),
             ("escalation", "/agent/escalations/{escalation}/"),
             ("escalation-report", "/agent/escalations/report/"),
@@ -83,6 +85,8 @@ PAGES = {
             ("settings-priorities", "/agent/settings/priorities/"),
             ("settings-email", "/agent/settings/email/"),
             ("settings-mailbox", "/agent/settings/email/{address}/mailbox/"),
+            ("settings-tags", "/agent/settings/tags/"),
+            ("settings-teams", "/agent/settings/teams/"),
             ("settings-webhooks", "/agent/settings/webhooks/"),
             ("settings-webhook", "/agent/settings/webhooks/{webhook}/"),
             ("audit-log", "/agent/audit/"),
@@ -129,6 +133,11 @@ def demo_desk(transactional_db, settings):
         # The demo's fixed report: customers to tell, notes and history on one page.
         bug = BugReport.objects.get(status="fixed")
         address = SupportAddress.objects.get()
+        # A team with every staff member (Settings → Teams), the customer's ticket in it.
+        team = teams.team_create(name="Front line")
+        for person in Membership.objects.filter(role__in=Membership.STAFF_ROLES):
+            teams.team_member_add(team=team, membership=person)
+        teams.ticket_set_team(ticket=ticket, actor=None, team=team)
     return {
         "ticket": ticket.number,
         "escalation": request.pk,

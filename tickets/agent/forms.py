@@ -8,6 +8,7 @@ from django.core.validators import MaxLengthValidator
 
 from core.inputs import MAX_BODY_CHARS, parse_id, ticket_number_in
 from desk.priorities import Priority
+from tickets.agent.time_forms import TimeSpentField
 from tickets.forms import ReplyForm
 from tickets.lifecycle import AGENT_SUBMIT_AS
 from tickets.models import Macro, Ticket
@@ -35,6 +36,8 @@ class AgentReplyForm(ReplyForm):
         required=False,
         help_text="A macro may set it; change it here before sending.",
     )
+    # Logged with the message when given (tickets.timelog).
+    time_spent = TimeSpentField(required=False)
 
     def fill_from(self, macro: Macro) -> None:
         """Start the reply from a macro: its text, status and priority, ready to edit."""

@@ -25,7 +25,19 @@ from desk.selectors import priority_levels
 from tenants.access import manager_required, staff_required
 from tenants.context import current_tenant
 from tenants.selectors import staff_members, staff_user
-from tickets import cues, drafts, merging, panels, presence, queue, selectors, services
+from tickets import (
+    cues,
+    drafts,
+    merging,
+    panels,
+    presence,
+    queue,
+    selectors,
+    services,
+    tagging,
+    tags,
+    teams,
+)
 from tickets.agent.forms import AgentReplyForm, LinkForm, MacroForm, MergeForm, SplitForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, SavedView, Ticket
@@ -79,15 +91,19 @@ def queue_view(request):
         valid = False
         page = queue.page(tickets, None, sort=sort, cap=queue.count_cap(data))
     row_cues = cues.for_tickets(page.tickets)
+    row_tags = tags.for_tickets(page.tickets)  # one query for the whole page
     for ticket in page.tickets:
         ticket.cues = row_cues[ticket.pk]
+        ticket.tag_list = row_tags.get(ticket.pk, [])
     partial = bool(request.headers.get("HX-Request"))
     agents = queue.agent_choices()
+    team_choices = teams.team_choices()
     context = {
         "form": form,
         "page": page,
         "filters": _filter_query(request),
         "bulk_agent_choices": [(pk, f"Assign to {name}") for pk, name in agents],
+        "bulk_team_choices": [(pk, f"Move to team {name}") for pk, name in team_choices],
         "priorities": Priority.choices,
         "bulk_statuses": services.BULK_STATUSES,
         # A live filter change swaps the table alone; the "Save view" form's filters follow it.
@@ -102,7 +118,9 @@ def queue_view(request):
         # Drawn by hand: a form widget renders each option through its own template.
         context["organizations"] = queue.organization_choices()
         context["agent_choices"] = agents
+        context["team_choices"] = team_choices
         context["selected_organization"] = str(request.GET.get("organization", ""))
+        context["tag_suggestions"] = tags.suggestions()
         context["active_filters"] = len(
             {name for name in request.GET if name not in ("after", "page") and request.GET[name]}
         )
@@ -130,9 +148,19 @@ def bulk_update(request):
         return redirect(back)
     field, _, value = action.partition(":")
     try:
-        result = services.tickets_bulk_update(
-            actor=request.user, numbers=numbers, field=field, value=value
-        )
+        if field in (tagging.BULK_ADD, tagging.BULK_REMOVE):
+            # The tag is typed beside the menu ("Add tag" / "Remove tag" with its name).
+            result = tagging.tickets_bulk_tag(
+                actor=request.user,
+                membership=request.membership,
+                numbers=numbers,
+                operation=field,
+                name=request.POST.get("tag", ""),
+            )
+        else:
+            result = services.tickets_bulk_update(
+                actor=request.user, numbers=numbers, field=field, value=value
+            )
     except DomainError as error:
         messages.error(request, str(error))
         return redirect(back)
@@ -244,6 +272,7 @@ def agent_ticket(request, number: int):
                 submit_as=form.cleaned_data["submit_as"] or None,
                 uploads=form.uploads(),
                 priority=form.cleaned_data["priority"] or None,
+                minutes=form.cleaned_data["time_spent"],
             )
         except (DomainError, ValidationError) as error:
             form.add_error(None, messages_of(error))
@@ -263,6 +292,7 @@ def agent_ticket(request, number: int):
             "events": selectors.timeline(ticket),
             "form": form,
             "agents": agents,
+            "teams": teams.team_choices(),
             "priorities": Priority.choices,
             "status_targets": [
                 (target, Ticket.Status(target).label) for target in allowed_targets(ticket, "agent")
@@ -338,8 +368,13 @@ def agent_ticket_update(request, number: int):
             if value and assignee is None:
                 raise InvalidInput("Choose an agent of this helpdesk.")
             services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee)
+        elif field == "team":
+            team = teams.team_for_id(value) if value else None
+            if value and team is None:
+                raise InvalidInput("Choose a team of this helpdesk.")
+            teams.ticket_set_team(ticket=ticket, actor=request.user, team=team)
         else:
-            raise InvalidInput("Choose priority, status or assignee to change.")
+            raise InvalidInput("Choose priority, status, assignee or team to change.")
     except DomainError as error:
         messages.error(request, str(error))
     else:

@@ -96,6 +96,21 @@ def options(choices, selected="", prefix=""):
     )
 
 
+ROW_TAGS = 4  # tags shown on a queue row; the rest are counted
+
+
+def tag_chips(tags) -> str:
+    """A row's tags, compactly: the first few as chips, then "+N" for the rest (all of them in
+    its title). ``tags`` were read for the whole page at once (``tickets.tags.for_tickets``)."""
+    if not tags:
+        return ""
+    shown = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in tags[:ROW_TAGS])
+    if len(tags) > ROW_TAGS:
+        rest = escape(", ".join(tag.name for tag in tags[ROW_TAGS:]))
+        shown += f'<span class="tag" title="{rest}">+{len(tags) - ROW_TAGS}</span>'
+    return f'<span class="row-tags"><span class="visually-hidden">Tags: </span>{shown}</span>'
+
+
 @register.simple_tag(takes_context=True)
 def queue_row(context, ticket):
     """One row of the agent queue (templates/agent/_queue_table.html draws the table around
@@ -126,6 +141,7 @@ def queue_row(context, ticket):
     if ticket.follow_up_of_id:
         cues.append('<span class="badge badge-soft">Follow-up</span>')
     cue_html = f'<span class="cues">{"".join(cues)}</span>' if cues else ""
+    cue_html += tag_chips(getattr(ticket, "tag_list", ()))
     channel = _CHANNEL_LABELS.get(ticket.channel, ticket.channel)
     organization = f" · {escape(ticket.organization.name)}" if ticket.organization_id else ""
     if ticket.assignee_id:

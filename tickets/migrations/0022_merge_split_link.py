@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tenants', '0012_audit_webhook_actions'),
-        ('tickets', '0018_requester_status_index'),
+        ('tickets', '0021_time_tracking'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

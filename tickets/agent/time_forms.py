@@ -1,0 +1,112 @@
+"""Forms of time tracking: the "Time spent" field (on the reply form and on its own), and the
+managers' report range."""
+
+from __future__ import annotations
+
+from django import forms
+
+from core import periods
+from core.errors import InvalidInput
+from tickets import timelog, timereport
+from tickets.models import TimeEntry
+
+
+class TimeSpentField(forms.CharField):
+    """Minutes ("45") or hours and minutes ("1:30"); ``None`` when left empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Time spent")
+        kwargs.setdefault("help_text", "Optional: minutes (45) or hours and minutes (1:30).")
+        super().__init__(max_length=10, strip=True, **kwargs)
+        self.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off", "placeholder": "0:45", "size": "6"}
+        )
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return timelog.parse_minutes(text)
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
+
+    def run_validators(self, value):
+        # The length validators apply to the typed text (checked in ``to_python``), not to the
+        # minutes it becomes.
+        return None
+
+    def clean(self, value):
+        if isinstance(value, str) and len(value) > self.max_length:
+            raise forms.ValidationError(timelog.FORMAT_HINT, code="invalid")
+        return super().clean(value)
+
+
+class LogTimeForm(forms.Form):
+    """ "Log time" on the ticket page: time spent without writing a message."""
+
+    minutes = TimeSpentField(required=True, help_text="Minutes (45) or hours and minutes (1:30).")
+    note = forms.CharField(
+        label="What was it for? (optional)", max_length=TimeEntry.MAX_NOTE_CHARS, required=False
+    )
+
+    def clean_note(self):
+        try:
+            return timelog.clean_note(self.cleaned_data["note"])
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class TimerForm(forms.Form):
+    action = forms.ChoiceField(choices=[("start", "Start"), ("stop", "Stop")])
+    note = forms.CharField(max_length=TimeEntry.MAX_NOTE_CHARS, required=False)
+
+    def clean_note(self):
+        try:
+            return timelog.clean_note(self.cleaned_data["note"])
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+DATE_INPUT = {
+    "type": "date",
+    "min": periods.FIRST_DAY.isoformat(),
+    "max": periods.LAST_DAY.isoformat(),
+}
+
+
+class TimeReportForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="From")
+    end = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="To")
+    period = forms.ChoiceField(
+        label="Per",
+        choices=[("day", "Day"), ("week", "Week"), ("month", "Month")],
+        initial="week",
+        required=False,
+    )
+
+    def _clean_day(self, name: str):
+        day = self.cleaned_data[name]
+        problem = periods.window_problem(day)
+        if problem:
+            raise forms.ValidationError(problem)
+        return day
+
+    def clean_start(self):
+        return self._clean_day("start")
+
+    def clean_end(self):
+        return self._clean_day("end")
+
+    def clean_period(self):
+        return self.cleaned_data["period"] or "week"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end"):
+            problem = timereport.range_problem(
+                data["start"], data["end"], data.get("period") or "week"
+            )
+            if problem:
+                raise forms.ValidationError(problem)
+        return data
