@@ -8,7 +8,7 @@ from escalations import api as escalations
 from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
-from tickets import api, tag_api, time_api
+from tickets import api, api_merging, tag_api, time_api
 from tickets import api_teams as teams
 
 app_name = "api"
@@ -22,6 +22,14 @@ urlpatterns = [
         "tickets/<id:number>/attachments/<id:pk>/",
         api.TicketAttachment.as_view(),
         name="ticket_attachment",
+    ),
+    path("tickets/<id:number>/merge/", api_merging.TicketMerge.as_view(), name="ticket_merge"),
+    path("tickets/<id:number>/split/", api_merging.TicketSplit.as_view(), name="ticket_split"),
+    path("tickets/<id:number>/links/", api_merging.TicketLinks.as_view(), name="ticket_links"),
+    path(
+        "tickets/<id:number>/links/<id:other>/",
+        api_merging.TicketLinkDetail.as_view(),
+        name="ticket_link",
     ),
     path("tickets/<id:number>/tags/", tag_api.TicketTags.as_view(), name="ticket_tags"),
     path("tags/", tag_api.TagList.as_view(), name="tags"),

@@ -18,6 +18,7 @@ from tenants import audit
 from tenants.context import tenant_context
 from tenants.models import AuditEntry, Membership, Organization
 from tests.tenant_models import tenant_owned_models
+from tickets import merging
 from tickets.models import (
     Attachment,
     Comment,
@@ -31,6 +32,7 @@ from tickets.models import (
     TicketCounter,
     TicketEvent,
     TicketFormField,
+    TicketLink,
     TicketTag,
     TimeEntry,
 )
@@ -168,6 +170,13 @@ def _help_center(world):
     services.deflection_record(article=article, query="restore", visitor_key="k" * 32)
 
 
+def _ticket_link(world):
+    if TicketLink.objects.exists():
+        return
+    other = world.submit(subject=f"Related to the world's ticket {world.marker}")
+    merging.ticket_link(ticket=world.ticket, other=other, actor=world.users["agent"])
+
+
 def _tags(world):
     from tickets import tagging
 
@@ -216,6 +225,7 @@ MAKERS = {
     TicketEvent: lambda world: None,
     TicketCounter: lambda world: None,
     TicketFormField: _form_field,
+    TicketLink: _ticket_link,
     OutboxEmail: lambda world: None,
     TenantHoliday: _holiday,
     Macro: _macro,

@@ -41,6 +41,14 @@ OBJECT_URLS = {
     "agent:ticket_macro": lambda b: {"number": b.only_ticket.number, "macro_id": b.macro.pk},
     "agent:view_delete": lambda b: {"pk": b.saved_view.pk},
     "agent:ticket_activity": lambda b: {"number": b.only_ticket.number},
+    # Merge, split and links: B's ticket as the source (the other ticket is named in the body).
+    "agent:ticket_merge": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_links": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_split": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_merge": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_split": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_links": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_link": lambda b: {"number": b.only_ticket.number, "other": b.ticket.number},
     "agent:escalation": lambda b: {"pk": b.escalation.pk},
     "portal:ticket_escalate": lambda b: {"number": b.only_ticket.number},
     "api:ticket": lambda b: {"number": b.only_ticket.number},
@@ -377,6 +385,11 @@ def prepare(world_a, world_b):
         )
     world_b.reply(ticket, "agent", f"internal note {world_b.marker}", public=False)
     world_b.only_ticket = ticket
+    with tenant_context(world_b.tenant):
+        # A real link of B's: the unlink URLs aim at it (and must leave it in place).
+        from tickets.merging import ticket_link
+
+        ticket_link(ticket=ticket, other=world_b.ticket, actor=world_b.users["agent"])
     with tenant_context(world_b.tenant):
         world_b.only_attachment = ticket.attachments.get()
         world_b.holiday = TenantHoliday.objects.create(

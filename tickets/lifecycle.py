@@ -8,7 +8,9 @@
 - An agent's public reply is submitted as open, pending (the customer must act) or solved.
 - A customer's reply puts a new, pending or solved ticket back to open; on a closed ticket it
   creates a follow-up instead (see ``tickets.services``), and the closed ticket stays as it is.
-- Only the automation closes, and nothing leaves closed.
+- Only the automation closes, and nothing leaves closed; the one exception is a merge
+  (``close_merged``): an agent merging a duplicate into another ticket closes the duplicate at
+  once, with the reason "merged" and a pointer to where its conversation went.
 
 Every change here stamps the status timestamps and writes a ``TicketEvent`` in the caller's
 transaction. Anything else raises ``InvalidTransition``. ``transition_due`` is the
@@ -100,6 +102,12 @@ def transition(
         elif actor_kind != Actor.AUTOMATION:
             raise InvalidTransition("Assign the ticket before solving it.")
     now = at if at is not None and actor_kind == Actor.AUTOMATION else timezone.now()
+    _move(ticket, to, now=now, actor=actor, actor_kind=actor_kind, reason=reason, due_at=at)
+    return True
+
+
+def _move(ticket: Ticket, to: str, *, now, actor, actor_kind: str, reason: str, due_at=None):
+    """Set the status with its stamps, save, record the event and settle the SLA fields."""
     before = ticket.status
     ticket.status = to
     ticket.status_changed_at = now
@@ -109,6 +117,8 @@ def transition(
         ticket.solved_at = now
     elif to == Status.CLOSED:
         ticket.closed_at = now
+        # A ticket closed without having been solved (a merged duplicate) is settled now.
+        ticket.solved_at = ticket.solved_at or now
     else:
         ticket.solved_at = None
     ticket.save(
@@ -120,6 +130,7 @@ def transition(
             "solved_at",
             "closed_at",
             "assignee",
+            "merged_into",
             "updated_at",
         ]
     )
@@ -130,13 +141,38 @@ def transition(
         actor_kind=actor_kind,
         before=before,
         after=to,
-        data={k: v for k, v in (("reason", reason), ("due_at", at and at.isoformat())) if v},
+        data={
+            k: v for k, v in (("reason", reason), ("due_at", due_at and due_at.isoformat())) if v
+        },
     )
     # Back to work (pending/solved -> open): the agent's clock restarts now. Leaving open:
     # nothing is owed while the customer is asked or the ticket is solved.
     reentered = to in sla.OWES_UPDATE and before not in sla.OWES_UPDATE
     sla.refresh(ticket, anchor=now if reentered else None)
-    return True
+
+
+MERGED = "merged"  # the reason on a merged ticket's status event
+
+
+def close_merged(ticket: Ticket, *, into: Ticket, actor) -> None:
+    """Close ``ticket`` as a duplicate merged ``into`` another, by an agent, at once.
+
+    The only way to closed besides the automation: the duplicate's conversation now lives on
+    the other ticket, so nothing is left to solve here. A closed ticket stays closed (nothing
+    merges it again), and the pointer is saved with the status in one statement (the database
+    allows ``merged_into`` on closed tickets only). The caller holds both rows' locks.
+    """
+    if ticket.status == Status.CLOSED:
+        raise InvalidTransition(_explain(ticket, Status.CLOSED, Actor.AGENT))
+    ticket.merged_into = into
+    _move(
+        ticket,
+        Status.CLOSED,
+        now=timezone.now(),
+        actor=actor,
+        actor_kind=Actor.AGENT,
+        reason=MERGED,
+    )
 
 
 # Where the automation's change stamps its due time, by target status.

@@ -142,6 +142,17 @@ class Ticket(TenantOwned):
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
+    # A duplicate merged into another ticket (tickets/merging.py) points at it, and is closed.
+    # The database keeps it inside the tenant: a composite foreign key (tenant_id,
+    # merged_into_id) -> (tenant_id, id), added by migration 0022 on PostgreSQL.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        db_index=False,  # ticket_merged_into below leads with the tenant
+    )
     first_replied_at = models.DateTimeField(null=True, blank=True)
     # Who wrote the last public message, "customer" or "agent" (the queue's "customer replied").
     last_public_reply_by = models.CharField(max_length=16, blank=True)
@@ -186,6 +197,18 @@ class Ticket(TenantOwned):
                 condition=models.Q(status="closed", closed_at__isnull=False)
                 | (~models.Q(status="closed") & models.Q(closed_at__isnull=True)),
                 name="ticket_closed_at_iff_closed",
+            ),
+            # What composite foreign keys point at, so that a reference from one ticket to
+            # another (merged_into, TicketLink) cannot leave the tenant (migration 0022).
+            models.UniqueConstraint(fields=["tenant", "id"], name="ticket_tenant_id"),
+            # A merged ticket is closed, and never merged into itself.
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(status="closed"),
+                name="ticket_merged_only_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("id")),
+                name="ticket_not_merged_into_itself",
             ),
         ]
         indexes = [
@@ -248,6 +271,13 @@ class Ticket(TenantOwned):
                 fields=["tenant", "priority_rank", "queue_due", "created_at", "id"],
                 name="ticket_queue_order",
                 condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
+            # "Merged from" on a target's page, and the foreign key's ON DELETE: only the few
+            # merged rows are in it.
+            models.Index(
+                fields=["tenant", "merged_into"],
+                name="ticket_merged_into",
+                condition=models.Q(merged_into__isnull=False),
             ),
             # The queue filtered by team (team=<id>, team=mine), in the queue's order.
             models.Index(
@@ -401,6 +431,12 @@ class TicketEvent(TenantOwned):
         ASSIGNMENT_SKIPPED = "assignment_skipped", "Not assigned automatically"
         REQUESTER_LINKED = "requester_linked", "Requester account linked"
         SLA_BREACHED = "sla_breached", "Update overdue (SLA breached)"
+        MERGED_INTO = "merged_into", "Merged into another ticket"
+        MERGED_FROM = "merged_from", "Another ticket merged into this one"
+        SPLIT_INTO = "split_into", "Message split off into a new ticket"
+        SPLIT_FROM = "split_from", "Split off from another ticket"
+        LINKED = "linked", "Linked to a ticket"
+        UNLINKED = "unlinked", "Link to a ticket removed"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -441,6 +477,46 @@ class TicketEvent(TenantOwned):
 
 
 events.register(TicketEvent.Kind.choices, owner="tickets")
+
+
+class TicketLink(TenantOwned):
+    """Two related tickets of one tenant, shown on both (tickets/merging.py links them).
+
+    A link has no direction, so it is stored once, as an ordered pair: ``low`` is the ticket
+    with the smaller id. The unique constraint then holds each pair once whichever page linked
+    it, and "the links of ticket T" are the rows with T at either end. On PostgreSQL both ends
+    are also composite foreign keys (tenant_id, low_id/high_id) -> ticket (tenant_id, id), so a
+    link across tenants cannot be stored even by hand (migration 0022).
+    """
+
+    low = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # ticketlink_pair leads with (tenant, low)
+    high = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # Each pair once; also the lookup of a ticket's links by its ``low`` end.
+            models.UniqueConstraint(fields=["tenant", "low", "high"], name="ticketlink_pair"),
+            # Stored in order, never a ticket with itself.
+            models.CheckConstraint(
+                condition=models.Q(low__lt=models.F("high")), name="ticketlink_ordered"
+            ),
+        ]
+        indexes = [
+            # A ticket's links by their ``high`` end (the other half of "links of T").
+            models.Index(fields=["tenant", "high"], name="ticketlink_high"),
+        ]
+
+    def __str__(self):
+        return f"link {self.low_id} - {self.high_id}"
+
+    def other(self, ticket: Ticket) -> Ticket:
+        """The ticket at the other end from ``ticket``."""
+        return self.high if self.low_id == ticket.pk else self.low
 
 
 class TicketFormField(TenantOwned):
@@ -591,7 +667,7 @@ class Tag(TenantOwned):
             # One tag per normalised name: the case-insensitive uniqueness, and the lookup of
             # the queue's ``tag=`` filter and of every tag typed on a ticket.
             models.UniqueConstraint(fields=["tenant", "key"], name="tag_tenant_key"),
-            # The target of ticket tags' (tenant, tag) foreign key (migration 0019): a ticket
+            # The target of ticket tags' (tenant, tag) foreign key (migration 0022): a ticket
             # of one tenant can never carry another tenant's tag, even by a raw insert.
             models.UniqueConstraint(fields=["tenant", "id"], name="tag_tenant_id"),
         ]

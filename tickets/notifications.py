@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core.wording import duration_words
-from outbox.services import Email, emails_enqueue
+from outbox.services import Email, email_enqueue, emails_enqueue
 from tenants.context import current_tenant
 from tickets.models import Comment, Ticket
 
@@ -129,3 +129,28 @@ def pending_reminders(tickets: list[Ticket]) -> None:
 
 def tickets_closed(tickets: list[Ticket]) -> None:
     _send_each("ticket_closed", tickets, lambda _ticket: "closed")
+
+
+def ticket_merged(source: Ticket, target: Ticket) -> None:
+    """Tell the duplicate's customer where their request went: once per merged ticket (the key
+    names no time, and a ticket is merged at most once: it is closed by it, so a retried merge
+    queues nothing new).
+
+    A reply to this email threads into the target, where the conversation now lives (the
+    source is closed: a reply there would only start a follow-up). Only the target's number
+    is named: its subject may be another customer's words.
+    """
+    tenant = current_tenant()
+    email_enqueue(
+        template="ticket_merged",
+        recipient=source.requester_email,
+        key=f"ticket:{source.pk}:merged",
+        context={
+            "ticket": source,
+            "target": target,
+            "ticket_url": tenant.url(f"/tickets/{source.number}/"),
+            "new_ticket_url": tenant.url("/tickets/new/"),
+        },
+        ticket=source,
+        reply_to=reply_address(target),
+    )

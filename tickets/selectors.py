@@ -17,7 +17,15 @@ from core.inputs import parse_id, ticket_number_in
 from desk.priorities import Priority
 from tenants.context import current_tenant
 from tenants.models import Membership
-from tickets.models import Attachment, Comment, Macro, Ticket, TicketEvent, TicketFormField
+from tickets.models import (
+    Attachment,
+    Comment,
+    Macro,
+    Ticket,
+    TicketEvent,
+    TicketFormField,
+    TicketLink,
+)
 
 
 def visible_tickets(membership: Membership) -> QuerySet[Ticket]:
@@ -98,6 +106,37 @@ def other_tickets_of_requester(ticket: Ticket, *, limit: int = 10) -> list[Ticke
     )
 
 
+def linked_tickets(ticket: Ticket) -> list[Ticket]:
+    """The tickets linked to ``ticket`` (either end of the link), by number: one query,
+    however many (the pair is stored once, as (low, high): index ticketlink_pair serves the
+    low end and ticketlink_high the other)."""
+    links = (
+        TicketLink.objects.filter(Q(low=ticket) | Q(high=ticket))
+        .select_related("low", "high")
+        .order_by("id")
+    )
+    return sorted((link.other(ticket) for link in links), key=lambda other: other.number)
+
+
+def merged_into_for_viewer(ticket: Ticket, membership: Membership) -> dict | None:
+    """Where a merged ticket went, as its page shows it: the number, and whether this viewer
+    may open that ticket (a customer only sees a link to a ticket they may see)."""
+    if ticket.merged_into_id is None:
+        return None
+    target = ticket.merged_into
+    visible = (
+        membership.is_staff_role
+        or visible_tickets(membership).filter(pk=ticket.merged_into_id).exists()
+    )
+    return {"number": target.number, "visible": visible}
+
+
+def ticket_by_number(value) -> Ticket | None:
+    """A ticket of this tenant by a number typed by a person ("#12", "12"), else None."""
+    number = ticket_number_in(value) if isinstance(value, str) else parse_id(value)
+    return Ticket.objects.filter(number=number).first() if number is not None else None
+
+
 def replies_since(ticket: Ticket, since, *, excluding_author) -> list[Comment]:
     """What others added to the ticket after ``since`` (the agent page's live activity)."""
     return list(
@@ -123,7 +162,7 @@ def ticket_for_viewer(membership: Membership | None, number: int, *, lock=False)
     if membership is None:
         raise Http404
     tickets = visible_tickets(membership).select_related(
-        "requester", "assignee", "organization", "follow_up_of", "team"
+        "requester", "assignee", "organization", "follow_up_of", "merged_into", "team"
     )
     try:
         return tickets.get(number=number)

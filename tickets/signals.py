@@ -14,3 +14,9 @@ ticket_submitted_on_portal = Signal()
 # ``lifecycle.record_many``: a batch), with ``events``, a list, inside the transaction that
 # records them (webhooks queue their deliveries here, in one insert per batch).
 ticket_events_recorded = Signal()
+
+# Sent when an agent merges a duplicate into another ticket (``tickets.merging.ticket_merge``),
+# with ``source`` (the duplicate, now closed), ``target`` and ``actor``, inside the merge's
+# transaction, both rows locked. The CC feature listens here: the source's requester becomes a
+# CC of the target when they are not its requester (tickets/ does not know who listens).
+ticket_merged = Signal()

@@ -4,11 +4,17 @@ from django.test.utils import CaptureQueriesContext
 
 from core.wording import time_spent
 from tenants.context import tenant_context
-from tickets import tagging, timelog
+from tickets import merging, tagging, timelog
 
 
-def _ticket_page_queries(world, as_member, comments, time_entries=0, tags=0):
+def _ticket_page_queries(world, as_member, comments, time_entries=0, tags=0, links=0):
     ticket = world.submit(subject="Busy ticket")
+    with tenant_context(world.tenant):
+        for i in range(links):
+            # Both ends of the pair: some linked from here, some from the other ticket.
+            other = world.submit(subject=f"Related {i}")
+            here, there = (ticket, other) if i % 2 else (other, ticket)
+            merging.ticket_link(ticket=here, other=there, actor=world.users["agent"])
     if tags:
         with tenant_context(world.tenant):
             tagging.ticket_tags_add(
@@ -44,6 +50,7 @@ def _ticket_page_queries(world, as_member, comments, time_entries=0, tags=0):
         response = client.get(f"/agent/tickets/{ticket.number}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="comment') == comments + 1
+    assert response.content.decode().count('value="unlink"') == links
     total = sum(5 + i for i in range(time_entries))
     assert f"data-time-total>{time_spent(total)}<" in response.content.decode()
     assert response.content.decode().count('aria-label="Remove tag ') == tags
@@ -57,6 +64,12 @@ def _ticket_page_queries(world, as_member, comments, time_entries=0, tags=0):
 def test_ticket_pages_query_count_does_not_grow_with_comments(world_a, world_b, as_member):
     assert _ticket_page_queries(world_a, as_member, 2) == _ticket_page_queries(
         world_b, as_member, 20
+    )
+
+
+def test_ticket_pages_query_count_does_not_grow_with_links(world_a, world_b, as_member):
+    assert _ticket_page_queries(world_a, as_member, 2, links=0) == _ticket_page_queries(
+        world_b, as_member, 2, links=5
     )
 
 

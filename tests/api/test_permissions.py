@@ -22,6 +22,7 @@ from escalations.services import escalation_request
 from helpcenter import services as help_services
 from tenants.context import tenant_context
 from tickets import timelog
+from tickets.merging import ticket_link
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,14 @@ EXPECTED = {
     ("api:time_report", "get"): MANAGERS_ONLY,
     ("api:ticket_attachment", "get"): MEMBERS_ONLY,
     ("api:ticket_escalation", "get"): MEMBERS_ONLY,
+    # Merge, split and links are staff work. The callers take turns on one world: the first
+    # agent merges (or splits); after it the duplicate is closed and merged (a repeat of the
+    # same merge is a 200 that changes nothing), the message is gone from the ticket (404).
+    ("api:ticket_merge", "post"): STAFF_ONLY,
+    ("api:ticket_split", "post"): {**STAFF_ONLY, "agent": 201, "manager": 404, "admin": 404},
+    ("api:ticket_links", "get"): STAFF_ONLY,
+    ("api:ticket_links", "post"): {**STAFF_ONLY, "agent": 201},  # then linked already: 200
+    ("api:ticket_link", "delete"): {**STAFF_ONLY, "agent": 204, "manager": 404, "admin": 404},
     # The customer's request is made; then one is waiting, so staff asking for the customer
     # (as they may on the ticket page) are refused by the service for that reason: 409.
     ("api:ticket_escalation", "post"): {
@@ -168,6 +177,26 @@ def _article(world):
     return world.article
 
 
+def _duplicate(world):
+    """A second ticket of the world's customer, with two messages: merged into the world's
+    ticket (#1) or split."""
+    if not hasattr(world, "duplicate"):
+        world.duplicate = world.submit(subject="A duplicate from the table")
+        world.reply(world.duplicate, "customer", "Second problem, from the table")
+        with tenant_context(world.tenant):
+            world.split_comment = world.duplicate.comments.get(body__startswith="Second")
+    return world.duplicate
+
+
+def _linked(world):
+    """A ticket linked to the world's ticket, for the route that removes the link."""
+    if not hasattr(world, "linked"):
+        world.linked = world.submit(subject="Linked from the table")
+        with tenant_context(world.tenant):
+            ticket_link(ticket=world.ticket, other=world.linked, actor=world.users["agent"])
+    return world.linked
+
+
 # Each route's URL arguments, from the probed world (routes not listed take none).
 URL_KWARGS = {
     "api:ticket": lambda w: {"number": w.ticket.number},
@@ -178,6 +207,10 @@ URL_KWARGS = {
     "api:ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
     "api:ticket_escalation": lambda w: {"number": w.ticket.number},
     "api:ticket_survey": lambda w: {"number": w.ticket.number},
+    "api:ticket_merge": lambda w: {"number": _duplicate(w).number},
+    "api:ticket_split": lambda w: {"number": _duplicate(w).number},
+    "api:ticket_links": lambda w: {"number": w.ticket.number},
+    "api:ticket_link": lambda w: {"number": w.ticket.number, "other": _linked(w).number},
     "api:ticket_tags": lambda w: {"number": w.ticket.number},
     "api:escalation": lambda w: {"pk": _escalation(w).pk},
     "api:ticket_product_bug": lambda w: {"number": w.ticket.number},
@@ -194,6 +227,9 @@ BODIES = {
     ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
     ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
     ("api:settings", "patch"): {"assign_on_reply": False},
+    ("api:ticket_merge", "post"): lambda w: {"target": w.ticket.number},
+    ("api:ticket_split", "post"): lambda w: {"comment": w.split_comment.pk},
+    ("api:ticket_links", "post"): lambda w: {"ticket": _duplicate(w).number},
     ("api:ticket_tags", "put"): {"tags": ["from-the-table"]},
     ("api:ticket_tags", "post"): {"tags": ["from-the-table"]},
 }
@@ -238,7 +274,8 @@ def _tokens(world, world_b) -> dict[str, str | None]:
 def test_each_caller_gets_the_expected_answer(world_a, world_b, route, method):
     made = _tokens(world_a, world_b)
     url = url_for(route, world_a)
-    body = json.dumps(BODIES.get((route, method), {}))
+    body = BODIES.get((route, method), {})
+    body = json.dumps(body(world_a) if callable(body) else body)
     answers = {}
     with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
         for caller, raw in made.items():

@@ -1,11 +1,12 @@
-"""The agent's forms: the reply (or internal note) with its status, and macros."""
+"""The agent's forms: the reply (or internal note) with its status, macros, and merging,
+splitting and linking tickets."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.validators import MaxLengthValidator
 
-from core.inputs import MAX_BODY_CHARS
+from core.inputs import MAX_BODY_CHARS, parse_id, ticket_number_in
 from desk.priorities import Priority
 from tickets.agent.time_forms import TimeSpentField
 from tickets.forms import ReplyForm
@@ -66,3 +67,42 @@ class MacroForm(forms.ModelForm):
         if clash.exists():
             raise forms.ValidationError("Another macro has this name.")
         return name
+
+
+class TicketNumberField(forms.CharField):
+    """A ticket number as a person types it ("12" or "#12"), as an int."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 25)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def clean(self, value):
+        number = ticket_number_in(super().clean(value) or "")
+        if number is None:
+            raise forms.ValidationError("Enter a ticket number, such as 12 or #12.")
+        return number
+
+
+class MergeForm(forms.Form):
+    target = TicketNumberField(
+        label="Merge into ticket",
+        help_text="The number of the ticket that continues; this one is closed into it.",
+    )
+    # Set by the confirmation step: the agent has seen both tickets side by side.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class LinkForm(forms.Form):
+    ticket = TicketNumberField(label="Link to ticket")
+
+
+class SplitForm(forms.Form):
+    comment = forms.CharField(widget=forms.HiddenInput, max_length=25)
+    subject = forms.CharField(label="Subject of the new ticket", max_length=200)
+
+    def clean_comment(self):
+        pk = parse_id(self.cleaned_data["comment"])
+        if pk is None:
+            raise forms.ValidationError("Choose a message of this ticket.")
+        return pk

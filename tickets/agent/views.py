@@ -1,6 +1,6 @@
 """The agent workspace: the queue (filters, keyset pages, saved views, bulk actions), one
-ticket (reply, note, status, priority, assignee, macros, live activity), macros and the
-managers' overview.
+ticket (reply, note, status, priority, assignee, macros, live activity; merge, split and
+links), macros and the managers' overview.
 
 Views are thin: they validate input with forms, call one service, and turn domain errors
 (``core.errors.DomainError``) into a message on the page.
@@ -28,6 +28,7 @@ from tenants.selectors import staff_members, staff_user
 from tickets import (
     cues,
     drafts,
+    merging,
     panels,
     presence,
     queue,
@@ -37,7 +38,7 @@ from tickets import (
     tags,
     teams,
 )
-from tickets.agent.forms import AgentReplyForm, MacroForm
+from tickets.agent.forms import AgentReplyForm, LinkForm, MacroForm, MergeForm, SplitForm
 from tickets.lifecycle import AGENT_SUBMIT_AS, allowed_targets
 from tickets.models import Macro, SavedView, Ticket
 from tickets.selectors import overview_cached as figures
@@ -281,12 +282,13 @@ def agent_ticket(request, number: int):
             messages.success(request, "Sent." if form.cleaned_data["public"] else "Note added.")
             return redirect("agent:ticket", number=ticket.number)
     agents = staff_members()
+    comments = selectors.conversation(ticket, membership)
     return render(
         request,
         "agent/ticket.html",
         {
             "ticket": ticket,
-            "comments": selectors.conversation(ticket, membership),
+            "comments": comments,
             "events": selectors.timeline(ticket),
             "form": form,
             "agents": agents,
@@ -296,6 +298,12 @@ def agent_ticket(request, number: int):
                 (target, Ticket.Status(target).label) for target in allowed_targets(ticket, "agent")
             ],
             "follow_ups": selectors.follow_ups(ticket),
+            "links": selectors.linked_tickets(ticket),
+            "link_form": LinkForm(auto_id="link-%s"),
+            "max_links": merging.MAX_LINKS,
+            "merged_into": selectors.merged_into_for_viewer(ticket, membership),
+            # A message can be split off an open ticket that has others (tickets/merging.py).
+            "can_split": ticket.status != Ticket.Status.CLOSED and len(comments) > 1,
             "requester_tickets": selectors.other_tickets_of_requester(ticket),
             "priority_levels": priority_levels(),
             "current_app_version": current_tenant().current_app_version,
@@ -372,3 +380,151 @@ def agent_ticket_update(request, number: int):
     else:
         messages.success(request, "Updated.")
     return redirect(reverse("agent:ticket", kwargs={"number": ticket.number}))
+
+
+# --- Merge, split and link -------------------------------------------------------------------
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    return reverse("agent:ticket", kwargs={"number": ticket.number})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def agent_ticket_merge(request, number: int):
+    """Merge this ticket (a duplicate) into another: choose the number, confirm with both
+    tickets side by side, then merge. Without a confirmation nothing changes."""
+    source = selectors.ticket_for_viewer(request.membership, number)
+    form = MergeForm(request.POST or None)
+    target = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            target = selectors.ticket_by_number(form.cleaned_data["target"])
+            try:
+                if target is None:
+                    raise InvalidInput(f"There is no ticket #{form.cleaned_data['target']} here.")
+                if not form.cleaned_data["confirm"]:
+                    merging.merge_check(source, target)
+                    status = 200  # the confirmation step: both tickets, side by side
+                else:
+                    merged = merging.ticket_merge(source=source, target=target, actor=request.user)
+                    messages.success(
+                        request,
+                        f"#{source.number} had already been merged into this ticket."
+                        if merged.repeated
+                        else f"#{source.number} was merged into #{merged.target.number}.",
+                    )
+                    return redirect(_ticket_url(merged.target))
+            except DomainError as error:
+                form.add_error("target", messages_of(error))
+                target = None
+                status = error.status
+    return render(
+        request,
+        "agent/ticket_merge.html",
+        {"ticket": source, "form": form, "target": target},
+        status=status,
+    )
+
+
+@staff_required
+@require_POST
+def agent_ticket_links(request, number: int):
+    """Link this ticket to another (``action=link``) or remove a link (``action=unlink``).
+    htmx swaps the links card; without JavaScript the page reloads with a message."""
+    ticket = selectors.ticket_for_viewer(request.membership, number)
+    action = request.POST.get("action", "link")
+    form = LinkForm(request.POST, auto_id="link-%s")
+    status = 200
+    done = ""
+    if action not in ("link", "unlink"):
+        form.add_error(None, "Choose to link or to remove a link.")
+        status = 400
+    elif form.is_valid():
+        other = selectors.ticket_by_number(form.cleaned_data["ticket"])
+        try:
+            if other is None:
+                raise InvalidInput(f"There is no ticket #{form.cleaned_data['ticket']} here.")
+            if action == "link":
+                _link, created = merging.ticket_link(ticket=ticket, other=other, actor=request.user)
+                done = f"Linked to #{other.number}." if created else "Those were linked already."
+            else:
+                merging.ticket_unlink(ticket=ticket, other=other, actor=request.user)
+                done = f"Link to #{other.number} removed."
+        except DomainError as error:
+            form.add_error("ticket", messages_of(error))
+            status = error.status
+    else:
+        status = 400
+    if request.headers.get("HX-Request"):
+        card = render(
+            request,
+            "agent/_ticket_links.html",
+            {
+                "ticket": ticket,
+                "links": selectors.linked_tickets(ticket),
+                "link_form": form if status != 200 else LinkForm(auto_id="link-%s"),
+                "max_links": merging.MAX_LINKS,
+                "links_done": done,
+            },
+        )
+        if status != 200:
+            # htmx swaps 2xx answers only: a refusal is shown in the card, its status in a
+            # header for scripts and tests.
+            card["X-Refusal-Status"] = str(status)
+        return card
+    if status == 200:
+        messages.success(request, done)
+    else:
+        for error in form.errors.values():
+            for text in error:
+                messages.error(request, text)
+    return redirect(_ticket_url(ticket) + "#links")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def agent_ticket_split(request, number: int):
+    """Split one public message of this ticket off into a new ticket (GET ?comment=<id>
+    shows the message and a subject to confirm)."""
+    ticket = selectors.ticket_for_viewer(request.membership, number)
+    data = request.POST if request.method == "POST" else None
+    chosen = parse_ids([request.POST.get("comment") or request.GET.get("comment", "")])
+    comment = ticket.comments.filter(pk=chosen[0]).first() if chosen else None
+    initial = {}
+    if comment is not None:
+        initial = {
+            "comment": comment.pk,
+            "subject": merging.default_split_subject(comment, ticket),
+        }
+    form = SplitForm(data, initial=initial)
+    status = 200 if comment is not None else 404
+    problem = None
+    if comment is not None:
+        problem = merging.split_problem(ticket, comment, message_count=ticket.comments.count())
+        if problem:
+            status = 409
+    if request.method == "POST" and comment is not None and not problem:
+        status = 400
+        if form.is_valid():
+            try:
+                new = merging.comment_split(
+                    ticket=ticket,
+                    comment_id=form.cleaned_data["comment"],
+                    actor=request.user,
+                    subject=form.cleaned_data["subject"],
+                )
+            except DomainError as error:
+                form.add_error(None, messages_of(error))
+                status = error.status
+            else:
+                messages.success(request, f"The message is now ticket #{new.number}.")
+                return redirect(_ticket_url(new))
+    return render(
+        request,
+        "agent/ticket_split.html",
+        {"ticket": ticket, "comment": comment, "form": form, "problem": problem},
+        status=status,
+    )

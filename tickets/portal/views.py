@@ -159,6 +159,7 @@ def ticket_detail(request, number: int):
             "comments": selectors.conversation(ticket, membership),
             "form": form,
             "follow_ups": selectors.follow_ups(ticket),
+            "merged_into": selectors.merged_into_for_viewer(ticket, membership),
             "answers": selectors.form_answers_display(ticket),
             "panels": panels.for_page(panels.PORTAL, ticket, membership),
         },
