@@ -9,6 +9,7 @@ from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
 from tickets import api
+from tickets import api_collaboration as collaboration
 
 app_name = "api"
 
@@ -22,6 +23,18 @@ urlpatterns = [
         api.TicketAttachment.as_view(),
         name="ticket_attachment",
     ),
+    path("tickets/<id:number>/ccs/", collaboration.TicketCCs.as_view(), name="ticket_ccs"),
+    path(
+        "tickets/<id:number>/ccs/<id:pk>/",
+        collaboration.TicketCCDetail.as_view(),
+        name="ticket_cc",
+    ),
+    path(
+        "tickets/<id:number>/followers/",
+        collaboration.TicketFollowers.as_view(),
+        name="ticket_followers",
+    ),
+    path("notifications/", collaboration.NotificationList.as_view(), name="notifications"),
     path(
         "tickets/<id:number>/escalation/",
         escalations.TicketEscalation.as_view(),
