@@ -21,6 +21,7 @@ from bugs.services import bug_file
 from escalations.services import escalation_request
 from helpcenter import services as help_services
 from tenants.context import tenant_context
+from tickets.collaboration import ticket_cc_add
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,21 @@ EXPECTED = {
     ("api:organizations", "get"): STAFF_ONLY,
     ("api:settings", "get"): ADMINS_ONLY,
     ("api:settings", "patch"): ADMINS_ONLY,
+    # CCs: everyone who sees the ticket reads them; the customer (its requester) copies an
+    # address first, so staff asking for the same one after are refused as a duplicate: 409.
+    ("api:ticket_ccs", "get"): MEMBERS_ONLY,
+    ("api:ticket_ccs", "post"): {
+        **MEMBERS_MAKE,
+        **dict.fromkeys(["agent", "manager", "admin"], 409),
+    },
+    # The requester takes the CC off first; after that it is gone for staff too: 404.
+    ("api:ticket_cc", "delete"): {
+        **MEMBERS_ONLY,
+        "customer": 204,
+        **dict.fromkeys(["agent", "manager", "admin"], 404),
+    },
+    ("api:ticket_followers", "get"): STAFF_ONLY,
+    ("api:notifications", "get"): STAFF_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -120,6 +136,19 @@ def _bug(world):
     return world.bug
 
 
+def _cc(world):
+    """An address copied on the world's ticket: made once, through the service."""
+    if not hasattr(world, "cc"):
+        with tenant_context(world.tenant):
+            world.cc = ticket_cc_add(
+                ticket=world.ticket,
+                email="table-copy@example.net",
+                actor=world.users["agent"],
+                membership=world.memberships["agent"],
+            )
+    return world.cc
+
+
 def _article(world):
     """A published help-center article: made once, through the services."""
     if not hasattr(world, "article"):
@@ -148,6 +177,9 @@ URL_KWARGS = {
     "api:bug": lambda w: {"pk": _bug(w).pk},
     "api:article": lambda w: {"slug": _article(w).slug},
     "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
+    "api:ticket_ccs": lambda w: {"number": w.ticket.number},
+    "api:ticket_cc": lambda w: {"number": w.ticket.number, "pk": _cc(w).pk},
+    "api:ticket_followers": lambda w: {"number": w.ticket.number},
 }
 # What each writing call sends: a valid request, so the answer is about who calls.
 BODIES = {
@@ -157,6 +189,7 @@ BODIES = {
     ("api:ticket_escalation", "post"): {"reason": "From the permission table"},
     ("api:escalation_decisions", "post"): {"kind": "priority", "priority": "high"},
     ("api:settings", "patch"): {"assign_on_reply": False},
+    ("api:ticket_ccs", "post"): {"email": "copied-by-table@example.net"},
 }
 
 
