@@ -58,7 +58,7 @@ TEXT_CHARS = Notification._meta.get_field("text").max_length
 STAFF_EMAIL_TEMPLATES = ("staff_mentioned", "staff_ticket_update", "staff_ticket_assigned")
 
 
-# --- CCs ----------------------------------------------------------------------------------------
+# --- CCs -----------------------------------------------------------------------------------------
 
 
 def normalized_email(value: str) -> str:
@@ -251,7 +251,7 @@ def _wanting_email(user_ids, switch: str) -> set[int]:
     return {pk for pk in user_ids if pk not in off}
 
 
-# --- Fan-out ---------------------------------------------------------------------------------
+# --- Fan-out -------------------------------------------------------------------------------------
 
 
 def _name(user, actor_kind: str = Actor.AGENT) -> str:

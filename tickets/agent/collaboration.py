@@ -112,8 +112,9 @@ def notifications_read_all(request):
 @require_http_methods(["GET", "POST"])
 def notification_settings(request):
     current = people.preferences(request.user)
+    # Every switch off is an empty POST: bound all the same.
     form = NotificationPreferencesForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={name: getattr(current, name) for name in current.SWITCHES},
     )
     if request.method == "POST" and form.is_valid():
