@@ -75,6 +75,13 @@ def normalized_email(value: str) -> str:
     return email
 
 
+def _shown(email: str) -> str:
+    """An address as the timeline's before/after column holds it (an address may be longer;
+    the event's data keeps it whole)."""
+    limit = TicketEvent._meta.get_field("after").max_length
+    return email if len(email) <= limit else email[: limit - 1] + "…"
+
+
 def _may_manage_ccs(ticket: Ticket, actor, membership: Membership | None) -> bool:
     if membership is None:
         return False
@@ -137,7 +144,8 @@ def ticket_cc_add(*, ticket: Ticket, email: str, actor, membership: Membership |
         CollaborationEvent.CC_ADDED,
         actor=actor,
         actor_kind=Actor.AGENT if membership.is_staff_role else Actor.CUSTOMER,
-        after=email,
+        after=_shown(email),
+        data={"email": email},
     )
     ticket.save(update_fields=["updated_at"])
     return cc
@@ -163,7 +171,8 @@ def ticket_cc_remove(*, ticket: Ticket, cc_id, actor, membership: Membership | N
         CollaborationEvent.CC_REMOVED,
         actor=actor,
         actor_kind=Actor.AGENT if membership.is_staff_role else Actor.CUSTOMER,
-        before=cc.email,
+        before=_shown(cc.email),
+        data={"email": cc.email},
     )
     ticket.save(update_fields=["updated_at"])
 
@@ -195,7 +204,7 @@ def ticket_follow(*, ticket: Ticket, user) -> bool:
     if TicketFollower.objects.filter(ticket=ticket, user=user).exists():
         return False
     TicketFollower.objects.create(ticket=ticket, user=user)
-    lifecycle.record(ticket, CollaborationEvent.FOLLOWED, actor=user, after=user.email)
+    lifecycle.record(ticket, CollaborationEvent.FOLLOWED, actor=user, after=_shown(user.email))
     return True
 
 
@@ -206,7 +215,7 @@ def ticket_unfollow(*, ticket: Ticket, user) -> bool:
     removed, _ = TicketFollower.objects.filter(ticket=ticket, user=user).delete()
     if not removed:
         return False
-    lifecycle.record(ticket, CollaborationEvent.UNFOLLOWED, actor=user, before=user.email)
+    lifecycle.record(ticket, CollaborationEvent.UNFOLLOWED, actor=user, before=_shown(user.email))
     return True
 
 

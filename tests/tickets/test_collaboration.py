@@ -207,6 +207,15 @@ def test_a_cc_must_be_a_valid_outside_address(world_a, settings, email, error, w
         add_cc(world_a, email)
 
 
+def test_a_long_address_is_kept_whole(world_a):
+    email = "0@" + ".".join(["a" * 63] * 3) + "." + "b" * 59
+    assert len(email) == 253
+    assert add_cc(world_a, email).email == email
+    with tenant_context(world_a.tenant):
+        event = world_a.ticket.events.get(kind="cc_added")
+    assert event.data == {"email": email} and event.after.endswith("…")
+
+
 def test_the_requester_an_agent_and_a_bounced_address_cannot_be_copied(world_a):
     with pytest.raises(InvalidInput, match="is the requester"):
         add_cc(world_a, world_a.ticket.requester_email.upper())
