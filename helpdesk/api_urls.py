@@ -9,6 +9,7 @@ from helpcenter import api as helpcenter
 from helpdesk.api_docs import api_docs
 from surveys import api as surveys
 from tickets import api, api_merging, tag_api, time_api
+from tickets import api_collaboration as collaboration
 from tickets import api_teams as teams
 
 app_name = "api"
@@ -33,6 +34,18 @@ urlpatterns = [
     ),
     path("tickets/<id:number>/tags/", tag_api.TicketTags.as_view(), name="ticket_tags"),
     path("tags/", tag_api.TagList.as_view(), name="tags"),
+    path("tickets/<id:number>/ccs/", collaboration.TicketCCs.as_view(), name="ticket_ccs"),
+    path(
+        "tickets/<id:number>/ccs/<id:pk>/",
+        collaboration.TicketCCDetail.as_view(),
+        name="ticket_cc",
+    ),
+    path(
+        "tickets/<id:number>/followers/",
+        collaboration.TicketFollowers.as_view(),
+        name="ticket_followers",
+    ),
+    path("notifications/", collaboration.NotificationList.as_view(), name="notifications"),
     path(
         "tickets/<id:number>/escalation/",
         escalations.TicketEscalation.as_view(),

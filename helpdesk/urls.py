@@ -18,9 +18,11 @@ from helpdesk.views import favicon, healthz
 from inbox import views as inbox_views
 from surveys import views as survey_views
 from tenants import views as tenant_views
+from tickets.agent import collaboration as agent_people
 from tickets.agent import tag_views, time_views
 from tickets.agent import teams as team_views
 from tickets.agent import views as agent_views
+from tickets.portal import collaboration as portal_people
 from tickets.portal import views as portal_views
 from webhooks import views as webhook_views
 
@@ -42,6 +44,12 @@ portal_patterns = (
             "tickets/<id:number>/attachments/<id:pk>/",
             portal_views.attachment_download,
             name="attachment",
+        ),
+        path("tickets/<id:number>/cc/", portal_people.ticket_cc_add, name="ticket_cc"),
+        path(
+            "tickets/<id:number>/cc/<id:pk>/remove/",
+            portal_people.ticket_cc_remove,
+            name="ticket_cc_remove",
         ),
     ],
     "portal",
@@ -121,6 +129,25 @@ agent_patterns = (
             agent_views.agent_ticket_activity,
             name="ticket_activity",
         ),
+        path("tickets/<id:number>/cc/", agent_people.ticket_cc_add, name="ticket_cc"),
+        path(
+            "tickets/<id:number>/cc/<id:pk>/remove/",
+            agent_people.ticket_cc_remove,
+            name="ticket_cc_remove",
+        ),
+        path("tickets/<id:number>/follow/", agent_people.ticket_follow, name="ticket_follow"),
+        path("notifications/", agent_people.notifications, name="notifications"),
+        path(
+            "notifications/read-all/",
+            agent_people.notifications_read_all,
+            name="notifications_read_all",
+        ),
+        path(
+            "notifications/settings/",
+            agent_people.notification_settings,
+            name="notification_settings",
+        ),
+        path("notifications/<id:pk>/", agent_people.notification_open, name="notification"),
         path("chats/", include(chat_urls.agent_patterns)),
         path("help/", include(help_urls.agent_patterns)),
         path("bugs/", include(bug_urls.agent_patterns)),

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -36,7 +37,8 @@ from tenants.context import current_tenant, tenant_context
 from tenants.models import Membership, Tenant
 from tickets import attachments as files
 from tickets import services
-from tickets.models import Ticket
+from tickets.collaboration import STAFF_EMAIL_TEMPLATES
+from tickets.models import Ticket, TicketCC
 from tickets.notifications import parse_reply_address
 
 log = logging.getLogger(__name__)
@@ -222,10 +224,36 @@ def thread(email: Email, tenant: Tenant) -> Ticket | None:
                 return ticket
     number = _subject_number(email.subject)
     if number is not None:
-        ticket = Ticket.objects.filter(number=number, requester_email=email.sender).first()
+        # From its requester, or from an address copied on it.
+        ticket = (
+            Ticket.objects.filter(number=number)
+            .filter(
+                Q(requester_email=email.sender)
+                | Q(pk__in=TicketCC.objects.filter(email=email.sender).values("ticket_id"))
+            )
+            .first()
+        )
         if ticket is not None:
             return ticket
     return None
+
+
+def answers_team_notification(email: Email, tenant: Tenant) -> bool:
+    """The email answers one of our notifications to staff (a mention, a followed ticket's
+    update): those never thread into a ticket, where an answer would reach the customer."""
+    ids = []
+    for ref in email.references:
+        match = _OUR_ID.match(ref)
+        if (
+            match
+            and match.group(1) == "outbox"
+            and match.group(4) == settings.BASE_DOMAIN
+            and int(match.group(2)) == tenant.pk
+        ):
+            ids.append(int(match.group(3)))
+    return bool(ids) and (
+        OutboxEmail.objects.filter(pk__in=ids, template__in=STAFF_EMAIL_TEMPLATES).exists()
+    )
 
 
 def _subject_number(subject: str) -> int | None:
@@ -387,6 +415,8 @@ def _ingest(tenant: Tenant, email: Email, address, via: str) -> InboundEmail:
         >= SENDER_LIMIT
     ):
         return _record(email, Outcome.IGNORED, "too many emails from this sender", via=via)
+    if answers_team_notification(email, tenant):
+        return _record(email, Outcome.IGNORED, "an answer to a team notification", via=via)
     user, membership = _sender_identity(email.sender)
     ticket = thread(email, tenant)
     uploads, notes = _uploads(email)
@@ -414,7 +444,9 @@ def _answer(email, ticket, user, membership, body, uploads, via) -> InboundEmail
     requester = email.sender == ticket.requester_email or (
         user is not None and ticket.requester_id == user.pk
     )
-    if staff or requester:
+    # Someone copied on the ticket answers as the requester does: a public customer reply.
+    copied = not requester and TicketCC.objects.filter(ticket=ticket, email=email.sender).exists()
+    if staff or requester or copied:
         landed = services.ticket_reply(
             ticket=ticket,
             author=user,

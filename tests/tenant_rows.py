@@ -23,14 +23,18 @@ from tickets.models import (
     Attachment,
     Comment,
     Macro,
+    Notification,
+    NotificationPreference,
     RunningTimer,
     SavedView,
     Tag,
     Team,
     TeamMember,
     Ticket,
+    TicketCC,
     TicketCounter,
     TicketEvent,
+    TicketFollower,
     TicketFormField,
     TicketLink,
     TicketTag,
@@ -214,6 +218,25 @@ def _webhook(world):
     world.reply(world.ticket, "agent", "A reply the endpoint hears about")
 
 
+def _collaboration(world):
+    """A CC, a follower, a mention (a notification) and one person's email switches."""
+    from tickets import collaboration
+
+    if TicketCC.objects.exists():
+        return
+    agent, manager = world.users["agent"], world.users["manager"]
+    collaboration.ticket_cc_add(
+        ticket=world.ticket,
+        email=f"copied-{world.marker}@example.net",
+        actor=agent,
+        membership=world.memberships["agent"],
+    )
+    collaboration.ticket_follow(ticket=world.ticket, user=agent)
+    handle = agent.email.split("@")[0]
+    world.reply(world.ticket, "manager", f"@{handle} have a look", public=False)
+    collaboration.preferences_save(user=manager, values={"email_on_follow": False})
+
+
 MAKERS = {
     # World creates these through the services: an organization, a membership per role, a
     # ticket with a comment, an attachment and events; the counter exists from tenant_create.
@@ -263,6 +286,10 @@ MAKERS = {
     TeamMember: lambda world: None,  # _team adds one
     TimeEntry: _time,
     RunningTimer: lambda world: None,  # _time starts one
+    TicketCC: _collaboration,
+    TicketFollower: lambda world: None,  # _collaboration makes these
+    Notification: lambda world: None,
+    NotificationPreference: lambda world: None,
     ApiToken: lambda world: tokens.token_create(
         user=world.users["agent"], name="rows", scope="read", expires_in_days=None
     ),

@@ -42,6 +42,7 @@ from tests.test_isolation_probe import (
     OBJECT_URLS,
     prepare_api_token,
     prepare_bug,
+    prepare_collaboration,
     prepare_help_center,
     prepare_inbox,
     prepare_tag,
@@ -312,6 +313,9 @@ def fuzz_world(world):
     # A team with the agent in it and the fuzzed ticket in it (``world.team``).
     prepare_team(world)
     prepare_time(world)
+    # A CC, a follower and a notification of the fuzzed ticket (``world.cc``,
+    # ``world.notification``, as the probe's URL table reads).
+    prepare_collaboration(world)
 
 
 def fuzz_chats(world):

@@ -106,6 +106,16 @@ OBJECT_URLS = {
     # Teams: B's team by id, and B's agent's membership (marked away by an admin).
     "agent:settings_team": lambda b: {"pk": b.team.pk},
     "agent:settings_member_away": lambda b: {"pk": b.memberships["agent"].pk},
+    # CCs, followers and notifications: B's ticket, B's CC by id, B's agent's notification.
+    "agent:ticket_cc": lambda b: {"number": b.only_ticket.number},
+    "agent:ticket_cc_remove": lambda b: {"number": b.only_ticket.number, "pk": b.cc.pk},
+    "agent:ticket_follow": lambda b: {"number": b.only_ticket.number},
+    "agent:notification": lambda b: {"pk": b.notification.pk},
+    "portal:ticket_cc": lambda b: {"number": b.only_ticket.number},
+    "portal:ticket_cc_remove": lambda b: {"number": b.only_ticket.number, "pk": b.cc.pk},
+    "api:ticket_ccs": lambda b: {"number": b.only_ticket.number},
+    "api:ticket_cc": lambda b: {"number": b.only_ticket.number, "pk": b.cc.pk},
+    "api:ticket_followers": lambda b: {"number": b.only_ticket.number},
     # Email: B's support address by id.
     "agent:settings_email_address": lambda b: {"pk": b.support_address.pk},
     "agent:settings_email_mailbox": lambda b: {"pk": b.support_address.pk},
@@ -362,6 +372,33 @@ def prepare_time(world_b):
         timelog.timer_start(ticket=world_b.only_ticket, **staff)
 
 
+def prepare_collaboration(world_b):
+    """On B's probed ticket: an address copied (it carries B's marker), B's agent following,
+    and a mention of B's agent by B's manager (B's agent's notification)."""
+    from tenants.context import tenant_context
+    from tickets import collaboration
+    from tickets.models import Notification
+
+    agent = world_b.users["agent"]
+    with tenant_context(world_b.tenant):
+        world_b.cc = collaboration.ticket_cc_add(
+            ticket=world_b.only_ticket,
+            email=f"b-copied-{world_b.marker}@example.net",
+            actor=agent,
+            membership=world_b.memberships["agent"],
+        )
+        collaboration.ticket_follow(ticket=world_b.only_ticket, user=agent)
+    handle = agent.email.split("@")[0]
+    world_b.reply(world_b.only_ticket, "manager", f"@{handle} please check", public=False)
+    with tenant_context(world_b.tenant):
+        world_b.notification = Notification.objects.filter(recipient=agent).latest("pk")
+
+
+def collaboration_markers(world) -> list[str]:
+    """Who is copied on B's ticket: never shown outside B."""
+    return [f"b-copied-{world.marker}@example.net"]
+
+
 def _assert_no_markers(response, markers, context):
     body = response.content.decode(errors="replace")
     for marker in markers:
@@ -433,6 +470,7 @@ def prepare_team(world_b):
             ticket=world_b.only_ticket, actor=world_b.users["agent"], team=world_b.team
         )
     prepare_time(world_b)
+    prepare_collaboration(world_b)
 
 
 def run_probe(world_a, world_b):
@@ -450,6 +488,7 @@ def run_probe(world_a, world_b):
         *bug_markers(world_b),
         *tag_markers(world_b),
         *time_markers(world_b),
+        *collaboration_markers(world_b),
     ]
     markers_on_b = [
         *world_b.private_markers(),
@@ -458,6 +497,7 @@ def run_probe(world_a, world_b):
         *bug_markers(world_b),
         *tag_markers(world_b),
         *time_markers(world_b),
+        *collaboration_markers(world_b),
     ]
     for name, _params in tenant_url_patterns():
         is_object = name in OBJECT_URLS

@@ -7,7 +7,8 @@ class TicketsConfig(AppConfig):
     def ready(self):
         # Connects the desk's signals (support_clock_changed, current_version_changed).
         from desk import policy
-        from tickets import panels, receivers, tags, timelog  # noqa: F401
+        from tenants.navigation import register_badge
+        from tickets import collaboration_selectors, panels, receivers, tags, timelog  # noqa: F401
         from tickets.models import TicketFormField
 
         # The public policy page lists what the ticket form asks (desk/ cannot import it).
@@ -28,5 +29,26 @@ class TicketsConfig(AppConfig):
                 slot=panels.SIDE,
                 template="agent/_ticket_time.html",
                 context=timelog.panel,
+            )
+        )
+        # The workspace bell: one bounded count, only on pages that show it.
+        register_badge("notifications", collaboration_selectors.unread_badge)
+        # CCs and followers on the ticket pages, kept out of the pages' own templates.
+        panels.register(
+            panels.Panel(
+                "people",
+                panels.AGENT,
+                panels.SIDE,
+                "agent/_ticket_people.html",
+                collaboration_selectors.agent_panel,
+            )
+        )
+        panels.register(
+            panels.Panel(
+                "ccs",
+                panels.PORTAL,
+                panels.MAIN,
+                "tickets/_cc_panel.html",
+                collaboration_selectors.portal_panel,
             )
         )

@@ -149,8 +149,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Merged:
     )
     lifecycle.close_merged(source, into=target, actor=actor)
     target.save(update_fields=["updated_at"])
-    # THE CC HOOK: the CC feature adds the source's requester to the target's CCs when they
-    # are not its requester (tickets/signals.py). One call, in this transaction.
+    # The source's requester becomes a CC of the target (tickets/receivers.py), in this
+    # transaction.
     signals.ticket_merged.send(sender=Ticket, source=source, target=target, actor=actor)
     notifications.ticket_merged(source, target)
     return Merged(target, messages, files, repeated=False)

@@ -798,3 +798,134 @@ class RunningTimer(TenantOwned):
 
     def __str__(self):
         return f"timer of {self.agent_id} on ticket {self.ticket_id}"
+
+
+# --- People around a ticket: CCs, followers, in-app notifications (tickets.collaboration) ------
+
+
+class CollaborationEvent(models.TextChoices):
+    """Timeline kinds of tickets.collaboration: who is copied on, and who follows, a ticket."""
+
+    CC_ADDED = "cc_added", "CC added"
+    CC_REMOVED = "cc_removed", "CC removed"
+    FOLLOWED = "followed", "Agent followed"
+    UNFOLLOWED = "unfollowed", "Agent stopped following"
+
+
+events.register(CollaborationEvent.choices, owner="tickets")
+
+
+class TicketCC(TenantOwned):
+    """Someone copied on a ticket: they get its public replies by email and may answer them
+    (by email, or on the portal when ``user`` is a member of this helpdesk)."""
+
+    MAX_PER_TICKET = 20
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ccs")
+    # Stored lower-cased and stripped, like ``Ticket.requester_email``.
+    email = models.EmailField()
+    # The member who owns the address (verified), found when the CC is added or later when
+    # they make an account; it is what lets them open the ticket on the portal.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # One row per address per ticket, whatever its case (the email is stored lower-cased
+            # too; the constraint holds even for a row written some other way).
+            models.UniqueConstraint(
+                "tenant", "ticket", models.functions.Lower("email"), name="ticketcc_unique_email"
+            ),
+        ]
+        indexes = [
+            # "Tickets I am copied on": the portal's visibility rule and My tickets.
+            models.Index(fields=["tenant", "user", "ticket"], name="ticketcc_user"),
+            # Claiming CCs of an address when its owner makes an account.
+            models.Index(fields=["tenant", "email"], name="ticketcc_email"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} on ticket {self.ticket_id}"
+
+
+class TicketFollower(TenantOwned):
+    """A staff member who follows a ticket: told in the workspace (and by email, as they
+    choose) of every update that someone else makes."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # A ticket's followers (the fan-out after each update) and "am I following?".
+            models.UniqueConstraint(
+                fields=["tenant", "ticket", "user"], name="ticketfollower_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"user {self.user_id} follows ticket {self.ticket_id}"
+
+
+class Notification(TenantOwned):
+    """One in-app notification for a staff member about a ticket."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mentioned you"
+        UPDATE = "update", "Followed ticket updated"
+        ASSIGNED = "assigned", "Assigned to you"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.CharField(max_length=300)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        indexes = [
+            # My notifications page, newest first (ids grow with time), and its keyset pages.
+            models.Index(fields=["tenant", "recipient", "-id"], name="notification_mine"),
+            # The workspace bell: my unread ones, newest first, counted from this small index.
+            models.Index(
+                fields=["tenant", "recipient", "-id"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for user {self.recipient_id} on ticket {self.ticket_id}"
+
+
+class NotificationPreference(TenantOwned):
+    """Which notification emails a staff member wants in this helpdesk. No row: every switch
+    on (the default); the in-app notifications are always written."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    email_on_mention = models.BooleanField(
+        "Email me when someone mentions me in a note", default=True
+    )
+    email_on_follow = models.BooleanField(
+        "Email me when a ticket I follow is updated", default=True
+    )
+    email_on_assign = models.BooleanField("Email me when a ticket is assigned to me", default=True)
+
+    SWITCHES = ("email_on_mention", "email_on_follow", "email_on_assign")
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            # One row per person per helpdesk; also the lookup of each fan-out's recipients.
+            models.UniqueConstraint(fields=["tenant", "user"], name="notificationpref_user"),
+        ]
+
+    def __str__(self):
+        return f"notification preferences of user {self.user_id}"

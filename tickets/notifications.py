@@ -1,10 +1,11 @@
 """Which emails a ticket change sends, to whom, under which idempotency key.
 
 Services and the automation call these inside their transaction; rows go to the outbox and
-are sent after commit. Internal notes never reach this module. Keys name the ticket, the kind
-and the transition (a ticket solved twice gets two solved emails, a sweep run twice one).
-The automation's functions take a batch of tickets and queue its emails in one go; a batch of
-one writes exactly the row the single-ticket function writes.
+are sent after commit. Internal notes never reach this module. The addresses copied on a
+ticket (``TicketCC``) get each public reply, as the requester does, under keys of their own.
+Keys name the ticket, the kind and the transition (a ticket solved twice gets two solved
+emails, a sweep run twice one). The automation's functions take a batch of tickets and queue
+its emails in one go; a batch of one writes exactly the row the single-ticket function writes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from core.wording import duration_words
 from outbox.services import Email, email_enqueue, emails_enqueue
 from tenants.context import current_tenant
-from tickets.models import Comment, Ticket
+from tickets.models import Comment, Ticket, TicketCC
 
 
 def reply_address(ticket: Ticket) -> str:
@@ -42,6 +43,46 @@ def parse_reply_address(address: str) -> tuple[str, int] | None:
 
 def _send(ticket: Ticket, template: str, key: str, *, automated=True, **context) -> None:
     _send_each(template, [ticket], lambda _ticket: key, automated=automated, **context)
+
+
+def _send_with_copies(
+    ticket: Ticket,
+    template: str,
+    key: str,
+    *,
+    automated=True,
+    to_requester=True,
+    skip: str = "",
+    skip_user: int | None = None,
+    **context,
+) -> None:
+    """The ``template`` email about one public message to the requester and to every address
+    copied on the ticket (``copied`` tells the template which), except ``skip`` (the message's
+    own author). One insert for them all."""
+    tenant = current_tenant()
+    ticket_url = tenant.url(f"/tickets/{ticket.number}/")
+    recipients = [(ticket.requester_email, key, False)] if to_requester else []
+    recipients += [
+        (cc.email, f"{key}:cc:{cc.pk}", True)
+        for cc in TicketCC.objects.filter(ticket=ticket).order_by("pk")
+        if skip_user is None or cc.user_id != skip_user
+    ]
+    emails_enqueue(
+        template=template,
+        automated=automated,
+        shared={"new_ticket_url": tenant.url("/tickets/new/"), **context},
+        emails=[
+            Email(
+                recipient=recipient,
+                key=f"ticket:{ticket.pk}:{kind}",
+                context={"ticket": ticket, "ticket_url": ticket_url, "copied": copied},
+                ticket=ticket,
+                reply_to=reply_address(ticket),
+            )
+            for recipient, kind, copied in recipients
+            if recipient.lower() != skip.lower()
+        ],
+    )
 
 
 def _send_each(
@@ -85,7 +126,29 @@ def agent_replied(ticket: Ticket, comment: Comment) -> None:
         ticket_solved(ticket, comment=comment)
     else:
         # A person wrote it: not Auto-Submitted, so a customer's vacation notice may answer.
-        _send(ticket, "agent_reply", f"reply:{comment.pk}", automated=False, comment=comment)
+        _send_with_copies(
+            ticket, "agent_reply", f"reply:{comment.pk}", automated=False, comment=comment
+        )
+
+
+def customer_replied(ticket: Ticket, comment: Comment) -> None:
+    """A public message from the customer's side: the requester (when someone copied wrote
+    it) and the other CCs get it; its author does not (no email at all when nobody is copied
+    and the requester wrote)."""
+    author = comment.author_email or (comment.author.email if comment.author_id else "")
+    by_requester = author.lower() == ticket.requester_email.lower() or (
+        comment.author_id is not None and comment.author_id == ticket.requester_id
+    )
+    _send_with_copies(
+        ticket,
+        "customer_reply_copy",
+        f"customer-reply:{comment.pk}",
+        automated=False,
+        to_requester=not by_requester,
+        skip=author,
+        skip_user=comment.author_id,
+        comment=comment,
+    )
 
 
 def ticket_solved(
@@ -94,8 +157,10 @@ def ticket_solved(
     if comment is None:
         tickets_solved([ticket], automatic=automatic)
         return
-    # An agent's solving reply is a person's message: not Auto-Submitted.
-    _send(ticket, "ticket_solved", _solved_key(ticket), automated=False, **_solved(comment))
+    # An agent's solving reply is a person's message: not Auto-Submitted. CCs get it too.
+    _send_with_copies(
+        ticket, "ticket_solved", _solved_key(ticket), automated=False, **_solved(comment)
+    )
 
 
 def tickets_solved(tickets: list[Ticket], *, automatic: bool = False) -> None:

@@ -13,8 +13,10 @@ from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tenants.services import member_joined
 from tenants.signals import tenant_created
+from tickets import collaboration
 from tickets.models import TicketCounter
 from tickets.services import tickets_claim_for_user, tickets_reflag_versions
+from tickets.signals import ticket_events_recorded, ticket_merged
 from tickets.sla import recompute_all
 from tickets.tasks import recompute_sla
 
@@ -68,3 +70,15 @@ def reflag_versions(sender, *, tenant_id: int, version: str, **kwargs) -> None:
     """Only the current version is supported: tickets from older ones carry the flag (in the
     settings change's transaction and tenant)."""
     tickets_reflag_versions(current=version)
+
+
+@receiver(ticket_events_recorded, dispatch_uid="tickets.collaboration.notify")
+def notify_followers_and_assignees(sender, *, events, **kwargs) -> None:
+    """Followers and new assignees hear of each update, in the transaction that made it."""
+    collaboration.events_notify(events)
+
+
+@receiver(ticket_merged)
+def copy_merged_requester(sender, *, source, target, actor, **kwargs) -> None:
+    """The duplicate's requester becomes a CC of the ticket it was merged into."""
+    collaboration.copy_merged_requester(source=source, target=target, actor=actor)

@@ -22,19 +22,26 @@ from tickets.models import (
     Comment,
     Macro,
     Ticket,
+    TicketCC,
     TicketEvent,
     TicketFormField,
     TicketLink,
 )
 
 
+def copied_on(user_id) -> QuerySet:
+    """The ids of the tickets ``user_id`` is copied on (a subquery; tickets.collaboration)."""
+    return TicketCC.objects.filter(user=user_id).values("ticket_id")
+
+
 def visible_tickets(membership: Membership) -> QuerySet[Ticket]:
-    """Staff see every ticket of the tenant; a customer sees their own, and their
-    organization's when the tenant shares tickets within organizations."""
+    """Staff see every ticket of the tenant; a customer sees their own, those they are copied
+    on (CC), and their organization's when the tenant shares tickets within organizations.
+    The one rule for the portal and the API alike."""
     tickets = Ticket.objects.all()
     if membership.is_staff_role:
         return tickets
-    condition = Q(requester=membership.user_id)
+    condition = Q(requester=membership.user_id) | Q(pk__in=copied_on(membership.user_id))
     if current_tenant().share_tickets_in_organization and membership.organization_id:
         condition |= Q(organization=membership.organization_id)
     return tickets.filter(condition)
@@ -58,11 +65,14 @@ REQUESTER_STATUS_FILTERS = {
 def requester_tickets(
     membership: Membership, *, status: str, organization_wide: bool, query: str
 ) -> QuerySet[Ticket]:
-    """A customer's list: their own tickets (or, with ``organization_wide``, all they may see)
-    in one status tab, matching "#number or text", most recently updated first."""
+    """A customer's list: their own tickets and those they are copied on (or, with
+    ``organization_wide``, all they may see) in one status tab, matching "#number or text",
+    most recently updated first."""
     tickets = visible_tickets(membership).filter(REQUESTER_STATUS_FILTERS[status][1])
     if not organization_wide:
-        tickets = tickets.filter(requester=membership.user_id)
+        tickets = tickets.filter(
+            Q(requester=membership.user_id) | Q(pk__in=copied_on(membership.user_id))
+        )
     if query:
         tickets = tickets.filter(subject_or_number(query))
     return tickets.select_related("requester").order_by("-updated_at", "-number")

@@ -21,7 +21,7 @@ from tenants.models import Membership, Tenant
 from tenants.selectors import is_staff_user, staff_user
 from tenants.services import organization_for_email
 from tickets import attachments as files
-from tickets import lifecycle, notifications, queue, sla, teams, timelog
+from tickets import collaboration, lifecycle, notifications, queue, sla, teams, timelog
 from tickets.lifecycle import Actor, InvalidTransition
 from tickets.models import (
     Attachment,
@@ -214,6 +214,9 @@ def ticket_reply(
         ticket, author, author.email if author else author_email, public=public, body=body
     )
     _attach(ticket, comment, uploads, staged or [])
+    if staff and not public:
+        # Before the event: a mentioned follower is told once, of the mention.
+        collaboration.mentions_notify(ticket=ticket, comment=comment, author=author)
     actor_kind = Actor.AGENT if staff else Actor.CUSTOMER
     data = {"comment": comment.pk}
     if via != "web":
@@ -254,6 +257,9 @@ def ticket_reply(
         # A public update restarts the agent's clock (or ends it, for pending/solved).
         sla.refresh(ticket, anchor=comment.created_at)
         notifications.agent_replied(ticket, comment)
+    elif public:
+        # The requester and the CCs see each other's messages (never internal notes).
+        notifications.customer_replied(ticket, comment)
     elif staff and changed and ticket.status == Status.SOLVED:
         notifications.ticket_solved(ticket)
     if priority:
@@ -387,6 +393,7 @@ def tickets_claim_for_user(*, user) -> int:
             after=user.email,
         )
     Comment.objects.filter(author__isnull=True, author_email__in=emails).update(author=user)
+    collaboration.ccs_claim_for_user(user=user, emails=emails)
     return len(claimed)
 
 

@@ -90,6 +90,21 @@ def test_the_portal_shows_the_pointer_with_a_link_only_when_the_target_is_visibl
         f'This request was merged into <a href="/tickets/{my_other.number}/">#{my_other.number}'
         in page
     )
+    # The merge copied the customer on the other ticket: they may read it, so it is a link;
+    # once an agent takes them off it, the pointer stays and the link goes.
+    page = customer.get(f"/tickets/{lone.number}/").content.decode()
+    assert f'href="/tickets/{someone_else.number}/"' in page
+    with tenant_context(world_a.tenant):
+        from tickets import collaboration
+        from tickets.models import TicketCC
+
+        cc = TicketCC.objects.get(ticket=someone_else)
+        collaboration.ticket_cc_remove(
+            ticket=someone_else,
+            cc_id=cc.pk,
+            actor=world_a.users["agent"],
+            membership=world_a.memberships["agent"],
+        )
     page = customer.get(f"/tickets/{lone.number}/").content.decode()
     assert f"This request was merged into #{someone_else.number}." in page
     assert f'href="/tickets/{someone_else.number}/"' not in page

@@ -97,3 +97,49 @@ def test_the_ticket_page_title_is_text_and_the_shortcuts_dialog_is_there_once(wo
     assert title == f"#{world_a.ticket.number} {world_a.ticket.subject} · {world_a.tenant.name}"
     assert page.count("data-shortcuts>") == 1
     assert page.count("js/shortcuts.js") == 1
+
+
+def _people_page_queries(world, as_member, count):
+    """Both ticket pages' queries with ``count`` CCs and ``count`` followers (and as many
+    notifications under the agent's bell)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from tenants.context import tenant_context
+    from tenants.models import Membership
+    from tickets import collaboration
+
+    ticket = world.submit(subject="Crowded ticket")
+    agent = world.users["agent"]
+    with tenant_context(world.tenant):
+        for i in range(count):
+            collaboration.ticket_cc_add(
+                ticket=ticket,
+                email=f"copied{i}@example.net",
+                actor=agent,
+                membership=world.memberships["agent"],
+            )
+            email = f"follower{i}-{world.marker}@example.com"
+            user = get_user_model().objects.create_user(email=email, password="x" * 20)
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            Membership.objects.create(user=user, role=Membership.Role.AGENT)
+            collaboration.ticket_follow(ticket=ticket, user=user)
+            world.reply(ticket, "manager", f"@{agent.email.split('@')[0]} look {i}", public=False)
+    client = as_member(agent, world.tenant)
+    client.get(f"/agent/tickets/{ticket.number}/")  # warm up
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/agent/tickets/{ticket.number}/").content.decode()
+    assert page.count('aria-label="Stop copying copied') == count
+    assert page.count("<li>follower") == count
+    customer = as_member(world.users["customer"], world.tenant)
+    customer.get(f"/tickets/{ticket.number}/")
+    with CaptureQueriesContext(connection) as portal_queries:
+        portal = customer.get(f"/tickets/{ticket.number}/").content.decode()
+    assert portal.count('aria-label="Stop copying copied') == count
+    return len(queries), len(portal_queries)
+
+
+def test_ticket_pages_query_count_does_not_grow_with_ccs_and_followers(world_a, world_b, as_member):
+    assert _people_page_queries(world_a, as_member, 0) == _people_page_queries(
+        world_b, as_member, 5
+    )

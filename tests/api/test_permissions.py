@@ -22,6 +22,7 @@ from escalations.services import escalation_request
 from helpcenter import services as help_services
 from tenants.context import tenant_context
 from tickets import timelog
+from tickets.collaboration import ticket_cc_add
 from tickets.merging import ticket_link
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,21 @@ EXPECTED = {
     ("api:teams", "get"): STAFF_ONLY,
     ("api:settings", "get"): ADMINS_ONLY,
     ("api:settings", "patch"): ADMINS_ONLY,
+    # CCs: everyone who sees the ticket reads them; the customer (its requester) copies an
+    # address first, so staff asking for the same one after are refused as a duplicate: 409.
+    ("api:ticket_ccs", "get"): MEMBERS_ONLY,
+    ("api:ticket_ccs", "post"): {
+        **MEMBERS_MAKE,
+        **dict.fromkeys(["agent", "manager", "admin"], 409),
+    },
+    # The requester takes the CC off first; after that it is gone for staff too: 404.
+    ("api:ticket_cc", "delete"): {
+        **MEMBERS_ONLY,
+        "customer": 204,
+        **dict.fromkeys(["agent", "manager", "admin"], 404),
+    },
+    ("api:ticket_followers", "get"): STAFF_ONLY,
+    ("api:notifications", "get"): STAFF_ONLY,
     # The schema and its reference page describe the API; they hold no tenant's data.
     ("api:schema", "get"): PUBLIC,
     ("api:docs", "get"): PUBLIC,
@@ -162,6 +178,19 @@ def _time_entry(world):
     return world.time_entry
 
 
+def _cc(world):
+    """An address copied on the world's ticket: made once, through the service."""
+    if not hasattr(world, "cc"):
+        with tenant_context(world.tenant):
+            world.cc = ticket_cc_add(
+                ticket=world.ticket,
+                email="table-copy@example.net",
+                actor=world.users["agent"],
+                membership=world.memberships["agent"],
+            )
+    return world.cc
+
+
 def _article(world):
     """A published help-center article: made once, through the services."""
     if not hasattr(world, "article"):
@@ -217,6 +246,9 @@ URL_KWARGS = {
     "api:bug": lambda w: {"pk": _bug(w).pk},
     "api:article": lambda w: {"slug": _article(w).slug},
     "api:escalation_decisions": lambda w: {"pk": _escalation(w).pk},
+    "api:ticket_ccs": lambda w: {"number": w.ticket.number},
+    "api:ticket_cc": lambda w: {"number": w.ticket.number, "pk": _cc(w).pk},
+    "api:ticket_followers": lambda w: {"number": w.ticket.number},
 }
 # What each writing call sends: a valid request, so the answer is about who calls.
 BODIES = {
@@ -232,6 +264,7 @@ BODIES = {
     ("api:ticket_links", "post"): lambda w: {"ticket": _duplicate(w).number},
     ("api:ticket_tags", "put"): {"tags": ["from-the-table"]},
     ("api:ticket_tags", "post"): {"tags": ["from-the-table"]},
+    ("api:ticket_ccs", "post"): {"email": "copied-by-table@example.net"},
 }
 
 

@@ -18,6 +18,7 @@ from outbox.models import OutboxEmail
 from outbox.services import _message
 from surveys.models import SurveyOptOut
 from tenants.context import tenant_context
+from tickets import collaboration, merging
 from tickets.automations import run_automations
 from tickets.models import Ticket
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 # Written by a person (an agent's reply, or the reply that solved the ticket): no Auto-Submitted,
 # so a customer's vacation responder may answer it as it would any person's mail.
-PERSONAL = {"agent_reply", "ticket_solved:agent"}
+PERSONAL = {"agent_reply", "ticket_solved:agent", "customer_reply_copy"}
 
 
 def _all_emails(world) -> list[OutboxEmail]:
@@ -46,6 +47,18 @@ def _send_every_template(world):
     with time_machine.travel(start, tick=False):
         ticket = world.submit(subject="Restore fails")  # ticket_received
         world.reply(ticket, "agent", "Please send the logs.")  # agent_reply
+        with tenant_context(world.tenant):
+            collaboration.ticket_cc_add(
+                ticket=ticket,
+                email="copied@example.net",
+                actor=agent,
+                membership=world.memberships["agent"],
+            )
+            collaboration.ticket_follow(ticket=ticket, user=world.users["manager"])
+        # customer_reply_copy (to the CC) and staff_ticket_update (to the follower)
+        world.reply(ticket, "customer", "Here they are.")
+        # staff_mentioned (staff_ticket_assigned: the escalation's reassignment below)
+        world.reply(ticket, "manager", f"@{agent.email.split('@')[0]} have a look", public=False)
         world.reply(ticket, "agent", "Waiting for you", submit_as="pending")
         request = world.submit(subject="Escalate me")
         with tenant_context(world.tenant):
@@ -63,6 +76,9 @@ def _send_every_template(world):
                 agent=world.users["admin"],
                 note="Yours now",
             )
+        duplicate = world.submit(subject="Restore fails again")
+        with tenant_context(world.tenant):
+            merging.ticket_merge(source=duplicate, target=request, actor=agent)  # ticket_merged
         solved_by_agent = world.submit(subject="Quick one")
         world.reply(solved_by_agent, "agent", "Done: restart it.", submit_as="solved")
     # Pending 3 days: the reminder; 4 days: solved automatically; 2 more: closed (and the
@@ -82,7 +98,6 @@ def _send_every_template(world):
             status="ended",
         )
         chat_services.transcript_request(chat=chat)  # chat_transcript
-    del agent
 
 
 def _kind(email: OutboxEmail) -> str:

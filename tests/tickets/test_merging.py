@@ -354,3 +354,26 @@ def test_links_refuse_self_other_tenants_and_more_than_the_bound(world_a, world_
         finally:
             merging.MAX_LINKS = original
         assert TicketLink.objects.count() == 2
+
+
+def test_the_duplicates_customer_becomes_a_cc_of_the_target_and_hears_its_replies(world_a):
+    from tickets.models import TicketCC
+
+    with tenant_context(world_a.tenant):
+        target = world_a.submit(subject="Printer offline")
+    source = world_a.submit(
+        subject="Printer still offline", role=None, email="Second.Customer@example.com"
+    )
+    staff_source = world_a.submit(subject="Printer offline too", role="manager")
+    _merge(world_a, source, target)
+    _merge(world_a, staff_source, target)  # a staff address is never copied; the merge goes on
+    with tenant_context(world_a.tenant):
+        assert list(TicketCC.objects.filter(ticket=target).values_list("email", flat=True)) == [
+            "second.customer@example.com"
+        ]
+        assert Ticket.objects.get(pk=staff_source.pk).merged_into_id == target.pk
+    world_a.reply(target, "agent", "A new driver fixes it")
+    with tenant_context(world_a.tenant):
+        reply = OutboxEmail.objects.filter(ticket=target, template="agent_reply")
+        recipients = sorted(reply.values_list("recipient", flat=True))
+    assert "second.customer@example.com" in recipients
