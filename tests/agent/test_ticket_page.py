@@ -143,3 +143,66 @@ def test_ticket_pages_query_count_does_not_grow_with_ccs_and_followers(world_a, 
     assert _people_page_queries(world_a, as_member, 0) == _people_page_queries(
         world_b, as_member, 5
     )
+
+
+def _everything_queries(world, as_member, n):
+    """Both ticket pages' and the queue's queries with everything issue 21 shows at once: on
+    one ticket ``n`` tags, CCs, followers, links and time entries, in a team; ``n`` more tagged
+    tickets in the team for the queue."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from tenants.models import Membership
+    from tickets import collaboration, merging, teams
+
+    agent, membership = world.users["agent"], world.memberships["agent"]
+    ticket = world.submit(subject="Everything at once")
+    others = [world.submit(subject=f"Related {i}") for i in range(n)]
+    with tenant_context(world.tenant):
+        team = teams.team_create(name="Billing")
+        teams.team_member_add(team=team, membership=membership)
+        for each in [ticket, *others]:
+            teams.ticket_set_team(ticket=each, actor=agent, team=team)
+            if n:
+                tagging.ticket_tags_add(
+                    ticket=each,
+                    actor=agent,
+                    membership=membership,
+                    names=[f"tag {k}" for k in range(n)],
+                )
+        for i, other in enumerate(others):
+            merging.ticket_link(ticket=ticket, other=other, actor=agent)
+            timelog.time_log(ticket=ticket, agent=agent, membership=membership, minutes=5 + i)
+            collaboration.ticket_cc_add(
+                ticket=ticket, email=f"copied{i}@example.net", actor=agent, membership=membership
+            )
+            email = f"follower{i}-{world.marker}@example.com"
+            user = get_user_model().objects.create_user(email=email, password="x" * 20)
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            Membership.objects.create(user=user, role=Membership.Role.AGENT)
+            collaboration.ticket_follow(ticket=ticket, user=user)
+    counts = []
+    client = as_member(agent, world.tenant)
+    customer = as_member(world.users["customer"], world.tenant)
+    for who, url in (
+        (client, f"/agent/tickets/{ticket.number}/"),
+        (customer, f"/tickets/{ticket.number}/"),
+        (client, "/agent/"),
+        (client, f"/agent/?team={team.pk}&tag=tag+0" if n else f"/agent/?team={team.pk}"),
+    ):
+        who.get(url)  # warm up
+        with CaptureQueriesContext(connection) as queries:
+            response = who.get(url)
+        assert response.status_code == 200, url
+        counts.append(len(queries))
+    page = client.get(f"/agent/tickets/{ticket.number}/").content.decode()
+    assert page.count('aria-label="Remove tag ') == n
+    assert page.count('value="unlink"') == n
+    assert page.count('aria-label="Stop copying copied') == n
+    return counts
+
+
+def test_query_counts_stay_the_same_with_tags_ccs_followers_links_time_and_teams(
+    world_a, world_b, as_member
+):
+    assert _everything_queries(world_a, as_member, 0) == _everything_queries(world_b, as_member, 5)
