@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from core import exports, periods
+from core import exports
+from core.range_forms import DayRangeForm
 from surveys import reports, services
 from surveys.models import SurveyInvitation
 from tenants import audit
@@ -106,43 +107,10 @@ def answer(request, token: str):
     )
 
 
-DATE_INPUT = {
-    "type": "date",
-    "min": periods.FIRST_DAY.isoformat(),
-    "max": periods.LAST_DAY.isoformat(),
-}
-
-
-class RangeForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="From")
-    end = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="To")
+class RangeForm(DayRangeForm):
     period = forms.ChoiceField(
         choices=[("week", "By week"), ("month", "By month")], initial="week", required=False
     )
-
-    def _clean_day(self, name: str):
-        day = self.cleaned_data[name]
-        problem = periods.window_problem(day)
-        if problem:
-            raise forms.ValidationError(problem)
-        return day
-
-    def clean_start(self):
-        return self._clean_day("start")
-
-    def clean_end(self):
-        return self._clean_day("end")
-
-    def clean_period(self):
-        return self.cleaned_data["period"] or "week"
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end"):
-            problem = periods.range_problem(data["start"], data["end"])
-            if problem:
-                raise forms.ValidationError(problem)
-        return data
 
 
 def _default_range():

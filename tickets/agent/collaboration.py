@@ -16,7 +16,8 @@ from core.errors import DomainError
 from tenants.access import staff_required
 from tickets import collaboration, selectors
 from tickets import collaboration_selectors as people
-from tickets.collaboration_forms import CCForm, NotificationPreferencesForm
+from tickets import collaboration_views as cc_views
+from tickets.collaboration_forms import NotificationPreferencesForm
 
 
 def _back(ticket) -> str:
@@ -27,21 +28,7 @@ def _back(ticket) -> str:
 @require_POST
 def ticket_cc_add(request, number: int):
     ticket = selectors.ticket_for_viewer(request.membership, number)
-    form = CCForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form.errors["email"][0])
-        return redirect(_back(ticket))
-    try:
-        cc = collaboration.ticket_cc_add(
-            ticket=ticket,
-            email=form.cleaned_data["email"],
-            actor=request.user,
-            membership=request.membership,
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{cc.email} is copied on the ticket.")
+    cc_views.add_cc(request, ticket, done="{email} is copied on the ticket.")
     return redirect(_back(ticket))
 
 
@@ -49,14 +36,7 @@ def ticket_cc_add(request, number: int):
 @require_POST
 def ticket_cc_remove(request, number: int, pk: int):
     ticket = selectors.ticket_for_viewer(request.membership, number)
-    try:
-        collaboration.ticket_cc_remove(
-            ticket=ticket, cc_id=pk, actor=request.user, membership=request.membership
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "No longer copied.")
+    cc_views.remove_cc(request, ticket, pk)
     return redirect(_back(ticket))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from core import periods
 from core.errors import InvalidInput
+from core.range_forms import DayRangeForm
 from tickets import timelog, timereport
 from tickets.models import TimeEntry
 
@@ -68,16 +68,7 @@ class TimerForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
-DATE_INPUT = {
-    "type": "date",
-    "min": periods.FIRST_DAY.isoformat(),
-    "max": periods.LAST_DAY.isoformat(),
-}
-
-
-class TimeReportForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="From")
-    end = forms.DateField(widget=forms.DateInput(attrs=DATE_INPUT), label="To")
+class TimeReportForm(DayRangeForm):
     period = forms.ChoiceField(
         label="Per",
         choices=[("day", "Day"), ("week", "Week"), ("month", "Month")],
@@ -85,28 +76,5 @@ class TimeReportForm(forms.Form):
         required=False,
     )
 
-    def _clean_day(self, name: str):
-        day = self.cleaned_data[name]
-        problem = periods.window_problem(day)
-        if problem:
-            raise forms.ValidationError(problem)
-        return day
-
-    def clean_start(self):
-        return self._clean_day("start")
-
-    def clean_end(self):
-        return self._clean_day("end")
-
-    def clean_period(self):
-        return self.cleaned_data["period"] or "week"
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end"):
-            problem = timereport.range_problem(
-                data["start"], data["end"], data.get("period") or "week"
-            )
-            if problem:
-                raise forms.ValidationError(problem)
-        return data
+    def range_problem(self, start, end, period: str) -> str | None:
+        return timereport.range_problem(start, end, period)

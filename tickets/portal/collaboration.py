@@ -3,15 +3,13 @@ takes them off); someone copied may take themselves off."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
 from tenants.access import member_required
-from tickets import collaboration, selectors
-from tickets.collaboration_forms import CCForm
+from tickets import collaboration_views as cc_views
+from tickets import selectors
 
 
 def _back(ticket) -> str:
@@ -22,21 +20,7 @@ def _back(ticket) -> str:
 @require_POST
 def ticket_cc_add(request, number: int):
     ticket = selectors.ticket_for_viewer(request.membership, number)
-    form = CCForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form.errors["email"][0])
-        return redirect(_back(ticket))
-    try:
-        cc = collaboration.ticket_cc_add(
-            ticket=ticket,
-            email=form.cleaned_data["email"],
-            actor=request.user,
-            membership=request.membership,
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{cc.email} will get the replies to this ticket.")
+    cc_views.add_cc(request, ticket, done="{email} will get the replies to this ticket.")
     return redirect(_back(ticket))
 
 
@@ -44,14 +28,7 @@ def ticket_cc_add(request, number: int):
 @require_POST
 def ticket_cc_remove(request, number: int, pk: int):
     ticket = selectors.ticket_for_viewer(request.membership, number)
-    try:
-        collaboration.ticket_cc_remove(
-            ticket=ticket, cc_id=pk, actor=request.user, membership=request.membership
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "No longer copied.")
+    cc_views.remove_cc(request, ticket, pk)
     # Someone who took themselves off may no longer see the ticket.
     if selectors.visible_tickets(request.membership).filter(pk=ticket.pk).exists():
         return redirect(_back(ticket))
