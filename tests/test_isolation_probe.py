@@ -456,6 +456,8 @@ def prepare(world_a, world_b):
     prepare_webhook(world_b)
     prepare_tag(world_b)
     prepare_team(world_b)
+    prepare_time(world_b)
+    prepare_collaboration(world_b)
 
 
 def prepare_team(world_b):
@@ -469,8 +471,6 @@ def prepare_team(world_b):
         teams.ticket_set_team(
             ticket=world_b.only_ticket, actor=world_b.users["agent"], team=world_b.team
         )
-    prepare_time(world_b)
-    prepare_collaboration(world_b)
 
 
 def run_probe(world_a, world_b):

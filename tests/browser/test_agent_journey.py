@@ -107,7 +107,9 @@ def test_agent_takes_urgent_ticket_asks_for_logs_then_solves(live_server, desk, 
     customer.get_by_text("Please attach the app's logs").wait_for()
     customer.get_by_text("The restore log is enough.").wait_for()
 
-    agent.get_by_role("textbox", name="Message").fill("Renewed your subscription; backups run again.")
+    agent.get_by_role("textbox", name="Message").fill(
+        "Renewed your subscription; backups run again."
+    )
     agent.get_by_label("Submit as").select_option("solved")
     agent.get_by_role("button", name="Send", exact=True).click()
     agent.get_by_text("Sent.").wait_for()

@@ -62,6 +62,9 @@ PAGES = {
             ("bugs", "/agent/bugs/?status="),
             ("bug", "/agent/bugs/{bug}/"),
             ("ticket-bug", "/agent/tickets/{ticket}/bug/?find=restore"),
+            ("ticket-merge", "/agent/tickets/{ticket}/merge/"),
+            ("notifications", "/agent/notifications/"),
+            ("notification-settings", "/agent/notifications/settings/"),
         ],
     ),
     "manager": (
@@ -70,6 +73,7 @@ PAGES = {
             ("overview", "/agent/overview/"),
             ("csat-report", "/agent/reports/csat/"),
             ("tag-report", "/agent/reports/tags/"),
+            ("time-report", "/agent/reports/time/"),
             ("escalations", "/agent/escalations/"),
             ("escalation", "/agent/escalations/{escalation}/"),
             ("escalation-report", "/agent/escalations/report/"),
