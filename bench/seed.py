@@ -194,8 +194,9 @@ def _people(plan: TenantPlan, password: str) -> None:
         ):
             cursor.execute(
                 """
-                INSERT INTO tenants_membership (tenant_id, user_id, role, created_at, updated_at)
-                SELECT %s, unnest(%s::bigint[]), %s, now(), now()
+                INSERT INTO tenants_membership (tenant_id, user_id, role, is_away, created_at,
+                                                updated_at)
+                SELECT %s, unnest(%s::bigint[]), %s, false, now(), now()
                 """,
                 [plan.tenant.pk, ids, role],
             )
@@ -203,12 +204,12 @@ def _people(plan: TenantPlan, password: str) -> None:
         cursor.execute(
             """
             INSERT INTO tenants_membership (tenant_id, user_id, role, organization_id,
-                                            created_at, updated_at)
+                                            is_away, created_at, updated_at)
             SELECT %(tenant)s, c.id, 'customer',
                    CASE WHEN c.i %% 5 <> 0
                         THEN (%(orgs)s::bigint[])[1 + c.i %% cardinality(%(orgs)s::bigint[])]
                    END,
-                   now(), now()
+                   false, now(), now()
             FROM unnest(%(customers)s::bigint[]) WITH ORDINALITY AS c(id, i)
             """,
             {"tenant": plan.tenant.pk, "orgs": plan.organizations, "customers": plan.customers},

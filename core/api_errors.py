@@ -18,15 +18,18 @@ from core.errors import DomainError
 INVALID_INPUT = "Some fields are not valid: see fields."
 
 
-def _messages(detail) -> list[str] | dict:
+def _messages(detail) -> list[str]:
+    """One field's problems as sentences. A list field's or a nested object's problems come
+    keyed by position or name; they are said with it ("Item 2: ...", "name: ..."), so that
+    every field maps to a plain list of strings, as the schema promises."""
     if isinstance(detail, dict):
-        return {str(key): _messages(value) for key, value in detail.items()}
-    if isinstance(detail, list):
         flat: list[str] = []
-        for item in detail:
-            inner = _messages(item)
-            flat.extend(inner if isinstance(inner, list) else [str(inner)])
+        for key, value in detail.items():
+            where = f"Item {int(key) + 1}" if str(key).isdigit() else str(key)
+            flat.extend(f"{where}: {message}" for message in _messages(value))
         return flat
+    if isinstance(detail, list):
+        return [message for item in detail for message in _messages(item)]
     return [str(detail)]
 
 
@@ -43,7 +46,7 @@ def handle_exception(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         if isinstance(detail, dict):
-            fields = _messages(detail)
+            fields = {str(key): _messages(value) for key, value in detail.items()}
             non_field = fields.pop("non_field_errors", [])
             text = " ".join(non_field) if non_field else INVALID_INPUT
         else:
