@@ -47,3 +47,24 @@ class DayRangeForm(forms.Form):
             if problem:
                 raise forms.ValidationError(problem)
         return data
+
+
+def days_form(
+    periods: dict[int, str], default: int, params, *, label: str = "Period"
+) -> forms.Form:
+    """A report's "Period" (a number of days from ``periods``), bound to the query ``params``
+    with ``default`` when none is given. Chosen from the fixed list by its exact value:
+    "３０", "30\\x00" or a huge number never reach a query."""
+
+    class DaysForm(forms.Form):
+        days = forms.TypedChoiceField(
+            choices=list(periods.items()),
+            coerce=int,
+            label=label,
+            error_messages={"invalid_choice": "Choose one of the periods in the list."},
+        )
+
+    data = params.copy()
+    if not data.get("days"):
+        data["days"] = str(default)
+    return DaysForm(data)

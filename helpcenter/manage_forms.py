@@ -12,7 +12,6 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
-from helpcenter import report
 from helpcenter.models import BODY_MAX, LANGUAGES, TITLE_MAX, Article, Category, Section
 from helpcenter.services import RESERVED_SLUGS
 
@@ -221,14 +220,3 @@ class ArticleForm(forms.Form):
 
 
 # --- Report -------------------------------------------------------------------------------------
-
-
-class PeriodForm(forms.Form):
-    # Chosen from a fixed list by its exact value: "３０", "30\x00" or a huge number never
-    # reach a query.
-    days = forms.TypedChoiceField(
-        label="Suggestions opened in",
-        choices=list(report.PERIODS.items()),
-        coerce=int,
-        error_messages={"invalid_choice": "Choose one of the periods in the list."},
-    )

@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
+from core.range_forms import days_form
 from helpcenter import report, search, selectors, services
 from helpcenter.manage_forms import (
     ARTICLE_ACTIONS,
     ArticleForm,
     CategoryForm,
     HelpCenterForm,
-    PeriodForm,
     SectionForm,
 )
 from helpcenter.models import Article, Category, Section
@@ -346,10 +346,9 @@ def article_search(request):
 @manager_required
 @require_safe
 def help_report(request):
-    data = request.GET.copy()
-    if not data.get("days"):
-        data["days"] = str(report.DEFAULT_DAYS)
-    form = PeriodForm(data)
+    form = days_form(
+        report.PERIODS, report.DEFAULT_DAYS, request.GET, label="Suggestions opened in"
+    )
     if not form.is_valid():
         return render(request, "helpcenter/manage/report.html", {"form": form}, status=400)
     figures = report.help_report(form.cleaned_data["days"], timezone.now())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from core import exports
 from core.errors import DomainError
+from core.range_forms import days_form
 from tenants import audit
 from tenants.access import (
     admin_required,
@@ -135,24 +135,11 @@ def _tickets(count: int) -> str:
 # --- The tag report ------------------------------------------------------------------------
 
 
-class TagPeriodForm(forms.Form):
-    # From a fixed list by exact value: "３０", "30\x00" or a huge number never reach a query.
-    days = forms.TypedChoiceField(
-        choices=list(tags.REPORT_PERIODS.items()),
-        coerce=int,
-        label="Period",
-        error_messages={"invalid_choice": "Choose one of the periods in the list."},
-    )
-
-
 @manager_required
 @recent_sign_in_to_export
 @require_safe
 def tag_report(request):
-    data = request.GET.copy()
-    if not data.get("days"):
-        data["days"] = str(tags.REPORT_DEFAULT_DAYS)
-    form = TagPeriodForm(data)
+    form = days_form(tags.REPORT_PERIODS, tags.REPORT_DEFAULT_DAYS, request.GET)
     if not form.is_valid():
         return render(request, "agent/tag_report.html", {"form": form}, status=400)
     figures = tags.report(form.cleaned_data["days"], timezone.now())
