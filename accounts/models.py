@@ -65,6 +65,16 @@ class User(AbstractBaseUser, PermissionsMixin):
             # Email is the login: one account per address whatever its case.
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
+        indexes = [
+            # "Which of these addresses bounced?" (every email batch and send asks): only the
+            # few bounced accounts are in it, where the unique index above would be probed
+            # once per address of the batch (8 ms per 1,000 at 50,000 accounts).
+            models.Index(
+                Lower("email"),
+                name="user_bounced_email",
+                condition=models.Q(email_bounced_at__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return self.email

@@ -66,7 +66,8 @@ class OutboxEmail(TenantOwned):
                 name="outbox_provider_id",
                 condition=~models.Q(provider_message_id=""),
             ),
-            models.Index(fields=["tenant", "ticket"], name="outbox_ticket"),
+            # A ticket's emails: the foreign key's own index (a ticket id names one tenant's
+            # ticket, so a (tenant, ticket) index found nothing more, and cost every insert).
         ]
 
     def __str__(self):

@@ -37,8 +37,8 @@ class SurveyInvitation(TenantOwned):
 
     class Meta(TenantOwned.Meta):
         constraints = [
-            # One survey per ticket, however many closing runs overlap.
-            models.UniqueConstraint(fields=["tenant", "ticket"], name="survey_one_per_ticket"),
+            # One survey per ticket, however many closing runs overlap: the one-to-one field's
+            # unique ticket_id (a second unique index over (tenant, ticket) only cost inserts).
             models.CheckConstraint(
                 condition=models.Q(rating__in=["", "good", "bad"]), name="survey_rating_valid"
             ),

@@ -117,7 +117,12 @@ class Ticket(TenantOwned):
         related_name="requested_tickets",
     )
     organization = models.ForeignKey(
-        "tenants.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tenants.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # ticket_organization below holds only the rows that have one
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -128,7 +133,12 @@ class Ticket(TenantOwned):
     )
     # The team the ticket is routed to (the tenant's default team at submission, or moved).
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        db_index=False,  # ticket_team below holds only the rows that have one
     )
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     # 0 = Urgent ... 3 = Low, kept in step with ``priority`` by save(): the queue sorts on it.
@@ -140,7 +150,12 @@ class Ticket(TenantOwned):
     # Older than the tenant's current app version at submission: the agent sees a flag.
     app_version_outdated = models.BooleanField(default=False)
     follow_up_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        db_index=False,  # ticket_follow_up_of below holds only the follow-ups
     )
     # A duplicate merged into another ticket (tickets/merging.py) points at it, and is closed.
     # The database keeps it inside the tenant: a composite foreign key (tenant_id,
@@ -211,8 +226,13 @@ class Ticket(TenantOwned):
                 name="ticket_not_merged_into_itself",
             ),
         ]
+        # Every index here is written on every change of a ticket's status (such an UPDATE is
+        # never HOT: updated_at and status are indexed), so the automation's close pass pays
+        # for each: dropping an unused one and narrowing four to the rows they serve took its
+        # UPDATE of 20,000 tickets at 1M from 1.55 s to 1.3-1.4 s. An index is partial where
+        # most tickets have nothing to find in it.
         indexes = [
-            # "My tickets": a requester's tickets, newest first.
+            # A customer's tickets newest first (the API's list for customers).
             models.Index(fields=["tenant", "requester", "-created_at"], name="ticket_requester"),
             # "My tickets" in its order (most recently updated first) ...
             models.Index(
@@ -221,10 +241,29 @@ class Ticket(TenantOwned):
             ),
             # ... and the count of each of its status tabs, from the index alone.
             models.Index(fields=["tenant", "requester", "status"], name="ticket_requester_status"),
-            # Claiming tickets submitted before the account existed.
-            models.Index(fields=["tenant", "requester_email"], name="ticket_requester_email"),
-            # Organization-shared ticket lists.
-            models.Index(fields=["tenant", "organization", "-created_at"], name="ticket_org"),
+            # Claiming tickets submitted before the account existed (only those have no
+            # requester).
+            models.Index(
+                fields=["tenant", "requester_email"],
+                name="ticket_unclaimed_email",
+                condition=models.Q(requester__isnull=True),
+            ),
+            # Organization-shared ticket lists, and the foreign key's checks and SET NULL. An
+            # organization belongs to one tenant, so its id alone is as selective as
+            # (tenant, id); the same holds for teams and follow-ups.
+            models.Index(
+                fields=["organization"],
+                name="ticket_organization",
+                condition=models.Q(organization__isnull=False),
+            ),
+            models.Index(
+                fields=["team"], name="ticket_team", condition=models.Q(team__isnull=False)
+            ),
+            models.Index(
+                fields=["follow_up_of"],
+                name="ticket_follow_up_of",
+                condition=models.Q(follow_up_of__isnull=False),
+            ),
             # Agent lists by status and priority.
             models.Index(fields=["tenant", "status", "priority"], name="ticket_status_priority"),
             # The queue filtered by status, newest or oldest first, and its keyset pages.
@@ -440,7 +479,12 @@ class TicketEvent(TenantOwned):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # event_actor below: the automation's events (most of them) have none
     )
     actor_kind = models.CharField(max_length=16, choices=Actor.choices, default=Actor.AGENT)
     # No choices: the kinds are registered at start-up by the apps that own them.
@@ -456,6 +500,10 @@ class TicketEvent(TenantOwned):
         indexes = [
             # A ticket's timeline in order.
             models.Index(fields=["tenant", "ticket", "created_at"], name="event_ticket_time"),
+            # The foreign key's checks and SET NULL when an account goes.
+            models.Index(
+                fields=["actor"], name="event_actor", condition=models.Q(actor__isnull=False)
+            ),
         ]
 
     def __str__(self):
