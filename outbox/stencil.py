@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.template import Context, Variable
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -164,13 +165,19 @@ class Stencil:
         of the batch: the stencil's text around each email's values."""
         plain: list[list[str]] = [[] for _ in self._variables]
         html: list[list[str]] = [[] for _ in self._variables]
+        grouped = settings.USE_THOUSAND_SEPARATOR
         for values in each:
             context = Context(values)
             for index, variable in enumerate(self._variables):
                 value = variable.resolve(context)
                 # render_value_in_context's two branches (text parts, HTML part), localizing
-                # once: a ticket number's localization costs more than all the rest.
-                value = localize(template_localtime(value, context.use_tz), context.use_l10n)
+                # once: a ticket number's localization costs more than all the rest. Text
+                # is printed as it is, and an integer without thousands grouping as str()
+                # writes it (what localize returns for both, without its lookups).
+                if type(value) is int and not grouped:
+                    value = str(value)
+                elif type(value) is not str:
+                    value = localize(template_localtime(value, context.use_tz), context.use_l10n)
                 if index in self._in_plain:
                     plain[index].append(str(value))
                 if index in self._in_html:

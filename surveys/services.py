@@ -28,6 +28,8 @@ from tickets.lifecycle import Actor
 from tickets.models import Ticket
 
 SALT = "helpdesk.survey"
+# What a survey link is for: a rating to pre-select, or stopping surveys.
+PURPOSES = frozenset({"good", "bad", "opt-out"})
 
 
 class SurveyLinkError(Exception):
@@ -44,9 +46,7 @@ def sign(invitation: SurveyInvitation, purpose: str, *, signer=None) -> str:
 
     Not compressed: the data is a few numbers, which zlib never shortens (so the links are
     what they were when compression was asked for, only made without trying it)."""
-    return (signer or _signer()).sign_object(
-        {"t": invitation.tenant_id, "i": invitation.pk, "p": purpose}
-    )
+    return (signer or _signer()).sign_link(invitation.tenant_id, invitation.pk, purpose)
 
 
 class _BatchSigner(signing.TimestampSigner):
@@ -58,6 +58,15 @@ class _BatchSigner(signing.TimestampSigner):
         super().__init__(**kwargs)
         derived = hashlib.sha256(force_bytes(self.salt + "signer") + force_bytes(self.key))
         self._mac = hmac.new(derived.digest(), digestmod=hashlib.sha256)
+
+    def sign_link(self, tenant_id: int, invitation_id: int, purpose: str) -> str:
+        """``sign_object({"t": tenant_id, "i": invitation_id, "p": purpose})``, with the data
+        written as the JSON serializer writes it (two integers and a purpose word need no
+        encoder; the three links of each survey made this way cost half as much)."""
+        if type(tenant_id) is not int or type(invitation_id) is not int or purpose not in PURPOSES:
+            return self.sign_object({"t": tenant_id, "i": invitation_id, "p": purpose})
+        data = f'{{"t":{tenant_id},"i":{invitation_id},"p":"{purpose}"}}'
+        return self.sign(signing.b64_encode(data.encode()).decode())
 
     def signature(self, value, key=None):
         if key is not None and key != self.key:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from copy import copy
 
 from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from tenants.context import current_tenant
@@ -95,7 +97,33 @@ def insert_objects(
         ids if name == pk else each[name] if name in each else _repeat(same[name], count)
         for name in names
     ]
-    return [model.from_db(DEFAULT_DB_ALIAS, names, row) for row in zip(*columns, strict=True)]
+    return _loaded(model, names, zip(*columns, strict=True))
+
+
+def _loaded(model: type[models.Model], names: list[str], rows) -> list[models.Model]:
+    """``model.from_db`` for each row: instances as a query loads them.
+
+    Where nothing can tell the difference (the model keeps Django's ``from_db`` and nobody
+    listens to its init signals), each instance is made as ``Model.__init__`` leaves it
+    (values under their attnames, a state saying "saved, in this database") without going
+    through each field's descriptor, a fifth of the time per instance (a pass makes four
+    per closed ticket: its ticket, two events and its survey)."""
+    if (
+        model.from_db.__func__ is not models.Model.from_db.__func__
+        or signals.pre_init.has_listeners(model)
+        or signals.post_init.has_listeners(model)
+    ):
+        return [model.from_db(DEFAULT_DB_ALIAS, names, row) for row in rows]
+    new = model.__new__
+    instances = []
+    for row in rows:
+        instance = new(model)
+        instance.__dict__.update(zip(names, row, strict=True))
+        state = instance._state = ModelState()
+        state.adding = False
+        state.db = DEFAULT_DB_ALIAS
+        instances.append(instance)
+    return instances
 
 
 def _repeat(value, count: int):

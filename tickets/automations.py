@@ -46,10 +46,12 @@ from tickets.models import Ticket, TicketEvent
 from tickets.signals import tickets_closed
 
 Status = Ticket.Status
-# Large enough that a statement's fixed cost is spread thin (claim, update and each insert
-# cost about as much for 100 rows as for 1,000), small enough that a batch holds its rows'
-# locks for well under a second and one tenant's turn stays short.
-BATCH_SIZE = 1000
+# Large enough that a batch's fixed costs are spread thin (its ~30 statements, the email
+# templates rendered once, the commit's checks; a pass over 100,000 closing tickets took 23.4 s
+# in batches of 500, 21.6 s of 1,000, 20.2-21.2 s of 2,000), small enough that a batch holds
+# its rows' locks for under a second (~0.8 s for 2,000 closing tickets on one core) and one
+# tenant's turn stays short.
+BATCH_SIZE = 2000
 log = logging.getLogger(__name__)
 
 

@@ -125,7 +125,10 @@ def test_a_safe_filter_in_the_html_part_is_rendered_email_by_email():
     assert _stencil("{{ ticket.subject }}", "{{ ticket.subject|safe }}") is None
 
 
-def test_printed_values_are_filled_in_as_django_renders_them():
+@pytest.mark.parametrize("grouping", [False, True], ids=["plain-numbers", "thousands-grouped"])
+def test_printed_values_are_filled_in_as_django_renders_them(grouping, settings):
+    # Numbers take a short path unless thousands are grouped; both print as Django does.
+    settings.USE_THOUSAND_SEPARATOR = grouping
     text = "#{{ ticket.number }}: {{ ticket.subject }} ({{ shared }}) at {{ when }}"
     html = "<p>#{{ ticket.number }}: {{ ticket.subject }} {{ ticket.subject }} {{ shared }}</p>"
     stencil = _stencil(text, html)

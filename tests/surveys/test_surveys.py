@@ -1,6 +1,7 @@
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -8,7 +9,7 @@ from django.test import Client
 
 from outbox.models import OutboxEmail
 from surveys.models import SurveyEvent, SurveyInvitation, SurveyOptOut
-from surveys.services import survey_invite
+from surveys.services import sign, survey_invite
 from tenants.context import tenant_context
 from tickets.automations import run_automations
 from tickets.models import Ticket
@@ -200,6 +201,20 @@ def test_batch_signed_links_match_djangos_and_links_made_before_still_open(world
     assert signature == signing.TimestampSigner(salt=SALT).signature(value)
     with tenant_context(world_a.tenant):
         invitation = SurveyInvitation.objects.get(ticket=closed)
+    # And each link, data written without the JSON encoder, is what sign_object makes.
+    stamp = value.rsplit(":", 1)[1]
+    for purpose in ("good", "bad", "opt-out"):
+        made = sign(invitation, purpose)
+        with mock.patch.object(signing.TimestampSigner, "timestamp", return_value=stamp):
+            django_made = signing.TimestampSigner(salt=SALT).sign_object(
+                {"t": world_a.tenant.pk, "i": invitation.pk, "p": purpose}
+            )
+            assert sign(invitation, purpose) == django_made
+        assert signing.loads(made, salt=SALT) == {
+            "t": world_a.tenant.pk,
+            "i": invitation.pk,
+            "p": purpose,
+        }
     # What sign() made before (signing.dumps with compress=True, which a payload this small
     # never takes up): the same format, still accepted.
     older = signing.dumps(

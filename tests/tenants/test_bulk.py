@@ -37,6 +37,34 @@ def test_rows_get_the_tenant_timestamps_defaults_and_come_back_in_order(world_a)
         assert row.created_at is not None and row.updated_at is not None
     assert [event.after for event in events] == TRICKY
     assert events[0].data is not events[1].data
+    # As a query would have loaded them: saved, in this database, their ticket a query away.
+    for event in events:
+        assert not event._state.adding and event._state.db == "default"
+        assert event.__dict__.keys() >= {f.attname for f in TicketEvent._meta.concrete_fields}
+    with tenant_context(world_a.tenant):
+        assert events[0].ticket == ticket
+        assert events[0] == stored[events[0].pk] and hash(events[0]) == hash(events[0].pk)
+
+
+def test_made_objects_go_through_init_when_someone_listens_to_it(world_a):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(listener, sender=TicketEvent)
+    try:
+        with tenant_context(world_a.tenant):
+            events = bulk.insert_objects(
+                TicketEvent,
+                same={"kind": TicketEvent.Kind.NOTED, "actor_kind": "automation"},
+                each={"ticket_id": [world_a.ticket.pk] * 2},
+            )
+    finally:
+        post_init.disconnect(listener, sender=TicketEvent)
+    assert seen == events and all(not event._state.adding for event in events)
 
 
 def test_a_joined_column_is_the_fixed_text_around_each_rows_values(world_a):
