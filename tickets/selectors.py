@@ -34,14 +34,39 @@ def copied_on(user_id) -> QuerySet:
     return TicketCC.objects.filter(user=user_id).values("ticket_id")
 
 
-def visible_tickets(membership: Membership) -> QuerySet[Ticket]:
+# At most this many tickets a customer is copied on are named in their list's query; past it
+# the list asks the CC table in a subquery.
+COPIED_NAMED_MAX = 200
+
+
+def own_or_copied(user_id) -> Q:
+    """The tickets ``user_id`` asked for or is copied on, for a list of them.
+
+    The ids of the few tickets they are copied on are read first (one query on an index), so
+    the planner reads the requester's own tickets by ``ticket_requester_updated``, in the
+    list's order: with the CC subquery inside the OR it scanned every open ticket of the
+    tenant instead (40-150 ms for a customer of a 200,000-ticket tenant, against ~10 ms)."""
+    copied = list(copied_on(user_id)[: COPIED_NAMED_MAX + 1].values_list("ticket_id", flat=True))
+    if not copied:
+        return Q(requester=user_id)
+    if len(copied) > COPIED_NAMED_MAX:
+        return Q(requester=user_id) | Q(pk__in=copied_on(user_id))
+    return Q(requester=user_id) | Q(pk__in=copied)
+
+
+def visible_tickets(membership: Membership, *, mine: Q | None = None) -> QuerySet[Ticket]:
     """Staff see every ticket of the tenant; a customer sees their own, those they are copied
     on (CC), and their organization's when the tenant shares tickets within organizations.
-    The one rule for the portal and the API alike."""
+    The one rule for the portal and the API alike (``mine``: ``own_or_copied`` of the member,
+    when the caller has it)."""
     tickets = Ticket.objects.all()
     if membership.is_staff_role:
         return tickets
-    condition = Q(requester=membership.user_id) | Q(pk__in=copied_on(membership.user_id))
+    condition = (
+        mine
+        if mine is not None
+        else Q(requester=membership.user_id) | Q(pk__in=copied_on(membership.user_id))
+    )
     if current_tenant().share_tickets_in_organization and membership.organization_id:
         condition |= Q(organization=membership.organization_id)
     return tickets.filter(condition)
@@ -68,11 +93,12 @@ def requester_tickets(
     """A customer's list: their own tickets and those they are copied on (or, with
     ``organization_wide``, all they may see) in one status tab, matching "#number or text",
     most recently updated first."""
-    tickets = visible_tickets(membership).filter(REQUESTER_STATUS_FILTERS[status][1])
+    mine = own_or_copied(membership.user_id)
+    # Their own and copied tickets are visible to them whatever their role.
+    tickets = visible_tickets(membership, mine=mine) if organization_wide else Ticket.objects
+    tickets = tickets.filter(REQUESTER_STATUS_FILTERS[status][1])
     if not organization_wide:
-        tickets = tickets.filter(
-            Q(requester=membership.user_id) | Q(pk__in=copied_on(membership.user_id))
-        )
+        tickets = tickets.filter(mine)
     if query:
         tickets = tickets.filter(subject_or_number(query))
     return tickets.select_related("requester").order_by("-updated_at", "-number")

@@ -115,6 +115,30 @@ def test_a_reply_with_nobody_copied_sends_the_customer_nothing_new(world_a):
 # --- A CC's reply lands on the ticket ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("named_max", [200, 0], ids=["ids-named", "subquery"])
+def test_my_tickets_lists_copied_tickets_by_id_or_by_subquery(
+    world_a, as_member, monkeypatch, named_max
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets import selectors
+
+    monkeypatch.setattr(selectors, "COPIED_NAMED_MAX", named_max)
+    colleague = member(world_a, CC)
+    client = as_member(colleague, world_a.tenant)
+    assert world_a.ticket.subject not in client.get("/tickets/").content.decode()
+    add_cc(world_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/tickets/?status=all").content.decode()
+    assert world_a.ticket.subject in page
+    listing = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"]]
+    listing = [sql for sql in listing if '"tickets_ticket"."updated_at" DESC' in sql]
+    assert listing, "the list's query"
+    # Few copies: their ids are in the list's query; past the limit, the CC table is asked.
+    assert ('"tickets_ticketcc"' in listing[0]) == (named_max == 0)
+
+
 def test_a_cc_with_an_account_reads_and_answers_the_ticket_on_the_portal(world_a, as_member):
     colleague = member(world_a, CC)
     client = as_member(colleague, world_a.tenant)
