@@ -5,6 +5,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Django's names for the single-column indexes of these foreign keys (the same on SQLite):
+# name, table, column.
+OLD_FOREIGN_KEY_INDEXES = [
+    ("tickets_ticket_follow_up_of_id_29bc6d56", "tickets_ticket", "follow_up_of_id"),
+    ("tickets_ticket_organization_id_7128da48", "tickets_ticket", "organization_id"),
+    ("tickets_ticket_team_id_5a4e7469", "tickets_ticket", "team_id"),
+    ("tickets_ticketevent_actor_id_2a65fff2", "tickets_ticketevent", "actor_id"),
+]
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,25 +32,41 @@ class Migration(migrations.Migration):
             model_name='ticket',
             name='ticket_org',
         ),
-        migrations.AlterField(
-            model_name='ticket',
-            name='follow_up_of',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='tickets.ticket'),
-        ),
-        migrations.AlterField(
-            model_name='ticket',
-            name='organization',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenants.organization'),
-        ),
-        migrations.AlterField(
-            model_name='ticket',
-            name='team',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='tickets.team'),
-        ),
-        migrations.AlterField(
-            model_name='ticketevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+        # Only the foreign keys' own indexes go (the partial ones below replace them). An
+        # AlterField would also drop and re-add each foreign key constraint, re-checking every
+        # row of the tickets and events tables under lock; the constraints do not change.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='ticket',
+                    name='follow_up_of',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='tickets.ticket'),
+                ),
+                migrations.AlterField(
+                    model_name='ticket',
+                    name='organization',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenants.organization'),
+                ),
+                migrations.AlterField(
+                    model_name='ticket',
+                    name='team',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='tickets.team'),
+                ),
+                migrations.AlterField(
+                    model_name='ticketevent',
+                    name='actor',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [f"DROP INDEX IF EXISTS {name}" for name, _, _ in OLD_FOREIGN_KEY_INDEXES],
+                    reverse_sql=[
+                        f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})"
+                        for name, table, column in OLD_FOREIGN_KEY_INDEXES
+                    ],
+                ),
+            ],
         ),
         migrations.AddIndex(
             model_name='ticket',
