@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 
 from accounts.api_auth import STAFF
 from core.api_errors import error_responses
-from core.errors import InvalidInput
 from core.inputs import MAX_ID
 from tickets import merging, selectors
 from tickets.api import TicketDetailSerializer, etag, ticket_for_request
@@ -65,13 +64,6 @@ class LinkedTicketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _other(number: int) -> Ticket:
-    other = selectors.ticket_by_number(number)
-    if other is None:
-        raise InvalidInput(f"There is no ticket #{number} here.")
-    return other
-
-
 class TicketMerge(APIView):
     """Staff: merge this ticket (a duplicate) into another of this helpdesk. Its messages and
     files move to the target, it is closed with a pointer, its customer is emailed once.
@@ -87,7 +79,7 @@ class TicketMerge(APIView):
         source = ticket_for_request(request, number)
         body = MergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        target = _other(body.validated_data["target"])
+        target = selectors.other_ticket(body.validated_data["target"])
         merged = merging.ticket_merge(source=source, target=target, actor=request.user)
         return Response(
             MergedSerializer(
@@ -158,7 +150,7 @@ class TicketLinks(APIView):
         ticket = ticket_for_request(request, number)
         body = TicketNumberSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        other = _other(body.validated_data["ticket"])
+        other = selectors.other_ticket(body.validated_data["ticket"])
         _link, created = merging.ticket_link(ticket=ticket, other=other, actor=request.user)
         return Response(
             LinkedTicketSerializer(other).data,

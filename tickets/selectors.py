@@ -13,6 +13,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from core import charts
+from core.errors import InvalidInput
 from core.inputs import parse_id, ticket_number_in
 from desk.priorities import Priority
 from tenants.context import current_tenant
@@ -171,6 +172,15 @@ def ticket_by_number(value) -> Ticket | None:
     """A ticket of this tenant by a number typed by a person ("#12", "12"), else None."""
     number = ticket_number_in(value) if isinstance(value, str) else parse_id(value)
     return Ticket.objects.filter(number=number).first() if number is not None else None
+
+
+def other_ticket(number: int) -> Ticket:
+    """The ticket ``number`` of this tenant that an action names besides its own (merge into,
+    link to), or InvalidInput: the one rule for the agent pages and the API."""
+    ticket = ticket_by_number(number)
+    if ticket is None:
+        raise InvalidInput(f"There is no ticket #{number} here.")
+    return ticket
 
 
 def replies_since(ticket: Ticket, since, *, excluding_author) -> list[Comment]:

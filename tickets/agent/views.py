@@ -401,10 +401,8 @@ def agent_ticket_merge(request, number: int):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            target = selectors.ticket_by_number(form.cleaned_data["target"])
             try:
-                if target is None:
-                    raise InvalidInput(f"There is no ticket #{form.cleaned_data['target']} here.")
+                target = selectors.other_ticket(form.cleaned_data["target"])
                 if not form.cleaned_data["confirm"]:
                     merging.merge_check(source, target)
                     status = 200  # the confirmation step: both tickets, side by side
@@ -443,10 +441,8 @@ def agent_ticket_links(request, number: int):
         form.add_error(None, "Choose to link or to remove a link.")
         status = 400
     elif form.is_valid():
-        other = selectors.ticket_by_number(form.cleaned_data["ticket"])
         try:
-            if other is None:
-                raise InvalidInput(f"There is no ticket #{form.cleaned_data['ticket']} here.")
+            other = selectors.other_ticket(form.cleaned_data["ticket"])
             if action == "link":
                 _link, created = merging.ticket_link(ticket=ticket, other=other, actor=request.user)
                 done = f"Linked to #{other.number}." if created else "Those were linked already."
