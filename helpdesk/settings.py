@@ -162,6 +162,8 @@ TEMPLATES = [
                 "chat.context_processors.chat_agent",
                 "csp.context_processors.nonce",
             ],
+            # {% url %} remembers the links without arguments (core/templatetags/url_memo.py).
+            "builtins": ["core.templatetags.url_memo"],
         },
     },
 ]
