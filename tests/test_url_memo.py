@@ -79,6 +79,13 @@ def test_the_memo_follows_the_script_prefix_and_the_url_configuration(counted):
 
 
 def test_autoescape_applies_as_in_django(counted):
-    assert render("{% autoescape off %}{% url 'agent:overview' %}{% endautoescape %}") == (
-        "/agent/overview/"
-    )
+    # A script prefix with "&" (kept as it is by reverse) shows whether the path is escaped.
+    set_script_prefix("/a&b/")
+    try:
+        escaped = render("{% url 'agent:overview' %}")
+        raw = render("{% autoescape off %}{% url 'agent:overview' %}{% endautoescape %}")
+    finally:
+        set_script_prefix("/")
+    assert escaped == "/a&amp;b/agent/overview/"
+    assert raw == "/a&b/agent/overview/"
+    assert counted == ["agent:overview"]  # the second came from the memo, unescaped
