@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import holidays as holiday_calendars
 
-from desk.models import BusinessHours, TenantHoliday
-from tenants.context import tenant_context
+from desk import selectors
+from tenants.context import current_tenant_or_none, in_cross_tenant_context, tenant_context
 
 MAX_DAYS_SCANNED = 3 * 366  # a schedule with no open minute in three years is misconfigured
 
@@ -178,13 +178,17 @@ def _intervals_on(schedule: Schedule, day: date) -> list[tuple[datetime, datetim
 
 
 def schedule_for(tenant) -> Schedule:
-    """The tenant's schedule from its settings (one query for hours, one for its holidays)."""
+    """The tenant's schedule from its settings (its hours and holidays, kept in the cache)."""
 
+    current = current_tenant_or_none()
+    if current is not None and current.pk == tenant.pk and not in_cross_tenant_context():
+        intervals, extra = selectors.business_hours(), selectors.holiday_dates()
+    else:
+        with tenant_context(tenant):
+            intervals, extra = selectors.business_hours(), selectors.holiday_dates()
     weekly: dict[int, list[tuple[time, time]]] = {}
-    with tenant_context(tenant):
-        for interval in BusinessHours.objects.order_by("weekday", "opens"):
-            weekly.setdefault(interval.weekday, []).append((interval.opens, interval.closes))
-        extra = frozenset(TenantHoliday.objects.values_list("date", flat=True))
+    for interval in intervals:
+        weekly.setdefault(interval.weekday, []).append((interval.opens, interval.closes))
     return Schedule(
         time_zone=tenant.time_zone,
         weekly={day: tuple(intervals) for day, intervals in weekly.items()},

@@ -9,7 +9,7 @@ from core.errors import InvalidInput
 from desk.models import BusinessHours, PriorityLevel, SlaUnit, TenantHoliday
 from desk.priorities import Priority
 from desk.signals import current_version_changed, support_clock_changed
-from tenants import audit
+from tenants import audit, kept
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_create
@@ -94,6 +94,8 @@ def desk_create(
             PriorityLevel.objects.filter(priority=priority).update(
                 summary=summary, examples=examples
             )
+        # Saved without signals (QuerySet.update): drop the kept copy of the levels.
+        kept.forget_model(tenant.pk, PriorityLevel)
     return tenant
 
 

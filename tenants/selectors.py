@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 
 from core.inputs import parse_id
-from tenants.context import current_tenant
+from tenants.context import cross_tenant, current_tenant
+from tenants.kept import kept
 from tenants.models import AuditEntry, Membership, Organization
 
 
@@ -19,6 +20,28 @@ def staff_members() -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__email")
     )
+
+
+@kept("staff", Membership)
+def staff_roster() -> list[Membership]:
+    """``staff_members()`` as a list, kept in the cache: the assignee menus and the mention list
+    of every agent page. Dropped when a membership changes, and when a member's name, address
+    or active flag does (``tenants.apps``)."""
+    return list(staff_members())
+
+
+# What the kept staff list shows of each member's user: saving other fields (the sign-in stamp,
+# the password) drops nothing.
+ROSTER_USER_FIELDS = frozenset({"name", "email", "is_active"})
+
+
+def tenants_of_member(user, update_fields) -> list[int]:
+    """The tenants whose kept lists show ``user`` (registered in ``TenantsConfig.ready``)."""
+    if update_fields is not None and not ROSTER_USER_FIELDS & set(update_fields):
+        return []
+    with cross_tenant():
+        rows = Membership.all_tenants.filter(user_id=user.pk)
+        return list(rows.values_list("tenant_id", flat=True))
 
 
 def staff_user(user_id):

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -25,8 +24,9 @@ from django.utils import timezone
 from core.errors import InvalidInput
 from core.inputs import MAX_ID, parse_id, ticket_number_in
 from desk.priorities import RANK, Priority
+from tenants.kept import kept
 from tenants.models import Organization
-from tenants.selectors import staff_members
+from tenants.selectors import staff_roster
 from tickets import search, tags
 from tickets.models import QUEUE_NEVER_DUE, SavedView, TeamMember, Ticket, TicketTag
 
@@ -91,10 +91,12 @@ class QueueFilterForm(forms.Form):
 
 
 def organization_choices() -> list[tuple]:
-    return [
-        ("", "Any organization"),
-        *Organization.objects.order_by("name").values_list("pk", "name"),
-    ]
+    return [("", "Any organization"), *_organizations()]
+
+
+@kept("organization-choices", Organization)
+def _organizations() -> list[tuple[int, str]]:
+    return list(Organization.objects.order_by("name").values_list("pk", "name"))
 
 
 def normalized_query(raw: str) -> str:
@@ -146,13 +148,7 @@ def filter_query(data: dict) -> str:
 def agent_choices() -> list[tuple[int, str]]:
     """(user id, name) of the helpdesk's staff, for the assignee menus (no model objects: the
     queue draws the list twice on every page)."""
-    shown_name = get_user_model().shown_name
-    return [
-        (user_id, shown_name(name, email))
-        for user_id, name, email in staff_members().values_list(
-            "user_id", "user__name", "user__email"
-        )
-    ]
+    return [(member.user_id, member.user.display_name) for member in staff_roster()]
 
 
 def text_condition(text: str) -> Q:

@@ -17,6 +17,7 @@ from core.errors import InvalidInput
 from core.inputs import parse_id, ticket_number_in
 from desk.priorities import Priority
 from tenants.context import current_tenant
+from tenants.kept import kept
 from tenants.models import Membership
 from tickets.models import (
     Attachment,
@@ -193,7 +194,9 @@ def replies_since(ticket: Ticket, since, *, excluding_author) -> list[Comment]:
     )
 
 
+@kept("macros", Macro)
 def macros() -> list[Macro]:
+    """The tenant's macros in their order (kept in the cache: every agent ticket page)."""
     return list(Macro.objects.all())
 
 
@@ -243,10 +246,16 @@ def attachment_for_viewer(membership: Membership | None, number: int, pk: int) -
     return attachment
 
 
+@kept("form-labels", TicketFormField)
+def form_labels() -> list[tuple[str, str]]:
+    """(key, label) of each question of the ticket form, in the form's order."""
+    return list(TicketFormField.objects.values_list("key", "label"))
+
+
 def form_answers_display(ticket: Ticket) -> list[tuple[str, str]]:
     """(label, text) for each answered question, in the form's order; lists joined."""
 
-    labels = dict(TicketFormField.objects.values_list("key", "label"))
+    labels = dict(form_labels())
     order = {key: index for index, key in enumerate(labels)}
     rows = []
     for key, value in sorted(ticket.form_answers.items(), key=lambda kv: order.get(kv[0], 999)):

@@ -23,6 +23,7 @@ from django.db.models import Count, QuerySet
 
 from core.errors import InvalidInput
 from tenants.context import current_tenant
+from tenants.kept import kept
 from tickets.models import Tag, Ticket, TicketTag
 
 MAX_LENGTH = Tag.MAX_LENGTH
@@ -122,15 +123,22 @@ def for_tickets(tickets: Iterable[Ticket]) -> dict[int, list[Tag]]:
 def suggestions(prefix: str = "") -> list[str]:
     """Names for the tag input's list: the tenant's tags by name, at most ``SUGGESTIONS``.
     ``prefix`` narrows them by the start of the key (a range on the key's index)."""
-    tags = Tag.objects.all()
-    if prefix:
-        try:
-            key = key_of(clean_name(prefix))
-        except InvalidInput:
-            return []
-        # key >= prefix and key < prefix + the highest character: a leakproof range.
-        tags = tags.filter(key__gte=key, key__lt=key + "\U0010ffff")
+    if not prefix:
+        return _first_names()
+    try:
+        key = key_of(clean_name(prefix))
+    except InvalidInput:
+        return []
+    # key >= prefix and key < prefix + the highest character: a leakproof range.
+    tags = Tag.objects.filter(key__gte=key, key__lt=key + "\U0010ffff")
     return list(tags.order_by("key").values_list("name", flat=True)[:SUGGESTIONS])
+
+
+@kept("tag-names", Tag)
+def _first_names() -> list[str]:
+    """The first ``SUGGESTIONS`` names by key: the queue and every agent ticket page offer
+    them, so they are kept in the cache."""
+    return list(Tag.objects.order_by("key").values_list("name", flat=True)[:SUGGESTIONS])
 
 
 def with_counts() -> QuerySet[Tag]:

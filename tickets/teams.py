@@ -26,7 +26,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from core.errors import InvalidInput
 from core.inputs import has_nul, parse_id
-from tenants import audit
+from tenants import audit, kept
 from tenants.context import current_tenant
 from tenants.models import AssignmentMode, Membership, Tenant
 from tickets import lifecycle
@@ -46,8 +46,9 @@ def teams() -> QuerySet[Team]:
     return Team.objects.order_by("name", "pk")
 
 
+@kept.kept("team-choices", Team)
 def team_choices() -> list[tuple[int, str]]:
-    """(id, name) of every team, for menus (one query, no model objects)."""
+    """(id, name) of every team, for menus (kept in the cache, no model objects)."""
     return list(teams().values_list("pk", "name"))
 
 
@@ -317,6 +318,7 @@ def assignment_settings_update(*, mode: str, default_team: Team | None) -> None:
         Team.objects.filter(is_default=True).update(is_default=False)
         if default_team is not None:
             Team.objects.filter(pk=default_team.pk).update(is_default=True)
+        kept.forget_model(tenant.pk, Team)  # updated without signals
         changed["default_team"] = {
             "from": before_team.name if before_team else "",
             "to": default_team.name if default_team else "",

@@ -24,7 +24,7 @@ from desk.priorities import Priority
 from desk.selectors import priority_levels
 from tenants.access import manager_required, staff_required
 from tenants.context import current_tenant
-from tenants.selectors import staff_members, staff_user
+from tenants.selectors import staff_roster, staff_user
 from tickets import (
     cues,
     drafts,
@@ -281,7 +281,7 @@ def agent_ticket(request, number: int):
         else:
             messages.success(request, "Sent." if form.cleaned_data["public"] else "Note added.")
             return redirect("agent:ticket", number=ticket.number)
-    agents = staff_members()
+    agents = staff_roster()
     comments = selectors.conversation(ticket, membership)
     return render(
         request,
