@@ -3,6 +3,7 @@ from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
+from tenants import kept
 from tenants.context import cross_tenant, tenant_context
 from tenants.hosts import tenant_for_slug
 from tenants.models import Membership, Tenant
@@ -49,7 +50,7 @@ class TenantMiddleware:
         if tenant is None:
             raise Http404("No helpdesk is served on this host.")
         request.tenant = tenant
-        with tenant_context(tenant):
+        with tenant_context(tenant), kept.request_scope():
             self._bind_user(request, tenant)
             return self.get_response(request)
 

@@ -156,10 +156,9 @@ def test_updates_without_signals_drop_the_copy_too(world_a):
         second = Team.objects.create(name="Second")
         assignment_settings_update(mode="off", default_team=first)
         teams.team_choices()
-        key = kept._key(world_a.tenant.pk, "team-choices")
-        assert cache.get(key) is not None
+        assert queries(teams.team_choices)[1] == 0
         assignment_settings_update(mode="off", default_team=second)
-        assert cache.get(key) is None
+        assert queries(teams.team_choices)[1] == 1
     tenant = desk_create(
         slug="charlie", name="Charlie", priority_levels={Priority.HIGH: ("Soon, really", [])}
     )
@@ -184,3 +183,64 @@ def test_a_kept_copy_is_the_callers_to_change(world_a):
         choices = queue.organization_choices()
         choices.append((0, "Changed by the caller"))
         assert (0, "Changed by the caller") not in queue.organization_choices()
+
+
+def test_a_request_reads_the_version_once_whatever_the_lists(world_a, monkeypatch):
+    with tenant_context(world_a.tenant):
+        for read in READS:
+            read()  # made once
+        calls = []
+
+        class Counting:
+            def get(self, key, *args):
+                calls.append(key)
+                return cache.get(key, *args)
+
+            def __getattr__(self, name):
+                return getattr(cache, name)
+
+        monkeypatch.setattr(kept, "cache", Counting())
+        with kept.request_scope(), CaptureQueriesContext(connection) as captured:
+            for read in READS:
+                read()
+                read()
+    assert captured.captured_queries == []
+    assert calls == [kept._version_key(world_a.tenant.pk)]
+
+
+def test_after_a_change_the_request_reads_afresh_and_keeps_nothing(world_a):
+    """Its transaction could still roll back: what it read must not outlive it."""
+    with tenant_context(world_a.tenant), kept.request_scope():
+        teams.team_choices()
+        Team.objects.create(name="Tier 1")
+        for _ in range(2):
+            choices, sent = queries(teams.team_choices)
+            assert [name for _pk, name in choices] == ["Tier 1"]
+            assert sent == 1
+    with tenant_context(world_a.tenant), kept.request_scope():
+        assert queries(teams.team_choices)[1] == 1  # made again, under the committed version
+        assert queries(teams.team_choices)[1] == 0
+
+
+def test_another_process_change_reaches_this_one(world_a):
+    """Another process's change is seen as a new version in the shared cache."""
+    with tenant_context(world_a.tenant):
+        teams.team_choices()
+        assert queries(teams.team_choices)[1] == 0
+        cache.set(kept._version_key(world_a.tenant.pk), "set by another process", None)
+        assert queries(teams.team_choices)[1] == 1
+        cache.clear()  # the shared cache lost everything: a new version, copies made again
+        assert queries(teams.team_choices)[1] == 1
+        assert queries(teams.team_choices)[1] == 0
+
+
+def test_a_copy_lives_at_most_the_cache_seconds(world_a, settings, monkeypatch):
+    settings.TENANT_CACHE_SECONDS = 60
+    clock = [1000.0]
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
+    with tenant_context(world_a.tenant):
+        teams.team_choices()
+        clock[0] += 59
+        assert queries(teams.team_choices)[1] == 0
+        clock[0] += 2
+        assert queries(teams.team_choices)[1] == 1
