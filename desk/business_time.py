@@ -178,7 +178,7 @@ def _intervals_on(schedule: Schedule, day: date) -> list[tuple[datetime, datetim
 
 
 def schedule_for(tenant) -> Schedule:
-    """The tenant's schedule from its settings (its hours and holidays, kept in the cache)."""
+    """The tenant's schedule from its settings (its hours and holidays are kept per tenant)."""
 
     current = current_tenant_or_none()
     if current is not None and current.pk == tenant.pk and not in_cross_tenant_context():

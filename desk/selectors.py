@@ -2,7 +2,7 @@
 
 The priority levels, the weekly hours and the holiday dates are read by most pages (the portal
 home, ticket pages, every SLA computation) and change a few times a year: they are kept per
-tenant in the shared cache (``tenants.kept``), dropped whenever one of their rows changes.
+tenant (``tenants.kept``) and made again whenever one of their rows changes.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ def staff_members() -> QuerySet[Membership]:
 
 @kept("staff", Membership)
 def staff_roster() -> list[Membership]:
-    """``staff_members()`` as a list, kept in the cache: the assignee menus and the mention list
-    of every agent page. Dropped when a membership changes, and when a member's name, address
-    or active flag does (``tenants.apps``)."""
+    """``staff_members()`` as a list, kept per tenant (``tenants.kept``): the assignee menus
+    and the mention list of every agent page. Made again when a membership changes, and when a
+    member's name, address or active flag does (``tenants.apps``)."""
     return list(staff_members())
 
 

@@ -30,6 +30,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from hypothesis import HealthCheck, given, settings
@@ -520,6 +521,24 @@ def database_state(world) -> tuple:
     return snapshot_tenant_rows(world.tenant), people, addresses
 
 
+def writes_so_far() -> int:
+    """Rows this connection has written so far (inserted, updated or deleted), attempts that
+    rolled back included: a request that leaves it unchanged wrote nothing, and the database
+    is as it was without comparing snapshots (a snapshot reads every row of the tenant, and
+    took about as long as the request).
+
+    PostgreSQL counts per transaction, and a savepoint that rolls back keeps its counts (the
+    test runs in one transaction); SQLite counts per connection."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
+                " FROM pg_stat_xact_all_tables"
+            )
+            return int(cursor.fetchone()[0])
+    return connection.connection.total_changes
+
+
 def _raw_urlencoded(values: dict[str, list[str]], broken: set[str]) -> bytes:
     """A form body with invalid UTF-8 bytes spliced into the ``broken`` fields."""
     parts = []
@@ -630,7 +649,7 @@ class Checker:
         self.world = world
         self.failures: list[str] = []
         self.requests = 0
-        self._state = None  # the database as the last 4xx left it (unchanged), to reuse
+        self._state = None  # the database as the last request left it, when known
         self._clients: dict[str, Client] = {}
         self.slowest = (0.0, "")  # seconds, request: printed, never asserted (CI machines vary)
         self.seconds_by_target: dict[str, float] = {}  # where the run's time goes, printed
@@ -646,8 +665,10 @@ class Checker:
 
     def request(self, target: Target, label: str, values, broken, mode) -> None:
         client = self._client(target.role)
-        before = self._state if self._state is not None else database_state(self.world)
-        self._state = None
+        if self._state is None:
+            self._state = database_state(self.world)
+        before = self._state
+        writes = writes_so_far()
         where = f"{target.role} {target.method.upper()} {target.url} [{label}, {mode}]"
         self.requests += 1
         started = time.perf_counter()
@@ -655,17 +676,21 @@ class Checker:
             response = send(target, client, values, broken, mode)
         except Exception as error:  # the test client re-raises a view's exception: a 500
             self.failures.append(f"{where}: {type(error).__name__}: {str(error)[:200]}")
+            self._state = None
             return
         self.slowest = max(self.slowest, (time.perf_counter() - started, where))
+        wrote = writes_so_far() != writes
         status = response.status_code
         if status >= 500:
             self.failures.append(f"{where}: {status}")
-        elif 400 <= status < 500:
+        if not wrote:
+            return  # the database is as ``before``: the next request starts from it
+        self._state = None  # written to: read again before the next request
+        if 400 <= status < 500:
             after = database_state(self.world)
             if after != before:
                 self.failures.append(f"{where}: {status} but the database changed")
-            else:
-                self._state = after
+            self._state = after
 
     def check(self, target: Target, *, hostile=hostile_text, examples: int = EXAMPLES) -> None:
         started = time.perf_counter()
@@ -923,3 +948,30 @@ def test_the_fuzz_catches_a_4xx_that_changed_rows(fuzzed_world, settings):
     checker = Checker(fuzzed_world)
     checker.check(Target("anonymous", "post", "/planted/", (Field("q"),), reachable=False))
     assert checker.failures and all("database changed" in f for f in checker.failures)
+
+
+def test_the_write_counter_sees_every_attempted_write(world_a):
+    """What lets the fuzz skip its snapshots: the counter moves on any written row, a write
+    rolled back with its savepoint included, and stays put when nothing is written."""
+    from django.db import transaction
+
+    from tenants.models import Organization
+
+    start = writes_so_far()
+    with tenant_context(world_a.tenant):
+        list(Organization.objects.all())
+        Organization.objects.filter(name="no such organization").update(name="renamed")
+    assert writes_so_far() == start
+    try:
+        with transaction.atomic(), tenant_context(world_a.tenant):
+            Organization.objects.create(name="Rolled back Ltd")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    with tenant_context(world_a.tenant):
+        assert not Organization.objects.filter(name="Rolled back Ltd").exists()
+    after_rollback = writes_so_far()
+    assert after_rollback > start
+    with tenant_context(world_a.tenant):
+        Organization.objects.filter(pk=world_a.organization.pk).update(name="Renamed Ltd")
+    assert writes_so_far() > after_rollback

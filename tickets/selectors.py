@@ -196,7 +196,7 @@ def replies_since(ticket: Ticket, since, *, excluding_author) -> list[Comment]:
 
 @kept("macros", Macro)
 def macros() -> list[Macro]:
-    """The tenant's macros in their order (kept in the cache: every agent ticket page)."""
+    """The tenant's macros in their order (kept per tenant: every agent ticket page)."""
     return list(Macro.objects.all())
 
 

@@ -137,7 +137,7 @@ def suggestions(prefix: str = "") -> list[str]:
 @kept("tag-names", Tag)
 def _first_names() -> list[str]:
     """The first ``SUGGESTIONS`` names by key: the queue and every agent ticket page offer
-    them, so they are kept in the cache."""
+    them, so they are kept per tenant."""
     return list(Tag.objects.order_by("key").values_list("name", flat=True)[:SUGGESTIONS])
 
 

@@ -48,7 +48,7 @@ def teams() -> QuerySet[Team]:
 
 @kept.kept("team-choices", Team)
 def team_choices() -> list[tuple[int, str]]:
-    """(id, name) of every team, for menus (kept in the cache, no model objects)."""
+    """(id, name) of every team, for menus (kept per tenant, no model objects)."""
     return list(teams().values_list("pk", "name"))
 
 
