@@ -12,6 +12,7 @@ from django.utils.crypto import constant_time_compare
 from chat.models import AgentAvailability, Chat, ChatMessage
 from desk.business_time import NoBusinessHours, schedule_for
 from tenants.context import current_tenant
+from tenants.kept import kept
 
 # A switched-on agent counts as available while a workspace page of theirs reported within this.
 PRESENCE_WINDOW = timedelta(seconds=90)
@@ -154,10 +155,16 @@ def recent_chats(limit: int = 20) -> list[Chat]:
     )
 
 
-def is_available(user, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    row = AgentAvailability.objects.filter(user=user).first()
-    return bool(row and row.available)
+def is_available(user) -> bool:
+    """The agent's "available for chat" switch (every workspace page shows it)."""
+    return _switches().get(user.pk, False)
+
+
+@kept("chat-availability", AgentAvailability)
+def _switches() -> dict[int, bool]:
+    """Each agent's switch, kept per tenant: it changes when an agent flips it (a save, which
+    makes the copy again); the heartbeat's ``seen_at`` is not part of it."""
+    return dict(AgentAvailability.objects.values_list("user_id", "available"))
 
 
 def transcript_lines(chat: Chat) -> list[ChatMessage]:

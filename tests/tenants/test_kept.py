@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from chat import selectors as chat_selectors
 from desk import selectors as desk_selectors
 from desk.business_time import schedule_for
 from desk.models import BusinessHours, PriorityLevel, TenantHoliday
@@ -38,6 +39,8 @@ READS = [
     queue.organization_choices,
     queue.agent_choices,
     staff_roster,
+    queue._every_saved_view,
+    chat_selectors._switches,
 ]
 
 
@@ -112,6 +115,24 @@ def test_saving_or_deleting_a_row_drops_the_copy(world_a):
 
         Organization.objects.create(name="Newcomer Ltd")
         assert "Newcomer Ltd" in [n for _pk, n in queue.organization_choices()]
+
+
+def test_saved_views_are_each_persons_own_and_the_shared_ones(world_a):
+    from tickets.models import SavedView
+
+    agent, manager = world_a.users["agent"], world_a.users["manager"]
+    with tenant_context(world_a.tenant):
+        assert queue.saved_views(agent, can_share=False) == []
+        SavedView.objects.create(name="Mine", owner=agent, query="priority=urgent")
+        SavedView.objects.create(name="Theirs", owner=manager, query="priority=high")
+        shared = SavedView.objects.create(name="Shared", owner=None, query="priority=low")
+        listed = queue.saved_views(agent, can_share=False)
+        assert [(i["view"].name, i["can_delete"]) for i in listed] == [
+            ("Mine", True),
+            ("Shared", False),
+        ]
+        shared.delete()
+        assert [i["view"].name for i in queue.saved_views(manager, can_share=True)] == ["Theirs"]
 
 
 def test_a_change_of_role_or_of_a_members_name_reaches_the_staff_list(world_a, world_b):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError, messages_of
+from core.paging import page_of
 from desk.selectors import priority_levels
 from tenants.access import member_required, redirect_to_join
 from tenants.context import current_tenant
@@ -22,6 +22,7 @@ from tickets.forms import ReplyForm
 from tickets.portal.forms import TicketSubmissionForm
 
 SUBMITTED_SESSION_KEY = "helpdesk_submitted_ticket"
+MY_TICKETS_PAGE = 25  # tickets per page of "My tickets"
 
 
 @require_http_methods(["GET", "POST"])
@@ -105,7 +106,7 @@ def my_tickets(request):
     tickets = selectors.requester_tickets(
         membership, status=status, organization_wide=scope == "organization", query=query
     )
-    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    page = page_of(tickets, MY_TICKETS_PAGE, request.GET.get("page"))
     return render(
         request,
         "portal/my_tickets.html",
