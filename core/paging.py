@@ -11,7 +11,7 @@ def page_of(rows: QuerySet, per_page: int, number) -> Page:
 
     The first page reads one row more than it shows: with that row absent, the list is all
     there (its count is the rows read) and no COUNT is sent. Most people's lists (a customer's
-    open requests) fit on one page, and the COUNT was a third of the statements of theirs."""
+    open requests) fit on one page, where the COUNT was one of the list's three queries."""
     if number not in (None, "", "1", 1):
         return Paginator(rows, per_page).get_page(number)
     first = list(rows[: per_page + 1])

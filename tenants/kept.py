@@ -138,7 +138,8 @@ def forget(tenant_id: int) -> None:
 
 
 def forget_model(tenant_id: int, model: type[Model]) -> None:
-    """Drop the tenant's copies made from ``model`` (after a ``QuerySet.update`` on it)."""
+    """``forget`` the tenant when ``model`` feeds one of its lists (after a ``QuerySet.update``
+    on it, which sends no signal)."""
     if model in _NAMES_BY_MODEL:
         forget(tenant_id)
 

@@ -536,6 +536,7 @@ def writes_so_far() -> int:
                 " FROM pg_stat_xact_all_tables"
             )
             return int(cursor.fetchone()[0])
+    connection.ensure_connection()
     return connection.connection.total_changes
 
 
