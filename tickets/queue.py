@@ -146,8 +146,8 @@ def filter_query(data: dict) -> str:
 
 
 def agent_choices() -> list[tuple[int, str]]:
-    """(user id, name) of the helpdesk's staff, for the assignee menus (no model objects: the
-    queue draws the list twice on every page)."""
+    """(user id, name) of the helpdesk's staff, for the assignee menus (from the kept staff
+    list: the queue draws the menu twice on every page)."""
     return [(member.user_id, member.user.display_name) for member in staff_roster()]
 
 
