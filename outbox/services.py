@@ -233,9 +233,13 @@ def emails_enqueue(
             "subject": subjects,
             "body_text": texts,
             "body_html": htmls,
-            "context": [{**kept, **_jsonable(email.context)} for email in emails],
+            "context": bulk.JsonObjects.of(
+                [{**kept, **_jsonable(email.context)} for email in emails]
+            ),
             "ticket_id": [email.ticket.pk if email.ticket else None for email in emails],
-            "headers": [{**(email.headers or {}), **extra} for email in emails],
+            "headers": bulk.JsonObjects.of(
+                [{**(email.headers or {}), **extra} for email in emails]
+            ),
             "next_attempt_at": [email.send_at or now for email in emails],
         },
         ignore_conflicts=True,

@@ -50,6 +50,58 @@ class Joined:
         return "".join(p if isinstance(p, str) else self.values[p][row] for p in self.pieces)
 
 
+class JsonObjects:
+    """A JSON column whose rows are objects with the same keys, for ``each``: ``same`` holds
+    the members every row has alike, ``each`` one list of values per member that varies.
+
+    PostgreSQL builds each object from the columns (``jsonb_build_object``), so no row's JSON
+    is written out and parsed, and a list equal to another column's (an email's link, printed
+    in its body and kept in its context) is sent once. Reads like the list of its rows'
+    dicts. ``of`` makes one from such a list when it can; otherwise it gives the list back."""
+
+    def __init__(self, same: dict, each: dict[str, list], count: int):
+        self.same = same
+        self.each = each
+        self.count = count
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> JsonObjects | list[dict]:
+        if not rows or any(row.keys() != rows[0].keys() for row in rows):
+            return rows
+        same, each = {}, {}
+        for key, first in rows[0].items():
+            values = [row[key] for row in rows]
+            # Alike in type too: 1, 1.0 and True are equal in Python, not in JSON.
+            if all(type(value) is type(first) and value == first for value in values):
+                same[key] = first
+            elif _json_type(values) is None:
+                return rows
+            else:
+                each[key] = values
+        return cls(same, each, len(rows))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, row: int) -> dict:
+        if not 0 <= row < self.count:
+            raise IndexError(row)
+        return {**self.same, **{key: values[row] for key, values in self.each.items()}}
+
+
+def _json_type(values: list) -> str | None:
+    """The SQL type whose values ``jsonb_build_object`` writes as JSON writes these (None for
+    JSON null), or None when the values are of mixed or other types."""
+    kinds = {type(value) for value in values if value is not None}
+    if kinds == {str}:
+        return "text"
+    if kinds == {int}:
+        return "bigint"
+    if kinds == {bool}:
+        return "boolean"
+    return None
+
+
 def insert(
     model: type[models.Model],
     *,
@@ -165,7 +217,7 @@ def _unnest_insert(model, count, each, same, returning, ignore_conflicts) -> lis
     same, each = dict(same), dict(each)
     for name, values in list(each.items()):
         # A column with one value in every row is sent once.
-        if not isinstance(values, Joined) and values.count(values[0]) == len(values):
+        if isinstance(values, list) and values.count(values[0]) == len(values):
             same[name] = values[0]
             del each[name]
     columns, selected, params = [], [], []
@@ -174,11 +226,17 @@ def _unnest_insert(model, count, each, same, returning, ignore_conflicts) -> lis
         columns.append(quote(field.column))
         selected.append(f"%s::{_cast_type(field)}")
         params.append(field.get_db_prep_save(value, connection))
-    arrays, array_params = [], []
+    arrays, array_params, sent = [], [], []
 
-    def unnested(values, cast: str) -> str:
+    def unnested(values: list, cast: str) -> str:
+        # A list equal to one already sent (a link in an email's text, its HTML and its
+        # context) is read from that one.
+        for index, (earlier, earlier_cast) in enumerate(sent):
+            if earlier_cast == cast and earlier == values:
+                return f"x.c{index}"
+        sent.append((values, cast))
         arrays.append(f"%s::{cast}[]")
-        array_params.append(values)
+        array_params.append(_array_literal(values))
         return f"x.c{len(arrays) - 1}"
 
     for name, values in each.items():
@@ -195,6 +253,14 @@ def _unnest_insert(model, count, each, same, returning, ignore_conflicts) -> lis
                 else:
                     pieces.append(aliases[piece])
             selected.append("(" + (" || ".join(pieces) or "''") + ")")
+        elif isinstance(values, JsonObjects):
+            params.append(field.get_db_prep_save(values.same, connection))
+            built = []
+            for key, members in values.each.items():
+                built.append("%s::text")
+                params.append(key)
+                built.append(unnested(members, _json_type(members)))
+            selected.append(f"(%s::jsonb || jsonb_build_object({', '.join(built)}))")
         elif isinstance(field, models.JSONField):
             # Sent as text and cast per element (psycopg2 has no array of its Json adapter).
             encoder = field.encoder
@@ -222,6 +288,26 @@ def _unnest_insert(model, count, each, same, returning, ignore_conflicts) -> lis
     with connection.cursor() as cursor:
         cursor.execute(sql, params + array_params)
         return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def _array_literal(values: list):
+    """PostgreSQL's text form of a one-dimensional array of these values, sent as one string.
+
+    psycopg2 sends a list as ``ARRAY[v1, v2, ...]``: one constant per element for the server
+    to parse and fold into an array (for 2,000 survey emails, 3.7 MB of SQL text, 90 ms of
+    parsing and 21 ms of planning). As one literal, the array's own input function reads it.
+    Values psycopg2 would send otherwise (dates, say) keep the list."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif type(value) is int:
+            parts.append(str(value))
+        elif isinstance(value, str):
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            return values
+    return "{" + ",".join(parts) + "}"
 
 
 def _cast_type(field) -> str:

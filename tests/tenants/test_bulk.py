@@ -128,3 +128,55 @@ def test_rows_are_always_the_current_tenants(world_a, world_b):
             same={"tenant_id": world_b.tenant.pk, "template": "t", "recipient": "a@example.com"},
             each={"idempotency_key": ["k"]},
         )
+
+
+def test_json_objects_are_built_by_the_database_as_the_dicts_say(world_a):
+    rows = [
+        {"shared": "same", "text": text, "n": n, "flag": n % 2 == 0, "maybe": None if n else "x"}
+        for n, text in enumerate(TRICKY)
+    ]
+    column = bulk.JsonObjects.of(rows)
+    assert isinstance(column, bulk.JsonObjects)
+    assert column.same == {"shared": "same"} and list(column) == rows
+    with tenant_context(world_a.tenant), CaptureQueriesContext(connection) as queries:
+        bulk.insert(
+            OutboxEmail,
+            same={"template": "test", "recipient": "a@example.com", "subject": "s"},
+            each={
+                "idempotency_key": [f"json:{n}" for n in range(len(TRICKY))],
+                # The same list as the context's "text" member: sent once.
+                "body_text": list(TRICKY),
+                "context": column,
+                "ticket_id": [None] * (len(TRICKY) - 1) + [world_a.ticket.pk],
+            },
+        )
+        stored = dict(
+            OutboxEmail.objects.filter(template="test").values_list("idempotency_key", "context")
+        )
+        tickets = list(
+            OutboxEmail.objects.filter(template="test")
+            .order_by("idempotency_key")
+            .values_list("idempotency_key", "ticket_id", "body_text")
+        )
+    assert stored == {f"json:{n}": row for n, row in enumerate(rows)}
+    assert tickets[-1][1] == world_a.ticket.pk and {t[1] for t in tickets[:-1]} == {None}
+    assert [t[2] for t in sorted(tickets, key=lambda t: int(t[0][5:]))] == TRICKY
+    (insert,) = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    if connection.vendor == "postgresql":
+        # key, body text (= the context's text), n, flag, maybe, ticket: six arrays, not seven.
+        assert insert.count("[]") == 6
+
+
+def test_json_objects_fall_back_to_plain_rows_when_they_differ_in_shape():
+    assert bulk.JsonObjects.of([]) == []
+    differ = [{"a": 1}, {"b": 1}]
+    assert bulk.JsonObjects.of(differ) is differ
+    # 1 and True are equal in Python, not in JSON: neither "same" nor one typed column.
+    mixed = [{"a": 1}, {"a": True}]
+    assert bulk.JsonObjects.of(mixed) is mixed
+    floats = [{"a": 1.5}, {"a": 2.5}]
+    assert bulk.JsonObjects.of(floats) is floats
+    alike = bulk.JsonObjects.of([{"a": 1.5, "b": 1}, {"a": 1.5, "b": 2}])
+    assert alike.same == {"a": 1.5} and alike.each == {"b": [1, 2]}
+    with pytest.raises(IndexError):
+        alike[2]
