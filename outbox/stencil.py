@@ -32,6 +32,9 @@ from django.utils.timezone import template_localtime
 
 from tenants.bulk import Joined
 
+# The characters django.utils.html.escape replaces.
+_ESCAPABLE = re.compile("[&<>\"']").search
+
 # Private-use characters: they mark where a blank was printed. Each printed blank reads
 # q<OPEN><number>&<CLOSE>Q: the letters change under any case filter, the ampersand under any
 # escaping (the HTML part escapes it once, as it escapes every value).
@@ -181,9 +184,16 @@ class Stencil:
                 if index in self._in_plain:
                     plain[index].append(str(value))
                 if index in self._in_html:
-                    html[index].append(
-                        conditional_escape(value if issubclass(type(value), str) else str(value))
-                    )
+                    # Plain text with nothing to escape is its own escaped form (most values:
+                    # numbers, links, names), without building a SafeString.
+                    if type(value) is str and _ESCAPABLE(value) is None:
+                        html[index].append(value)
+                    else:
+                        html[index].append(
+                            conditional_escape(
+                                value if issubclass(type(value), str) else str(value)
+                            )
+                        )
         return [
             Joined(part, html if escaped else plain, len(each))
             for part, escaped in zip(self._parts, self._escaped, strict=True)

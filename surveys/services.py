@@ -50,14 +50,19 @@ def sign(invitation: SurveyInvitation, purpose: str, *, signer=None) -> str:
 
 
 class _BatchSigner(signing.TimestampSigner):
-    """A ``TimestampSigner`` whose HMAC key is derived once, not once per link: a batch of
-    closed tickets signs three links per survey. The same signatures as Django's
+    """A ``TimestampSigner`` whose HMAC key and time stamp are made once, not once per link: a
+    batch of closed tickets signs three links per survey. The same signatures as Django's
     (``salted_hmac`` of the salt + "signer" and the secret), checked by ``signing.loads``."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         derived = hashlib.sha256(force_bytes(self.salt + "signer") + force_bytes(self.key))
         self._mac = hmac.new(derived.digest(), digestmod=hashlib.sha256)
+        # A batch's links are made in the same moment: stamped with the second it began.
+        self._timestamp = super().timestamp()
+
+    def timestamp(self) -> str:
+        return self._timestamp
 
     def sign_link(self, tenant_id: int, invitation_id: int, purpose: str) -> str:
         """``sign_object({"t": tenant_id, "i": invitation_id, "p": purpose})``, with the data

@@ -224,3 +224,21 @@ def test_batch_signed_links_match_djangos_and_links_made_before_still_open(world
     with time_machine.travel(T0 + timedelta(days=3, hours=1)):
         for link in (token, older):
             assert client.get(f"/survey/{link}/").status_code == 200
+
+
+def test_a_batch_signs_every_link_with_the_second_it_began():
+    from django.core import signing
+
+    from surveys.services import SALT, _signer
+
+    with time_machine.travel(T0, tick=False):
+        signer = _signer()
+        first = signer.sign_link(1, 2, "good")
+    with time_machine.travel(T0 + timedelta(seconds=5), tick=False):
+        later = signer.sign_link(1, 2, "good")
+        fresh = _signer().sign_link(1, 2, "good")
+    assert later == first != fresh
+    assert signing.loads(later, salt=SALT) == {"t": 1, "i": 2, "p": "good"}
+    # The stamp is the batch's start, as Django writes it.
+    with time_machine.travel(T0, tick=False):
+        assert first.split(":")[1] == signing.TimestampSigner(salt=SALT).timestamp()
