@@ -297,6 +297,16 @@ def _array_literal(values: list):
     to parse and fold into an array (for 2,000 survey emails, 3.7 MB of SQL text, 90 ms of
     parsing and 21 ms of planning). As one literal, the array's own input function reads it.
     Values psycopg2 would send otherwise (dates, say) keep the list."""
+    if None not in values:
+        # The common columns, joined at C speed: all text (quoted; escaped only when some
+        # value holds a quote or a backslash) or all integers.
+        if all(isinstance(value, str) for value in values):
+            joined = '","'.join(values)
+            if "\\" in joined or '"' in joined:
+                joined = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+            return '{"' + joined + '"}' if values else "{}"
+        if all(type(value) is int for value in values):
+            return "{" + ",".join(map(str, values)) + "}"
     parts = []
     for value in values:
         if value is None:

@@ -92,6 +92,7 @@ def _send_each(
 
     ``context`` is what the emails share; ``each(ticket)`` adds a ticket's own values."""
     tenant = current_tenant()
+    site = tenant.url("")  # the links' common start, worked out once for the batch
     emails_enqueue(
         template=template,
         automated=automated,
@@ -102,7 +103,7 @@ def _send_each(
                 key=f"ticket:{ticket.pk}:{key(ticket)}",
                 context={
                     "ticket": ticket,
-                    "ticket_url": tenant.url(f"/tickets/{ticket.number}/"),
+                    "ticket_url": f"{site}/tickets/{ticket.number}/",
                     **(each(ticket) if each else {}),
                 },
                 ticket=ticket,
