@@ -5,7 +5,10 @@ Django's ``bulk_create`` builds a model instance and prepares every field of eve
 Python, about 45 µs a row; this helper sends one array per column that varies and one value
 for the columns that do not, and PostgreSQL unnests them in a single
 ``INSERT ... SELECT ... FROM unnest(...)``: about 5 µs a row on the client (measured on 20,000
-ticket events: 0.9 s of Python against 0.09 s).
+ticket events: 0.9 s of Python against 0.09 s). Each array goes as one literal, a list equal
+to one already sent is read from that one, text that is the same around a few values per row
+is joined by the database (``Joined``), and JSON objects are built by it from columns
+(``JsonObjects``): the statement carries each distinct value once.
 
 The rows get what ``TenantOwned.save`` and the fields would give them: the current tenant, the
 insert's time in ``created_at``/``updated_at``, each field's default. Row-level security checks
