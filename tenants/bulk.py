@@ -220,7 +220,7 @@ def _unnest_insert(model, count, each, same, returning, ignore_conflicts) -> lis
     same, each = dict(same), dict(each)
     for name, values in list(each.items()):
         # A column with one value in every row is sent once.
-        if isinstance(values, list) and values.count(values[0]) == len(values):
+        if not isinstance(values, Joined | JsonObjects) and values.count(values[0]) == len(values):
             same[name] = values[0]
             del each[name]
     columns, selected, params = [], [], []
@@ -306,7 +306,7 @@ def _array_literal(values: list):
         if all(isinstance(value, str) for value in values):
             joined = '","'.join(values)
             if "\\" in joined or '"' in joined:
-                joined = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+                joined = '","'.join(_escaped(value) for value in values)
             return '{"' + joined + '"}' if values else "{}"
         if all(type(value) is int for value in values):
             return "{" + ",".join(map(str, values)) + "}"
@@ -317,10 +317,15 @@ def _array_literal(values: list):
         elif type(value) is int:
             parts.append(str(value))
         elif isinstance(value, str):
-            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            parts.append('"' + _escaped(value) + '"')
         else:
             return values
     return "{" + ",".join(parts) + "}"
+
+
+def _escaped(text: str) -> str:
+    """``text`` as an element of an array literal writes it between double quotes."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _cast_type(field) -> str:
