@@ -66,6 +66,9 @@ class JsonObjects:
         self.same = same
         self.each = each
         self.count = count
+        # The rows' own key order: JSON text (SQLite's) keeps it, and the email headers
+        # are written out in it.
+        self.keys = [*same, *each]
 
     @classmethod
     def of(cls, rows: list[dict]) -> JsonObjects | list[dict]:
@@ -81,7 +84,9 @@ class JsonObjects:
                 return rows
             else:
                 each[key] = values
-        return cls(same, each, len(rows))
+        made = cls(same, each, len(rows))
+        made.keys = list(rows[0])
+        return made
 
     def __len__(self) -> int:
         return self.count
@@ -89,7 +94,8 @@ class JsonObjects:
     def __getitem__(self, row: int) -> dict:
         if not 0 <= row < self.count:
             raise IndexError(row)
-        return {**self.same, **{key: values[row] for key, values in self.each.items()}}
+        same, each = self.same, self.each
+        return {key: same[key] if key in same else each[key][row] for key in self.keys}
 
 
 def _json_type(values: list) -> str | None:

@@ -180,3 +180,17 @@ def test_json_objects_fall_back_to_plain_rows_when_they_differ_in_shape():
     assert alike.same == {"a": 1.5} and alike.each == {"b": [1, 2]}
     with pytest.raises(IndexError):
         alike[2]
+
+
+def test_json_objects_keep_each_rows_key_order():
+    """SQLite keeps JSON as text, in the order given (email headers are written out in it):
+    a batch's rows must read exactly as the dicts they came from, order included."""
+    rows = [
+        {"List-Unsubscribe": f"<https://x/{n}>", "Post": "One-Click", "Auto-Submitted": "yes"}
+        for n in range(3)
+    ]
+    column = bulk.JsonObjects.of(rows)
+    assert isinstance(column, bulk.JsonObjects)
+    assert column.same.keys() == {"Post", "Auto-Submitted"}  # the varying key comes first
+    for n, row in enumerate(rows):
+        assert list(column[n].items()) == list(row.items())
