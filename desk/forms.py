@@ -36,6 +36,10 @@ class GeneralSettingsForm(forms.ModelForm):
         min_value=0,
         max_value=24 * 30,
         label="Send the satisfaction survey this many hours after closing",
+        help_text=(
+            "0: the survey goes out as the ticket closes, in the one email that tells the "
+            "customer so. Later: a closed email at once, the survey on its own afterwards."
+        ),
     )
     survey_link_days = forms.IntegerField(
         min_value=1, max_value=365, label="Survey links work for (days)"

@@ -1,5 +1,10 @@
 """Satisfaction surveys: invite when a ticket closes, answer through a signed link, opt out.
 
+The invitation email is also the closing news: it says the ticket is closed and, as the
+closed email does, that a reply opens a follow-up (it carries the ticket's reply address).
+When the tenant sends surveys at once (no ``survey_delay``), the requester gets it in place
+of the separate closed email, not beside it: one email, not two in the same second.
+
 Links carry a signature over (tenant, invitation, rating); opening one only pre-selects the
 rating (mail scanners open every link), the answer is recorded by the form's POST. The
 automation closes tickets a batch at a time, and the batch's invitations are made together:
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -26,6 +32,7 @@ from tenants.context import current_tenant
 from tickets import lifecycle
 from tickets.lifecycle import Actor
 from tickets.models import Ticket
+from tickets.notifications import reply_address
 
 SALT = "helpdesk.survey"
 # What a survey link is for: a rating to pre-select, or stopping surveys.
@@ -113,6 +120,12 @@ def survey_invite(*, ticket: Ticket) -> SurveyInvitation | None:
     on the timeline why none is sent."""
     invitations = survey_invite_many(tickets=[ticket])
     return invitations[0] if invitations else None
+
+
+def announces_closing(tenant) -> bool:
+    """Whether the tenant's survey emails go out with the closing (no ``survey_delay``), each
+    standing for its ticket's closed email."""
+    return tenant.survey_delay <= timedelta(0)
 
 
 def survey_invite_many(*, tickets: list[Ticket]) -> list[SurveyInvitation]:
@@ -213,6 +226,8 @@ def _invitation_email(site: str, invitation: SurveyInvitation, send_at, signer) 
     return Email(
         recipient=invitation.recipient,
         key=f"ticket:{ticket.pk}:survey",
+        # A reply threads into the ticket, as a reply to the closed email does (a follow-up).
+        reply_to=reply_address(ticket),
         context={
             "ticket": ticket,
             "ticket_url": f"{site}/tickets/{ticket.number}/",

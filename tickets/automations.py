@@ -1,8 +1,8 @@
 """The policy's timed rules, run by Celery beat every few minutes.
 
 - pending for the tenant's delay (default 4 days) -> solved, with the solved email;
-- solved for the tenant's delay (default 2 days) -> closed, with the closed email and the
-  ``tickets_closed`` signal (surveys);
+- solved for the tenant's delay (default 2 days) -> closed, with the ``tickets_closed`` signal
+  (surveys) and the closed email (unless the survey, sent at once, already says so);
 - pending and close to the automatic solve -> one reminder email per pending period;
 - an agent's update overdue -> one SLA breach event per due time.
 
@@ -119,8 +119,12 @@ def _close(tenant: Tenant, tickets: list[Ticket]) -> None:
         delay=tenant.solved_close_delay,
         reason="solved_timeout",
     )
-    notifications.tickets_closed(tickets)
-    tickets_closed.send(sender=Ticket, tickets=tickets)
+    told = {
+        ticket.pk
+        for _receiver, answer in tickets_closed.send(sender=Ticket, tickets=tickets)
+        for ticket in answer or ()
+    }
+    notifications.tickets_closed([ticket for ticket in tickets if ticket.pk not in told])
 
 
 def _remind(tenant: Tenant, tickets: list[Ticket]) -> None:

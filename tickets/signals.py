@@ -3,7 +3,9 @@ from django.dispatch import Signal
 # Sent inside the transaction that closes tickets (the automation, a batch at a time), with
 # ``tickets``: the list just closed. Receivers write in that same transaction, for the whole
 # list at once (the surveys app queues its invitations here); nothing in tickets/ knows who
-# listens.
+# listens. A receiver returns the tickets of the list whose requester its own email tells of
+# the closing (a survey sent at once says the ticket is closed); those get no closed email
+# besides.
 tickets_closed = Signal()
 
 # Sent after a customer submits a ticket on the portal's form, with ``ticket`` and ``request``,

@@ -46,7 +46,9 @@ def test_a_solved_ticket_closes_and_its_survey_is_queued(world_a, debug):
 
     world_a.refresh(ticket)
     assert ticket.status == Status.CLOSED
-    assert _templates(world_a, ticket)[-2:] == ["ticket_closed", "survey_invitation"]
+    # The survey, sent at once, is the closing's email (no separate closed email).
+    assert _templates(world_a, ticket)[-1:] == ["survey_invitation"]
+    assert "ticket_closed" not in _templates(world_a, ticket)
     with tenant_context(world_a.tenant):
         assert SurveyInvitation.objects.filter(ticket=ticket).exists()
         # The whole history moved back together: the timeline still reads in order.

@@ -82,7 +82,10 @@ def _send_every_template(world):
         solved_by_agent = world.submit(subject="Quick one")
         world.reply(solved_by_agent, "agent", "Done: restart it.", submit_as="solved")
     # Pending 3 days: the reminder; 4 days: solved automatically; 2 more: closed (and the
-    # survey, then a reply to the closed ticket opens a follow-up).
+    # survey, then a reply to the closed ticket opens a follow-up). The survey goes out an hour
+    # after the closing, so the closing has its own email (ticket_closed).
+    world.tenant.survey_delay = timedelta(hours=1)
+    world.tenant.save(update_fields=["survey_delay"])
     for days in (3, 4, 7):
         with time_machine.travel(start + timedelta(days=days, minutes=5), tick=False):
             run_automations(tenants=[world.tenant])

@@ -13,6 +13,7 @@ from surveys.services import sign, survey_invite
 from tenants.context import tenant_context
 from tickets.automations import run_automations
 from tickets.models import Ticket
+from tickets.notifications import reply_address
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -45,10 +46,22 @@ def closed(world_a):
     return ticket
 
 
-def test_closing_queues_exactly_one_survey_email(world_a, closed):
+def closed_emails(world, ticket):
+    with tenant_context(world.tenant):
+        return list(OutboxEmail.objects.filter(ticket=ticket, template="ticket_closed"))
+
+
+def test_closing_queues_exactly_one_survey_email_and_it_is_the_closing_news(world_a, closed):
     (email,) = survey_email(world_a, closed)
-    assert email.subject == f"[#{closed.number}] How did we do? Survey me"
+    assert email.subject == f"[#{closed.number}] Closed. How did we do? Survey me"
     assert "Good, I'm satisfied" in email.body_html and "Bad, I'm unsatisfied" in email.body_html
+    # It says what the closed email would have: closed, and a reply opens a follow-up ...
+    for body in (email.body_text, email.body_html):
+        assert "is closed" in body and "new follow-up ticket" in body
+    with tenant_context(world_a.tenant):
+        assert email.reply_to == reply_address(closed)
+    # ... so the requester gets no closed email besides (one email, not two at once).
+    assert closed_emails(world_a, closed) == []
     with tenant_context(world_a.tenant):
         invitation = SurveyInvitation.objects.get(ticket=closed)
         assert invitation.agent == world_a.users["agent"]  # assigned when it closed
@@ -135,6 +148,7 @@ def test_surveys_can_be_switched_off_and_delayed(world_a):
     off = world_a.submit()
     close(world_a, off)
     assert survey_email(world_a, off) == []
+    assert len(closed_emails(world_a, off)) == 1  # no survey: the closed email tells them
     world_a.tenant.surveys_enabled = True
     world_a.tenant.survey_delay = timedelta(hours=6)
     world_a.tenant.save()
@@ -144,6 +158,9 @@ def test_surveys_can_be_switched_off_and_delayed(world_a):
     with tenant_context(world_a.tenant):
         invitation = SurveyInvitation.objects.get(ticket=later)
     assert email.next_attempt_at == invitation.sent_at
+    # The survey waits six hours: the closing is told at once, in the closed email.
+    (closed_email,) = closed_emails(world_a, later)
+    assert closed_email.next_attempt_at < invitation.sent_at - timedelta(hours=5)
     assert invitation.expires_at - invitation.sent_at == timedelta(days=14)
 
 
@@ -181,7 +198,13 @@ def test_one_batch_applies_each_tickets_own_survey_rule(world_a):
             )
             for ticket in tickets
         }
+        closed_news = Counter(
+            OutboxEmail.objects.filter(template="ticket_closed").values_list("ticket_id", flat=True)
+        )
     assert invitations == emails == {normal.pk: 1, invited.pk: 1}
+    # Each requester hears of the closing once: in this batch's survey, else the closed email
+    # (the invitation made before, by another run, is not this closing's news).
+    assert closed_news == {ticket.pk: 1 for ticket in tickets if ticket is not normal}
     assert timeline[opted.pk] == [(SurveyEvent.SKIPPED, {"reason": "opted_out"})]
     assert timeline[accented.pk] == [(SurveyEvent.SKIPPED, {"reason": "opted_out"})]
     assert timeline[bounced.pk] == [(SurveyEvent.SKIPPED, {"reason": "address_bounced"})]

@@ -22,7 +22,7 @@ COUNT = 3000
 S = Ticket.Status
 # What each due ticket must end with: its new status, and per template one email.
 OUTCOMES = {
-    S.SOLVED: (S.CLOSED, ["ticket_closed", "survey_invitation"]),
+    S.SOLVED: (S.CLOSED, ["survey_invitation"]),  # the survey tells of the closing
     S.PENDING: (S.SOLVED, ["ticket_solved"]),
 }
 
