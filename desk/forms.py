@@ -37,8 +37,9 @@ class GeneralSettingsForm(forms.ModelForm):
         max_value=24 * 30,
         label="Send the satisfaction survey this many hours after closing",
         help_text=(
-            "0: the survey goes out as the ticket closes, in the one email that tells the "
-            "customer so. Later: a closed email at once, the survey on its own afterwards."
+            "At 0 the survey goes out when the ticket closes, in the same email that tells "
+            "the customer it is closed. Above 0 the closed email goes out at once and the "
+            "survey follows on its own."
         ),
     )
     survey_link_days = forms.IntegerField(
