@@ -9,10 +9,11 @@ survey invitation. The run is ``--workers`` passes at once, each in a process of
 the beat task starts AUTOMATION_WORKERS passes for the worker processes (default 2). Queueing
 the send tasks after commit is left out unless --queue-tasks (it measures the broker, not us).
 
-Measured on the 2-core development machine (PostgreSQL 15, another benchmark running beside
-it), 100,000 tickets, 2 worker processes: closing (200,000 emails, 100,000 surveys) 19.4 s,
-5,162 tickets/second; solving 8.3 s, 12,047 tickets/second. One process alone: about 3,000
-closed a second. Ticket by ticket it was 45-180 tickets/second.
+Measured on the 2-core development machine (PostgreSQL 15), 100,000 tickets, 2 worker
+processes: closing (100,000 surveys, each email also the closing's news) 16.4-23.8 s on a
+machine running Python at half the usual speed (with a closed email beside each survey,
+200,000 emails: 18.3-23.5 s on the usual machine); solving 8.3 s, 12,047 tickets/second.
+Ticket by ticket it was 45-180 tickets/second. The README has the figures and their spread.
 """
 
 import multiprocessing
