@@ -62,13 +62,13 @@ class JsonObjects:
     in its body and kept in its context) is sent once. Reads like the list of its rows'
     dicts. ``of`` makes one from such a list when it can; otherwise it gives the list back."""
 
-    def __init__(self, same: dict, each: dict[str, list], count: int):
+    def __init__(self, same: dict, each: dict[str, list], count: int, keys=None):
         self.same = same
         self.each = each
         self.count = count
         # The rows' own key order: JSON text (SQLite's) keeps it, and the email headers
         # are written out in it.
-        self.keys = [*same, *each]
+        self.keys = list(keys) if keys is not None else [*same, *each]
 
     @classmethod
     def of(cls, rows: list[dict]) -> JsonObjects | list[dict]:
@@ -84,9 +84,7 @@ class JsonObjects:
                 return rows
             else:
                 each[key] = values
-        made = cls(same, each, len(rows))
-        made.keys = list(rows[0])
-        return made
+        return cls(same, each, len(rows), keys=rows[0])
 
     def __len__(self) -> int:
         return self.count
