@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from core.batching import collector_paused
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tickets import lifecycle, notifications
@@ -183,7 +184,7 @@ class _TenantTurns:
         False once every rule is done."""
         while self.rule < len(RULES):
             rule = RULES[self.rule]
-            with tenant_context(self.tenant):
+            with tenant_context(self.tenant), collector_paused():
                 now = timezone.now()
                 # Rows another pass holds are skipped, not waited for; the filter is applied
                 # again under the lock, so a ticket that changed meanwhile is not touched.
