@@ -469,8 +469,11 @@ def discover(world, roles=ROLES) -> list[Target]:
             targets.append(Target(role, "post", url, fields, json=True, swept_before=True))
         else:
             targets.append(Target(role, "post", url, every_field, reachable=False))
-    unique, swept = [], set()
+    unique, swept, copies = [], set(), set()
     for target in sorted(dict.fromkeys(targets), key=_last_if_it_ends_a_chat):
+        if _copy_key(target) in copies:
+            continue
+        copies.add(_copy_key(target))
         key = (target.method, target.url, tuple(f.name for f in target.fields))
         if target.reachable and key in swept:
             target = replace(target, swept_before=True)
@@ -478,6 +481,30 @@ def discover(world, roles=ROLES) -> list[Target]:
             swept.add(key)
         unique.append(target)
     return unique
+
+
+# What each page fills in of its own in a form the header repeats on every page (sign out,
+# availability, away): the CSRF token (masked anew on each page) and the page to come back to.
+PER_PAGE_VALUES = frozenset({"csrfmiddlewaretoken", "next"})
+
+
+def _copy_key(target: Target) -> tuple:
+    """What tells one form from another but for ``PER_PAGE_VALUES``: the copies of a header
+    form on 70 pages were 70 targets, each sent the every-field sweep and examples again
+    (a quarter of a staff role's requests), where the first copy's own sweep already sends
+    each hostile value to each of its fields, ``next`` included."""
+    fields = tuple(
+        (f.name, f.options, () if f.name in PER_PAGE_VALUES else f.defaults) for f in target.fields
+    )
+    return (
+        target.role,
+        target.method,
+        target.url,
+        target.json,
+        target.multipart,
+        target.reachable,
+        fields,
+    )
 
 
 # Requests that end the fuzzed chat or take it from its agent: sent after every other request of
@@ -767,6 +794,16 @@ def test_discovery_reaches_every_url_and_finds_the_forms(fuzzed_world):
     assert ("agent", reverse("agent:away")) in posted
     assert ("customer", url_for("portal:ticket_escalate", fuzzed_world)) in posted
     assert {t.role for t in targets} == set(ROLES)
+    # The header's forms, on every page, are each one target per role: sign out (and the
+    # sign-out form that returns to the sign-in page), availability, away.
+    for role, url, count in [
+        ("customer", reverse("account_logout"), 2),
+        ("agent", reverse("account_logout"), 2),
+        ("agent", reverse("agent:chat_availability"), 1),
+        ("agent", reverse("agent:away"), 1),
+    ]:
+        copies = [t for t in targets if (t.role, t.method, t.url) == (role, "post", url)]
+        assert len(copies) == count, (role, url, copies)
     # Live chat: the pre-chat form (visitors and customers), the customer's room, the agent's
     # console and chat page with its tools; the chat's file upload is a script's POST.
     for role in ("anonymous", "customer"):
