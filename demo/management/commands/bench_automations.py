@@ -11,7 +11,8 @@ the send tasks after commit is left out unless --queue-tasks (it measures the br
 
 Measured on the 2-core development machine (PostgreSQL 15), 100,000 tickets, 2 worker
 processes: closing (100,000 surveys, each email also the closing's news) 16.4-23.8 s on a
-machine running Python at half the usual speed (with a closed email beside each survey,
+machine running Python at half the usual speed, 18.5-23.4 s (median 20.8) on another with
+the cycle collector paused per batch (with a closed email beside each survey,
 200,000 emails: 18.3-23.5 s on the usual machine); solving 8.3 s, 12,047 tickets/second.
 Ticket by ticket it was 45-180 tickets/second. The README has the figures and their spread.
 """
