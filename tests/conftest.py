@@ -68,15 +68,19 @@ def _select_timing(config, items):
 # Rough seconds of the tests that run for minutes (measured in CI's log; only their order
 # depends on these). Anything unlisted counts as a second.
 LONG_TESTS = {
-    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[admin]": 270,  # noqa: E501
-    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[agent]": 300,  # noqa: E501
-    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[manager]": 190,  # noqa: E501
-    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[customer]": 200,  # noqa: E501
-    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[anonymous]": 160,  # noqa: E501
-    "tests/api/test_schemathesis.py::": 150,
+    "tests/api/test_schemathesis.py::": 385,
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[admin]": 260,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[manager]": 185,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[agent]": 155,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[customer]": 90,  # noqa: E501
+    "tests/test_fuzz_every_form.py::test_hostile_input_never_gives_a_5xx_and_a_4xx_changes_nothing[anonymous]": 75,  # noqa: E501
+    "tests/test_demo_command.py::": 80,
+    "tests/test_fuzz_every_form.py::test_discovery": 70,
+    "tests/bench/test_seed_and_bench.py::test_seed_then_bench_at_small_scale": 60,
+    "tests/test_isolation_probe.py::test_isolation_probe": 35,
+    "tests/demo/test_demo_site_port.py::": 35,
     "tests/test_fuzz_every_form.py::": 30,
-    "tests/test_isolation_probe.py::test_isolation_probe": 50,
-    "tests/bench/test_seed_and_bench.py::test_seed_then_bench_at_small_scale": 35,
+    "tests/test_upgrade_from_old_main.py::": 20,
     "tests/browser/": 15,
 }
 
