@@ -427,7 +427,7 @@ def test_one_broken_ticket_does_not_stop_the_others_of_its_batch(world_a, clock)
 
 def test_batches_run_with_the_cycle_collector_paused_and_it_is_back_on_after(world_a, clock):
     """The pass pauses the cycle collector for each batch (its objects live until the batch
-    ends; walking them cost 8% of a pass) and turns it back on after every batch, a failed
+    ends; walking them cost a tenth of a pass) and turns it back on after every batch, a failed
     one too."""
     good = world_a.submit(subject="good")
     bad = world_a.submit(subject="bad")
