@@ -15,9 +15,9 @@ def collector_paused() -> Iterator[None]:
     A batch holds thousands of new objects (its model instances, their emails' contexts) until
     it ends, and the collector walked them over and over as they aged through its generations:
     a tenth of a closing pass over 20,000 tickets in one process (8.14 s with it, 7.34 s
-    without, means of four runs alternated). Nothing of a
-    batch needs the collector to be freed: what it made is freed by reference counting when
-    the batch ends, and any cycle is found by the first collection after it."""
+    without, means of four runs alternated). Nothing of a batch needs the collector to be
+    freed: what it made is freed by reference counting when the batch ends, and any cycle is
+    found by the first collection after it."""
     if not gc.isenabled():
         yield
         return
