@@ -115,6 +115,42 @@ def test_the_shell_lists_views_with_counts_and_sections_by_role(world_a, as_memb
     )
 
 
+def test_the_queue_validates_its_filters_once_and_marks_the_view_it_shows(
+    world_a, as_member, monkeypatch
+):
+    """The title and the side navigation read the filters the page validated; building the
+    form again for each of them cost a twentieth of the queue page."""
+    from tickets import queue
+
+    built = []
+    original = queue.QueueFilterForm.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args[0] if args else kwargs.get("data"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(queue.QueueFilterForm, "__init__", counting)
+    agent = as_member(world_a.users["agent"], world_a.tenant)
+
+    def current(url):
+        agent.get(url)  # the side navigation's own views are validated once per process
+        built.clear()
+        page = agent.get(url).content.decode()
+        assert len(built) == 1, built
+        marked = re.findall(r'aria-current="page"><span class="label">([^<]+)', page)
+        title = re.search(r"<h1[^>]*>\s*([^<]+?)\s*<", page).group(1)
+        return marked, title
+
+    assert current("/agent/") == (["All unsolved"], "All unsolved")
+    assert current("/agent/?assignee=unassigned") == (["Unassigned"], "Unassigned")
+    # With an empty filter beside it: still that view.
+    assert current("/agent/?team=&assignee=me&requester=") == (["My tickets"], "My tickets")
+    assert current("/agent/?priority=urgent") == ([], "Filtered tickets")
+    # Filters that are not valid are refused (the page lists every unsolved ticket under the
+    # error), and no view is marked as the one shown.
+    assert current("/agent/?assignee=nobody") == ([], "All unsolved")
+
+
 def _page_queries(client, url):
     client.get(url)
     with CaptureQueriesContext(connection) as queries:

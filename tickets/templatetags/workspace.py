@@ -67,7 +67,8 @@ class _Counts:
 def workspace_nav(context):
     request = context["request"]
     membership = context.get("membership")
-    current = _current_query(request)
+    # The queue page passes its filters, already validated; other pages are not the queue.
+    current = context["queue_query"] if "queue_query" in context else _current_query(request)
     counts = _Counts(request.user)
     views = [
         {
