@@ -189,7 +189,7 @@ class TicketPageSerializer(serializers.Serializer):
         allow_null=True, help_text="The next page's URL (the same filters), or null at the end."
     )
     count = serializers.IntegerField(
-        min_value=0, help_text="Matching tickets, up to a cap (1,000; 500 with q)."
+        min_value=0, help_text="Matching tickets, up to a cap (1,000; 100 with q)."
     )
     count_capped = serializers.BooleanField(help_text="True when there are more than count.")
 

@@ -171,6 +171,13 @@ def test_the_queue_counts_as_far_as_its_side_navigation(desk, as_member):
     assert any("LIMIT 1001" in sql for sql in counts), counts
     assert not any("LIMIT 10001" in sql for sql in counts)
     assert queue.COUNT_CAP == queue.VIEW_COUNT_CAP
+    # A text search checks its matches ticket by ticket: its count stops at a hundred.
+    w.submit(subject="The printer jams")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/agent/?q=printer").status_code == 200
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert any("LIMIT 101" in sql for sql in counts), counts
+    assert not any("LIMIT 501" in sql for sql in counts)
 
 
 def test_garbage_cursor_is_a_400_that_shows_the_first_page(desk, as_member):
