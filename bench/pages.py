@@ -142,10 +142,11 @@ def world(host_domain: str) -> World:
     return World(tenant=tenant, host=host, clients=clients, cases=cases, depth=depth)
 
 
-# The queue views timed at page 1 and deep: the default and three filtered views.
+# The queue views timed at page 1 and deep: the default and four filtered views.
 QUEUE_VIEWS = {
     "default": "",
     "Low priority": "priority=low",
     "unassigned": "assignee=unassigned",
+    "assigned to me": "assignee=me",
     "pending, newest first": "status=pending&sort=newest",
 }

@@ -324,10 +324,13 @@ class Ticket(TenantOwned):
                 name="ticket_team_queue",
                 condition=models.Q(status__in=["new", "open", "pending"]),
             ),
-            # Least-open assignment: each candidate's unsolved tickets, counted from the index.
+            # The queue filtered by assignee (assignee=me, assignee=<id>), in the queue's order;
+            # least-open assignment counts each candidate's unsolved tickets from its prefix.
+            # On (tenant, assignee) alone, an agent's 1,713 unsolved tickets of the bench tenant
+            # were read, joined and sorted for every page of "My tickets": 18 ms.
             models.Index(
-                fields=["tenant", "assignee"],
-                name="ticket_assignee_unsolved",
+                fields=["tenant", "assignee", "priority_rank", "queue_due", "created_at", "id"],
+                name="ticket_assignee_queue",
                 condition=models.Q(status__in=["new", "open", "pending"]),
             ),
         ]
