@@ -134,7 +134,14 @@ def current_query(params: QueryDict) -> str | None:
     """A request's queue filters, normalised as saved views store them (None if not valid)."""
     params = params.copy()
     params.pop("after", None)
-    form = QueueFilterForm(params)
+    return query_of(QueueFilterForm(params))
+
+
+def query_of(form: QueueFilterForm) -> str | None:
+    """A filter form's filters, normalised as saved views store them: "" for a form given
+    nothing (the default view), None when they are not valid."""
+    if not form.is_bound:
+        return ""
     return filter_query(form.cleaned_data) if form.is_valid() else None
 
 

@@ -117,9 +117,7 @@ def queue_view(request):
         # The filters as a saved view stores them, from the form validated above: the title and
         # the side navigation's "current" mark read them (building the form again cost a
         # twentieth of the page).
-        current = queue.filter_query(form.cleaned_data) if form.is_valid() else None
-        if not request.GET:
-            current = ""
+        current = queue.query_of(form)
         context["queue_query"] = current
         context["view_title"] = queue.view_title(current or "", views)
         # Drawn by hand: a form widget renders each option through its own template.
