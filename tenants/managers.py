@@ -1,4 +1,6 @@
 from django.db import models
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 
 from tenants.context import (
     CrossTenantNotAllowed,
@@ -24,10 +26,22 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         queryset = super().get_queryset()
         if not app_filter_enabled() or in_cross_tenant_context():
             return queryset
-        # By id, not by instance: the same SQL, but an instance is checked and normalised
-        # again each time the query is compiled (about 0.1 ms of CPU per query on a 2-core
-        # machine, and every page sends ten or more of them).
-        return queryset.filter(tenant_id=current_tenant().pk)
+        return with_tenant_condition(queryset, current_tenant().pk)
+
+
+def with_tenant_condition(queryset: models.QuerySet, tenant_id: int) -> models.QuerySet:
+    """``queryset.filter(tenant_id=tenant_id)``, built directly: the same WHERE clause and SQL.
+
+    Every queryset of a tenant-owned model starts here (managers and related managers alike),
+    tens per page. ``filter()`` resolves the name through the ORM's lookup machinery each time
+    (about 28 us of CPU); the condition on the model's own column is known, so it is added as
+    the lookup that machinery would build (about 5 us). By id, not by instance: an instance is
+    checked and normalised again each time the query is compiled.
+    """
+    query = queryset.query
+    column = query.model._meta.get_field("tenant").get_col(query.get_initial_alias())
+    query.where.add(Exact(column, tenant_id), AND)
+    return queryset
 
 
 class AllTenantsManager(models.Manager.from_queryset(TenantQuerySet)):

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from tenants.context import (
     CrossTenantNotAllowed,
@@ -10,6 +11,7 @@ from tenants.context import (
 from tenants.managers import TenantManager
 from tenants.models import Membership, Organization, TenantOwned
 from tests.tenant_models import tenant_owned_models
+from tickets.models import Comment, Ticket
 
 
 def test_every_tenant_table_uses_the_tenant_owned_base():
@@ -50,6 +52,49 @@ def test_scoped_manager_returns_only_the_current_tenants_rows(world_a, world_b):
     with tenant_context(world_a.tenant):
         names = set(Organization.objects.values_list("name", flat=True))
     assert names == {world_a.organization.name}
+
+
+def test_the_scoped_managers_condition_is_the_sql_filter_would_write(world_a):
+    """The tenant condition is built without filter()'s lookup machinery: it must stay the
+    very clause filter(tenant_id=...) writes, for every tenant table and composed queries."""
+    tenant_id = world_a.tenant.pk
+
+    def by_filter(model):
+        return models.QuerySet(model).filter(tenant_id=tenant_id)
+
+    with tenant_context(world_a.tenant):
+        for model in tenant_owned_models():
+            assert str(model.objects.all().query) == str(by_filter(model).query), model
+        composed = [
+            (
+                Ticket.objects.filter(status="open")
+                .exclude(tag_links__tag__key="vpn")
+                .order_by("-id"),
+                by_filter(Ticket)
+                .filter(status="open")
+                .exclude(tag_links__tag__key="vpn")
+                .order_by("-id"),
+            ),
+            (
+                Ticket.objects.filter(number=1) | Ticket.objects.filter(number=2),
+                by_filter(Ticket).filter(number=1) | by_filter(Ticket).filter(number=2),
+            ),
+            (
+                Ticket.objects.select_related("requester").filter(
+                    pk__in=Comment.objects.filter(is_public=True).values("ticket_id")
+                ),
+                by_filter(Ticket)
+                .select_related("requester")
+                .filter(pk__in=by_filter(Comment).filter(is_public=True).values("ticket_id")),
+            ),
+        ]
+        for ours, theirs in composed:
+            assert str(ours.query) == str(theirs.query)
+        assert Ticket.objects.filter(number=1).count() == by_filter(Ticket).filter(number=1).count()
+        organization = world_a.organization
+        assert str(organization.members.all().query) == str(
+            by_filter(Membership).filter(organization=organization).query
+        )
 
 
 def test_all_tenants_manager_needs_the_explicit_cross_tenant_block(world_a, world_b):
