@@ -1,7 +1,17 @@
 from django.conf import settings
-from django.contrib.auth import get_user
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user,
+    get_user_model,
+    load_backend,
+)
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.crypto import constant_time_compare
 
 from tenants import kept
 from tenants.context import cross_tenant, tenant_context
@@ -70,15 +80,64 @@ class TenantMiddleware:
 
     @staticmethod
     def _bind_user(request, tenant):
-        user = get_user(request)
-        membership = None
-        if user.is_authenticated:
-            if request.session.get(SESSION_TENANT_KEY) == tenant.pk:
-                # Sent on every request, so kept cheap: one row at most (unique per tenant and
-                # user), so no ORDER BY; by id, not by instance; and no organization joined
-                # (pages read only its id; the API and a new ticket load it when they need it).
-                membership = next(iter(Membership.objects.filter(user_id=user.pk)[:1]), None)
-            else:
-                user = AnonymousUser()
+        if request.session.get(SESSION_TENANT_KEY) != tenant.pk:
+            # Signed in on another host, or not at all: anonymous here (the session is left
+            # alone, as get_user would leave a session that is not signed in).
+            request.user, request.membership = AnonymousUser(), None
+            return
+        user, membership = _member_from_session(request)
         request.user = user
-        request.membership = membership
+        request.membership = membership if user.is_authenticated else None
+
+
+def _member_from_session(request) -> tuple:
+    """(user, membership or None) of the session on the current tenant's host.
+
+    Every request of a signed-in person needs both. Django's ``get_user`` reads the user, then
+    a second query read the membership; here one query reads the membership with its user
+    (one row at most: unique per tenant and user; no ORDER BY; by id), and only a person who
+    is no member of this tenant costs a second one. Everything else is ``get_user``'s own
+    procedure, step by step: the backend named in the session must be configured, the user
+    must be allowed to authenticate (active), and the session's hash must match the user's
+    password hash (a changed password ends other sessions; a hash made with a fallback secret
+    is renewed; else the session is flushed). Backends other than the model backends'
+    standard ``get_user`` take Django's own path.
+    """
+    session = request.session
+    user_id = session.get(SESSION_KEY)
+    backend_path = session.get(BACKEND_SESSION_KEY)
+    if user_id is None or backend_path is None:
+        return AnonymousUser(), None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return AnonymousUser(), None
+    backend = load_backend(backend_path)
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
+        user = get_user(request)
+        if not user.is_authenticated:
+            return user, None
+        return user, next(iter(Membership.objects.filter(user_id=user.pk)[:1]), None)
+    try:
+        pk = get_user_model()._meta.pk.to_python(user_id)
+    except ValidationError:
+        return AnonymousUser(), None
+    membership = next(iter(Membership.objects.filter(user_id=pk).select_related("user")[:1]), None)
+    if membership is not None:
+        user = membership.user
+        user = user if backend.user_can_authenticate(user) else None
+    else:
+        user = backend.get_user(pk)
+    if user is None:
+        return AnonymousUser(), None
+    session_hash = session.get(HASH_SESSION_KEY)
+    expected = user.get_session_auth_hash()
+    if not (session_hash and constant_time_compare(session_hash, expected)):
+        if session_hash and any(
+            constant_time_compare(session_hash, fallback)
+            for fallback in user.get_session_auth_fallback_hash()
+        ):
+            session.cycle_key()
+            session[HASH_SESSION_KEY] = expected
+        else:
+            session.flush()
+            return AnonymousUser(), None
+    return user, membership

@@ -1,7 +1,8 @@
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login_client
 
 
 @pytest.mark.parametrize("host", ["nosuch.localhost", "alpha.other.localhost", "example.com"])
@@ -134,3 +135,85 @@ def test_staff_navigation_shows_the_workspace_and_customer_navigation_does_not(w
     customer = as_member(world_a.users["customer"], world_a.tenant).get("/")
     assert b"Agent workspace" in staff.content
     assert b"Agent workspace" not in customer.content
+
+
+# --- Who the session is: the member and their user in one query (tenants.middleware) ----------
+
+
+def _whoami(client, host):
+    """200 for a signed-in staff member; a redirect to sign-in when the session is nobody."""
+    return client.get("/agent/", HTTP_HOST=host)
+
+
+def test_a_member_and_their_user_are_read_in_one_query(world_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login_client(world_a.users["agent"], world_a.tenant)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/agent/notifications/", HTTP_HOST=world_a.host).status_code == 200
+    reads = [q["sql"] for q in queries if '"accounts_user"' in q["sql"].split(" WHERE ")[0]]
+    who = [sql for sql in reads if '"tenants_membership"' in sql.split(" WHERE ")[0]]
+    assert len(who) == 1, reads
+    assert not [sql for sql in reads if sql.startswith('SELECT "accounts_user"')], reads
+
+
+def test_a_changed_password_ends_the_other_sessions(world_a):
+    person = world_a.users["agent"]
+    client = login_client(person, world_a.tenant)
+    assert _whoami(client, world_a.host).status_code == 200
+    person.set_password("a-new-password-for-this-test-2026")
+    person.save()
+    response = _whoami(client, world_a.host)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert SESSION_KEY not in client.session  # flushed, as Django's get_user does
+
+
+def test_a_deactivated_member_is_nobody(world_a):
+    person = world_a.users["agent"]
+    client = login_client(person, world_a.tenant)
+    person.is_active = False
+    person.save()
+    response = _whoami(client, world_a.host)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_session_under_a_retired_secret_is_renewed_not_ended(world_a, settings):
+    person = world_a.users["agent"]
+    old_secret = settings.SECRET_KEY
+    client = login_client(person, world_a.tenant)
+    old_key = client.session.session_key
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-0123456789abcdefghijklmnop"
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+    assert _whoami(client, world_a.host).status_code == 200
+    session = client.session
+    assert session.session_key != old_key  # cycled, as Django's get_user does
+    assert session[HASH_SESSION_KEY] == person.get_session_auth_hash()
+    settings.SECRET_KEY_FALLBACKS = []
+    assert _whoami(client, world_a.host).status_code == 200  # renewed under the new secret
+
+
+def test_a_session_naming_an_unconfigured_backend_or_a_missing_user_is_nobody(world_a):
+    person = world_a.users["agent"]
+    for key, value in [(BACKEND_SESSION_KEY, "somewhere.else.Backend"), (SESSION_KEY, "987654321")]:
+        client = login_client(person, world_a.tenant)
+        session = client.session
+        session[key] = value
+        session.save()
+        response = _whoami(client, world_a.host)
+        assert response.status_code == 302, key
+
+
+def test_a_signed_in_person_who_is_no_member_has_no_membership(world_a, world_b):
+    from tenants.context import tenant_context
+    from tenants.models import Membership
+
+    stranger = world_b.users["agent"]
+    client = login_client(stranger, world_a.tenant)
+    with tenant_context(world_a.tenant):
+        assert not Membership.objects.filter(user=stranger).exists()
+    response = client.get("/", HTTP_HOST=world_a.host)
+    assert response.status_code == 200
+    assert response.wsgi_request.user == stranger
+    assert response.wsgi_request.membership is None
+    assert _whoami(client, world_a.host).status_code in (302, 403)
