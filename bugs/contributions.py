@@ -3,15 +3,11 @@ the reply box)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import cache
-
 from bugs import selectors
 from bugs.models import BugEvent, BugReport
 from bugs.services import reply_text, unsupported_version
 from core.inputs import parse_id
-from tenants.context import current_tenant
-from tenants.navigation import register_badge
+from tenants.navigation import kept_count, register_badge
 from tickets import drafts, events, panels
 
 
@@ -49,15 +45,7 @@ def _open_count(request) -> int:
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_staff_role:
         return 0
-    seconds = settings.NAV_COUNT_SECONDS
-    if not seconds:
-        return selectors.open_count()
-    key = f"bugs:open-count:{current_tenant().pk}"
-    count = cache.get(key)
-    if count is None:
-        count = selectors.open_count()
-        cache.set(key, count, seconds)
-    return count
+    return kept_count("bugs", selectors.open_count)
 
 
 def register() -> None:

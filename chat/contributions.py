@@ -6,7 +6,7 @@ from __future__ import annotations
 from chat import selectors
 from chat.models import Chat
 from desk import policy
-from tenants.navigation import register_badge
+from tenants.navigation import kept_count, register_badge
 from tickets import panels
 
 
@@ -15,7 +15,8 @@ def waiting_for(request) -> int:
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_staff_role:
         return 0
-    return selectors.waiting_count()
+    # Kept per helpdesk, dropped whenever the waiting line changes (chat.services).
+    return kept_count(selectors.WAITING_BADGE, selectors.waiting_count)
 
 
 def _linked_chats(ticket, membership) -> dict | None:
@@ -26,7 +27,7 @@ def _linked_chats(ticket, membership) -> dict | None:
 def register() -> None:
     # The portal home and the policy page: "Chat now", or when chat opens next.
     policy.contribute("chat", selectors.chat_offer)
-    register_badge("chats", waiting_for)
+    register_badge(selectors.WAITING_BADGE, waiting_for)
     panels.register(
         panels.Panel(
             "chat-transcripts", panels.AGENT, panels.SIDE, "chat/_ticket_panel.html", _linked_chats

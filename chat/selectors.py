@@ -137,6 +137,10 @@ def waiting_chats(limit: int = WAITING_LIST_LIMIT) -> list[Chat]:
     return list(Chat.objects.filter(status=Chat.Status.WAITING).order_by("created_at")[:limit])
 
 
+# The workspace's "Chats" badge: customers waiting (chat.contributions keeps the number).
+WAITING_BADGE = "chats"
+
+
 def waiting_count() -> int:
     return Chat.objects.filter(status=Chat.Status.WAITING).count()
 

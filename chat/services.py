@@ -26,6 +26,7 @@ from desk.priorities import Priority
 from outbox.services import email_enqueue
 from tenants.context import current_tenant, tenant_context
 from tenants.models import Membership, Tenant
+from tenants.navigation import forget_count
 from tenants.selectors import staff_user
 from tickets import attachments as files
 from tickets.models import Attachment, Ticket
@@ -95,6 +96,7 @@ def _announce_state(chat: Chat) -> None:
 def _announce_queue(tenant_id: int, *, new_chat: Chat | None = None) -> None:
     """The waiting line changed: every workspace refreshes its list; every waiting customer
     learns their new place."""
+    forget_count(selectors.WAITING_BADGE, tenant_id)
     notice = {"kind": "queue"}
     if new_chat is not None:
         notice.update(kind="waiting", token=new_chat.token, name=new_chat.name)

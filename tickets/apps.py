@@ -32,7 +32,7 @@ class TicketsConfig(AppConfig):
             )
         )
         # The workspace bell: one bounded count, only on pages that show it.
-        register_badge("notifications", collaboration_selectors.unread_badge)
+        register_badge(collaboration_selectors.UNREAD_BADGE, collaboration_selectors.unread_badge)
         # CCs and followers on the ticket pages, kept out of the pages' own templates.
         panels.register(
             panels.Panel(

@@ -35,7 +35,9 @@ from outbox.services import Email, emails_enqueue
 from tenants import bulk
 from tenants.context import current_tenant
 from tenants.models import Membership
+from tenants.navigation import forget_count
 from tickets import lifecycle, mentions, selectors
+from tickets.collaboration_selectors import UNREAD_BADGE
 from tickets.lifecycle import InvalidTransition
 from tickets.models import (
     Actor,
@@ -244,14 +246,22 @@ def notification_open(*, notification: Notification) -> Notification:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
             read_at=notification.read_at, updated_at=notification.read_at
         )
+        _forget_unread(notification.tenant_id, [notification.recipient_id])
     return notification
+
+
+def _forget_unread(tenant_id: int, user_ids) -> None:
+    """These people's bells count again (their kept unread number is out of date)."""
+    forget_count(UNREAD_BADGE, tenant_id, person_ids=user_ids)
 
 
 def notifications_mark_all_read(*, user) -> int:
     now = timezone.now()
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+    marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=now, updated_at=now
     )
+    _forget_unread(current_tenant().pk, [user.pk])
+    return marked
 
 
 def preferences_save(*, user, values: dict) -> NotificationPreference:
@@ -310,6 +320,7 @@ def _write(rows: list[dict], template: str, switch: str, shared: dict | None = N
             "text": [row["text"] for row in rows],
         },
     )
+    _forget_unread(current_tenant().pk, {row["recipient"].pk for row in rows})
     wanting = _wanting_email({row["recipient"].pk for row in rows}, switch)
     tenant = current_tenant()
     emails = [

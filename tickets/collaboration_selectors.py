@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.inputs import parse_id
+from tenants.navigation import kept_count
 from tickets import mentions
 from tickets.models import Notification, NotificationPreference, Ticket, TicketCC, TicketFollower
 
@@ -75,6 +76,10 @@ def notification_for(user, pk) -> Notification | None:
     return Notification.objects.filter(recipient=user, pk=pk).select_related("ticket").first()
 
 
+# The bell's badge (tickets.apps registers it; tickets.collaboration drops its kept number).
+UNREAD_BADGE = "notifications"
+
+
 def unread_count(user) -> int:
     """The bell's number: unread notifications, counted up to ``UNREAD_SHOWN``."""
     return (
@@ -89,7 +94,9 @@ def unread_badge(request) -> int:
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_staff_role:
         return 0
-    return unread_count(request.user)
+    # Kept per person, dropped when one of their notifications is written or read.
+    user = request.user
+    return kept_count(UNREAD_BADGE, lambda: unread_count(user), person_id=user.pk)
 
 
 def notification_rows(user, *, unread: bool = False) -> QuerySet[Notification]:

@@ -4,6 +4,7 @@ is emailed; files follow the ticket attachment rules, over HTTP too."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -748,3 +749,33 @@ def test_the_message_path_s_sql_matches_the_models():
     # Every column of a message is written (a new field would need a place in _INSERT).
     columns = {f.column for f in ChatMessage._meta.concrete_fields} - {"id", "attachment_id"}
     assert all(column in services._INSERT for column in columns)
+
+
+def _chats_badge(client) -> int:
+    page = client.get("/agent/notifications/").content.decode()
+    return int(re.search(r'data-chats-badge aria-label="(\d+) waiting"', page).group(1))
+
+
+def test_the_chats_badge_is_kept_yet_follows_the_waiting_line_at_once(world_a, desk_open, settings):
+    """The badge's number is kept NAV_COUNT_SECONDS per helpdesk, and dropped whenever the line
+    changes: a new chat, one taken, one that ends while waiting."""
+    settings.NAV_COUNT_SECONDS = 30
+    make_available(world_a)
+    agent = login_client(world_a.users["agent"], world_a.tenant)
+    assert _chats_badge(agent) == 0
+    first = start_chat(world_a, visitor_key=CUSTOMER_KEY)
+    assert _chats_badge(agent) == 1
+    second = start_chat(world_a, visitor_key="w" * 32, email="other@example.net")
+    manager = login_client(world_a.users["manager"], world_a.tenant)
+    assert _chats_badge(agent) == _chats_badge(manager) == 2
+    accept(world_a, first)
+    assert _chats_badge(agent) == 1
+    with tenant_context(world_a.tenant):
+        services.chat_end(chat=second, who=customer_in(second))
+    assert _chats_badge(agent) == 0
+    # Kept: a change made around the services (a raw UPDATE) waits for the number to expire.
+    third = start_chat(world_a, visitor_key="x" * 32, email="third@example.net")
+    assert _chats_badge(agent) == 1
+    with tenant_context(world_a.tenant):
+        Chat.objects.filter(pk=third.pk).update(status=Chat.Status.MISSED)
+    assert _chats_badge(agent) == 1

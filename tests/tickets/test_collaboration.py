@@ -501,7 +501,11 @@ def test_a_reply_to_a_team_notification_is_never_added_to_a_ticket(world_a):
 # --- Pages and API -------------------------------------------------------------------------------
 
 
-def test_the_bell_the_list_opening_and_mark_all_read(world_a, as_member):
+@pytest.mark.parametrize("kept_seconds", [0, 30])
+def test_the_bell_the_list_opening_and_mark_all_read(world_a, as_member, settings, kept_seconds):
+    """With the bell's number kept (NAV_COUNT_SECONDS), writing or reading a notification
+    still changes it at once."""
+    settings.NAV_COUNT_SECONDS = kept_seconds
     agent = world_a.users["agent"]
     client = as_member(agent, world_a.tenant)
     assert "data-unread" not in client.get("/agent/").content.decode()
@@ -518,6 +522,7 @@ def test_the_bell_the_list_opening_and_mark_all_read(world_a, as_member):
     assert response.status_code == 302
     assert response["Location"] == f"/agent/tickets/{world_a.ticket.number}/"
     assert notifications(world_a, pk=first.pk)[0].read_at is not None
+    assert "data-unread>2<span" in client.get("/agent/").content.decode()
     # Someone else's notification: 404, and it stays unread.
     other = as_member(world_a.users["admin"], world_a.tenant)
     second = notifications(world_a)[1]
