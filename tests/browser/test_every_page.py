@@ -157,6 +157,22 @@ def _fits(page):
     assert width <= viewport, f"{page.url}: {width}px wide in a {viewport}px window"
 
 
+def _top_bar_keeps_its_controls(page):
+    """Only the search gives way in the workspace's top bar: on a phone the menu button's and
+    the bell's icons had shrunk to dots beside a two-letter search box."""
+    icons = page.evaluate(
+        """() => [...document.querySelectorAll('.topbar svg')]
+            .filter(svg => svg.getClientRects().length)
+            .map(svg => [svg.closest('a,button,summary')?.className || '?',
+                         svg.getBoundingClientRect().width])"""
+    )
+    squeezed = [(owner, width) for owner, width in icons if width < 14]
+    assert not squeezed, f"{page.url}: top bar icons squeezed: {squeezed}"
+    search = page.locator(".topbar-search input")
+    if search.count():
+        assert search.bounding_box()["width"] >= 120, f"{page.url}: the search box is too narrow"
+
+
 def _accessible(page, axe, name):
     results = axe.run(page)
     serious = [
@@ -180,6 +196,7 @@ def _visit(page, axe, base, pages, size, names):
         for text in expected:  # the state the page must be in (chat open, a chat waiting...)
             page.get_by_text(text).first.wait_for()
         _fits(page)
+        _top_bar_keeps_its_controls(page)
         page.screenshot(path=ARTIFACTS / f"page-{name}-{size}.png", full_page=True)
         _accessible(page, axe, f"{name}-{size}")
 
