@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from tenants.context import tenant_context
@@ -299,3 +300,19 @@ def test_searching_hash_number_opens_that_ticket(desk, as_member):
     # No such ticket: the queue says nothing matches; a bare number is still a search.
     assert agent.get("/agent/?q=%23999999").status_code == 200
     assert agent.get(f"/agent/?q={number}").status_code == 200
+
+
+def test_side_counts_group_their_thousands_like_the_header(db):
+    """The side navigation wrote "1000+" where the queue's header writes "1,000+"."""
+    page = render_to_string(
+        "agent/_side_nav.html",
+        {
+            "views": [
+                {"label": "All unsolved", "query": "", "key": "all", "count": 1000, "capped": True},
+                {"label": "My tickets", "query": "assignee=me", "key": "mine", "count": 999},
+            ]
+        },
+    )
+    assert '<span class="label">All unsolved</span>' in page
+    assert 'aria-label="1,000 or more tickets">1,000+</span>' in page
+    assert 'aria-label="999 tickets">999</span>' in page
